@@ -1,0 +1,323 @@
+"""The `cutover` command: parses arguments, calls library functions, maps errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from simulator import db
+from simulator.errors import UserError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Predict and verify what survives an Ex Libris Alma cutover, and why.")
+rules_app = typer.Typer(no_args_is_help=True, help="List, show, lint and document rule packs.")
+snapshot_app = typer.Typer(no_args_is_help=True, help="Check snapshot folders.")
+app.add_typer(rules_app, name="rules")
+app.add_typer(snapshot_app, name="snapshot")
+
+out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+_state = {"debug": False, "quiet": False}
+
+
+class Exit(IntEnum):
+    """Exit codes of every command.
+
+    OK: done, nothing over threshold. FINDINGS: done, but blockers or discrepancies over
+    threshold. BAD_INPUT: bad input or usage; the message names file, line/row and column.
+    INTERNAL: a bug; a short message (the traceback with --debug).
+    """
+
+    OK = 0
+    FINDINGS = 1
+    BAD_INPUT = 2
+    INTERNAL = 3
+
+
+def _run(fn: Callable[[], int]) -> None:
+    try:
+        code = fn()
+    except UserError as e:
+        for p in e.problems:
+            err_console.print(f"[red]error[/red] {p}", markup=True, highlight=False)
+        n = len(e.problems)
+        err_console.print(f"{n} problem{'s' if n != 1 else ''}; nothing was written.")
+        raise typer.Exit(Exit.BAD_INPUT) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as e:
+        if _state["debug"]:
+            raise
+        err_console.print(f"internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                          " (run with --debug for the traceback)")
+        raise typer.Exit(Exit.INTERNAL) from None
+    raise typer.Exit(code)
+
+
+def _progress(step: str) -> None:
+    if not _state["quiet"]:
+        err_console.print(f"[dim]… {step}[/dim]")
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        err_console.print(f"[yellow]warning[/yellow] {line}")
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress messages.")] = False,
+) -> None:
+    _state["debug"], _state["quiet"] = debug, quiet
+
+
+Pre = Annotated[Path, typer.Option("--pre", help="Alma snapshot folder at the freeze.")]
+Extract = Annotated[Path, typer.Option("--extract", help="Final legacy extract folder.")]
+ScenarioOpt = Annotated[Path, typer.Option("--scenario", help="Scenario YAML file.")]
+Testload = Annotated[Path | None, typer.Option(
+    "--testload", help="Alma snapshot after the test load (optional).")]
+RulesOpt = Annotated[list[Path] | None, typer.Option(
+    "--rules", help="A rule pack folder layered over the default (repeatable).")]
+
+
+def _inputs(pre: Path, extract: Path, scenario: Path, testload: Path | None) -> Any:
+    from simulator.engine import open_inputs
+
+    inputs = open_inputs(pre, extract, scenario, testload)
+    _warn(inputs.warnings())
+    return inputs
+
+
+@app.command()
+def predict(
+    pre: Pre,
+    extract: Extract,
+    scenario: ScenarioOpt,
+    out: Annotated[Path, typer.Option("--out", help="Run folder to write.")],
+    testload: Testload = None,
+    rules: RulesOpt = None,
+    csv: Annotated[str, typer.Option(help="Write ledger.csv: auto (when it fits a "
+                                          "spreadsheet), always, never.")] = "auto",
+    memory_limit: Annotated[str | None, typer.Option(
+        help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk.")] = None,
+) -> None:
+    """Say for every record what the cutover will do to it, and why."""
+
+    def go() -> int:
+        from simulator.predict import predict as run_predict
+        from simulator.runfolder import CSV_MODES
+
+        if csv not in CSV_MODES:
+            raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
+        inputs = _inputs(pre, extract, scenario, testload)
+        run = run_predict(inputs, out, rules, csv, memory_limit=memory_limit,
+                          progress=_progress)
+        _print_run(run)
+        return Exit.FINDINGS if run.result.blockers else Exit.OK
+
+    _run(go)
+
+
+def _print_run(run: Any) -> None:
+    table = RichTable(title="Findings", show_lines=False)
+    for col in ("severity", "finding", "records"):
+        table.add_column(col, justify="right" if col == "records" else "left")
+    for f in run.result.findings:
+        table.add_row(f.severity, f.title, f"{f.count:,}")
+    if run.result.findings:
+        out_console.print(table)
+    out_console.print(run.summary["verdict"])
+    out_console.print(f"{run.result.rows:,} records classified; run folder: {run.out}")
+
+
+@app.command()
+def explain(
+    pre: Pre,
+    extract: Extract,
+    scenario: ScenarioOpt,
+    entity: Annotated[str, typer.Argument(help="users, patrons, extract.vendors, ...")],
+    key: Annotated[str, typer.Argument(help="The record key; composite keys joined by |.")],
+    testload: Testload = None,
+    rules: RulesOpt = None,
+) -> None:
+    """Show every rule for one record, its value, the facts, and the rule that decides."""
+
+    def go() -> int:
+        from simulator import engine
+        from simulator.explain import explain as run_explain
+        from simulator.rules.loader import load_pack
+
+        pack = engine.checked_pack(load_pack(rules))
+        inputs = _inputs(pre, extract, scenario, testload)
+        con = db.connect()
+        try:
+            for ex in run_explain(con, pack, inputs, entity, key):
+                out_console.print(f"[bold]{ex.entity.id} {ex.record_key}[/bold]")
+                for name, value in ex.facts.items():
+                    out_console.print(f"  fact {name} = {value}")
+                table = RichTable()
+                for col in ("#", "rule", "when", "value", "outcome"):
+                    table.add_column(col, no_wrap=col in ("rule", "outcome"))
+                for i, step in enumerate(ex.steps, 1):
+                    mark = "◀ decides" if step.decided else ""
+                    table.add_row(str(i), step.rule.id, step.rule.when, str(step.value),
+                                  f"{step.rule.outcome} {mark}".strip())
+                out_console.print(table)
+                rule = ex.decision
+                out_console.print(f"→ {rule.outcome} by {rule.id}: {rule.reason} "
+                                  f"[{rule.cite}]" + (f" (confidence: {rule.confidence})"
+                                                      if rule.confidence != "documented" else ""),
+                                  markup=False)
+        finally:
+            con.close()
+        return Exit.OK
+
+    _run(go)
+
+
+@rules_app.command("list")
+def rules_list(rules: RulesOpt = None) -> None:
+    """List every rule in order, per entity."""
+
+    def go() -> int:
+        from simulator.rules.loader import load_pack
+
+        pack = load_pack(rules)
+        table = RichTable()
+        for col in ("entity", "id", "outcome", "confidence", "seed section"):
+            table.add_column(col)
+        for entity, rule in pack.rules():
+            table.add_row(entity.id, rule.id, rule.outcome, rule.confidence, rule.cite)
+        out_console.print(table)
+        return Exit.OK
+
+    _run(go)
+
+
+@rules_app.command("show")
+def rules_show(rule_id: str, rules: RulesOpt = None) -> None:
+    """Show one rule whole."""
+
+    def go() -> int:
+        from simulator.rules.loader import load_pack
+
+        found = load_pack(rules).find_rule(rule_id)
+        if not found:
+            raise UserError(f"no rule with id '{rule_id}' (see `cutover rules list`)")
+        entity, rule = found
+        out_console.print(f"[bold]{rule.id}[/bold]  ({entity.id}, {rule.loc})")
+        out_console.print(f"when:       {rule.when}", markup=False)
+        out_console.print(f"outcome:    {rule.outcome}")
+        out_console.print(f"reason:     {rule.reason}", markup=False)
+        out_console.print(f"seed:       {rule.cite}", markup=False)
+        out_console.print(f"confidence: {rule.confidence}")
+        if rule.message:
+            out_console.print(f"message:    {rule.message}", markup=False)
+        if rule.finding:
+            out_console.print(f"finding:    {rule.finding.severity}: {rule.finding.title}",
+                              markup=False)
+        return Exit.OK
+
+    _run(go)
+
+
+@rules_app.command("lint")
+def rules_lint(rules: RulesOpt = None) -> None:
+    """Check a pack (and layers): structure, SQL, names; every problem with its location."""
+
+    def go() -> int:
+        from simulator.rules.lint import lint
+        from simulator.rules.loader import load_pack
+
+        pack = load_pack(rules)
+        problems = lint(pack)
+        if problems:
+            raise UserError(problems)
+        out_console.print(f"{len(pack.rules())} rules in {len(pack.entities)} entities: no "
+                          "problems.")
+        return Exit.OK
+
+    _run(go)
+
+
+@rules_app.command("doc")
+def rules_doc(
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+    rules: RulesOpt = None,
+) -> None:
+    """Write the pack as Markdown (docs/rules.md)."""
+
+    def go() -> int:
+        from simulator.rules.docs import rules_markdown
+        from simulator.rules.loader import load_pack
+
+        text = rules_markdown(load_pack(rules))
+        if out:
+            out.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return Exit.OK
+
+    _run(go)
+
+
+@snapshot_app.command("validate")
+def snapshot_validate(folder: Annotated[Path, typer.Argument(help="Snapshot folder.")]) -> None:
+    """Check a snapshot folder: manifest, files, columns, types, domains, keys, references."""
+
+    def go() -> int:
+        from simulator import snapshot, validate
+        from simulator.errors import Collector
+
+        snap = snapshot.open_snapshot(folder)
+        _warn(snap.warnings)
+        con = db.connect()
+        try:
+            problems = Collector()
+            problems.extend(snapshot.attach(con, "snap", snap, snap.side))
+            problems.raise_if_any()
+            problems.extend(validate.validate(con, "snap", snap))
+            problems.raise_if_any()
+            rows = {name: con.one(f"select count(*) from {db.qualified('snap', name)}")
+                    for name in sorted(snap.files)}
+        finally:
+            con.close()
+        out_console.print(f"{folder}: {snap.side}-side snapshot of {snap.institution}, stage "
+                          f"{snap.stage}; {len(rows)} tables, {sum(rows.values()):,} rows, valid.")
+        return Exit.OK
+
+    _run(go)
+
+
+@app.command()
+def demo(out: Annotated[Path, typer.Option(help="Run folder to write.")] = Path("runs/demo")) -> None:
+    """Run predict on the bundled sample institution."""
+
+    def go() -> int:
+        from simulator.predict import predict as run_predict
+        from simulator.sample import sample_dir
+
+        base = sample_dir()
+        inputs = _inputs(base / "freeze", base / "extract", base / "scenario.yaml",
+                         base / "testload")
+        command = ["cutover", "demo", "--out", str(out)]
+        run = run_predict(inputs, out, command=command, progress=_progress)
+        _print_run(run)
+        out_console.print(f"Open {out / 'report.html'} in a browser.")
+        return Exit.OK
+
+    _run(go)
+
+
+def main() -> None:
+    app()
+
+

@@ -1,0 +1,192 @@
+"""Running a rule pack over a set of snapshots: the outcome ledger, counts and findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simulator import db, snapshot, validate
+from simulator.errors import Collector, Loc, UserError
+from simulator.rules import compile as rc
+from simulator.rules.lint import lint
+from simulator.rules.model import Entity, Pack, Rule
+from simulator.scenario import Scenario
+from simulator.snapshot import Snapshot
+
+SAMPLE_KEYS = 10
+LEDGER_COLUMNS = ("side", "entity", "record_key", "outcome", "rule_id", "reason", "cite", "message")
+
+
+@dataclass
+class Inputs:
+    pre: Snapshot
+    extract: Snapshot
+    scenario: Scenario
+    testload: Snapshot | None = None
+
+    def snapshots(self) -> dict[str, Snapshot]:
+        out = {"pre": self.pre, "extract": self.extract}
+        if self.testload:
+            out["testload"] = self.testload
+        return out
+
+    def warnings(self) -> list[str]:
+        return [w for s in self.snapshots().values() for w in s.warnings]
+
+
+def open_inputs(pre: Path, extract: Path, scenario_path: Path,
+                testload: Path | None = None) -> Inputs:
+    """Read manifests and the scenario; every problem of every input is reported together."""
+    from simulator import scenario as scenario_mod
+
+    problems = Collector()
+    found: dict[str, Any] = {}
+    loaders: list[tuple[str, Any]] = [
+        ("pre", lambda: snapshot.open_snapshot(pre, "alma", "--pre")),
+        ("extract", lambda: snapshot.open_snapshot(extract, "extract", "--extract")),
+        ("scenario", lambda: scenario_mod.load(scenario_path)),
+    ]
+    if testload is not None:
+        loaders.append(("testload", lambda: snapshot.open_snapshot(testload, "alma", "--testload")))
+    for name, load in loaders:
+        try:
+            found[name] = load()
+        except UserError as e:
+            problems.extend(e.problems)
+    problems.raise_if_any()
+    inputs = Inputs(found["pre"], found["extract"], found["scenario"], found.get("testload"))
+    inst = inputs.scenario.institution
+    for name, snap in inputs.snapshots().items():
+        if snap.institution != inst:
+            problems.add(Loc(str(snap.path / snapshot.MANIFEST)),
+                         f"institution {snap.institution!r} differs from the scenario's {inst!r}")
+    problems.raise_if_any()
+    return inputs
+
+
+def load_and_validate(con: db.Connection, inputs: Inputs) -> None:
+    """Attach every snapshot (absent ones as empty tables) and validate all of them."""
+    problems = Collector()
+    snaps = inputs.snapshots()
+    for schema, side in (("pre", "alma"), ("extract", "extract"), ("testload", "alma")):
+        problems.extend(snapshot.attach(con, schema, snaps.get(schema), side))
+    problems.raise_if_any()  # unreadable files: validation would only repeat the failure
+    for schema, snap in snaps.items():
+        problems.extend(validate.validate(con, schema, snap))
+    problems.raise_if_any()
+
+
+def checked_pack(pack: Pack) -> Pack:
+    problems = lint(pack)
+    if problems:
+        raise UserError(problems)
+    return pack
+
+
+@dataclass
+class Finding:
+    id: str
+    severity: str
+    title: str
+    count: int
+    sample_keys: list[str]
+    fix: str
+    rule_id: str
+    entity: str
+    cite: str
+    confidence: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Result:
+    counts: list[dict[str, Any]]
+    rule_counts: dict[str, int]
+    findings: list[Finding]
+    rows: int
+    catalog: dict[str, tuple[Entity, Rule]] = field(default_factory=dict)
+
+    @property
+    def blockers(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "blocker")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+
+def classify(con: db.Connection, pack: Pack, scenario: Scenario) -> Result:
+    """Build table `ledger` (one row per input record) and summarise it."""
+    params = scenario.params()
+    con.execute(
+        "create or replace temp table rule_catalog (side varchar, entity varchar, rule_index int,"
+        " rule_id varchar, outcome varchar, reason varchar, cite varchar, message varchar)"
+    )
+    con.execute(
+        "create or replace temp table ledger_index (side varchar, entity varchar, "
+        "record_key varchar, rule_index int)"
+    )
+    catalog: dict[str, tuple[Entity, Rule]] = {}
+    for entity in pack.ordered():
+        con.raw.executemany(
+            "insert into rule_catalog values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [[entity.side, entity.name, i, r.id, r.outcome, r.reason, r.cite, r.message]
+             for i, r in enumerate(entity.rules)],
+        )
+        for r in entity.rules:
+            catalog[r.id] = (entity, r)
+        compiled = rc.compile_entity(entity, pack)
+        con.execute(
+            f"insert into ledger_index select $side, $entity, record_key, rule_index "
+            f"from ({compiled.sql})",
+            {"side": entity.side, "entity": entity.name, **compiled.bind(params)},
+        )
+    unclassified = con.one("select count(*) from ledger_index where rule_index is null")
+    if unclassified:
+        raise RuntimeError(f"{unclassified} records matched no rule despite the catch-all")
+    con.execute(
+        "create or replace temp table ledger as select l.side, l.entity, l.record_key, c.outcome, "
+        "c.rule_id, c.reason, c.cite, c.message from ledger_index l join rule_catalog c "
+        "using (side, entity, rule_index)"
+    )
+    counts = [
+        {"side": s, "entity": e, "outcome": o, "count": n}
+        for s, e, o, n in con.rows(
+            "select side, entity, outcome, count(*) from ledger group by all order by all"
+        )
+    ]
+    rule_counts = dict(con.rows("select rule_id, count(*) from ledger group by all order by all"))
+    findings = _findings(con, pack, rule_counts)
+    rows = int(con.one("select count(*) from ledger"))
+    return Result(counts, rule_counts, findings, rows, catalog)
+
+
+_SEVERITY_ORDER = {"blocker": 0, "warning": 1, "info": 2}
+
+
+def _findings(con: db.Connection, pack: Pack, rule_counts: dict[str, int]) -> list[Finding]:
+    out = []
+    for entity, rule in pack.rules():
+        count = rule_counts.get(rule.id, 0)
+        if not count:
+            continue
+        if rule.finding:
+            severity, title, fix = rule.finding.severity, rule.finding.title, rule.finding.fix
+        elif rule.confidence == "inferred":
+            severity = "warning"
+            title = f"Inferred rule applied: {rule.id}"
+            fix = ("The vendor's description does not cover this case; confirm the outcome with "
+                   "the Ex Libris project manager.")
+        else:
+            continue
+        sample = [r[0] for r in con.rows(
+            "select record_key from ledger where rule_id = $r order by record_key limit $n",
+            {"r": rule.id, "n": SAMPLE_KEYS},
+        )]
+        out.append(Finding(rule.id, severity, title, count, sample, " ".join(fix.split()),
+                           rule.id, entity.id, rule.cite, rule.confidence))
+    out.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.id))
+    return out

@@ -1,0 +1,70 @@
+"""User-facing problems with their source location, collected and raised once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Loc:
+    """A 1-based position in a user's file; converted from 0-based in `yamlsrc` only."""
+
+    path: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if not self.line:
+            return self.path
+        return f"{self.path}:{self.line}:{self.col or 1}"
+
+    def at(self, line_offset: int = 0, col_offset: int = 0) -> Loc:
+        return Loc(self.path, self.line + line_offset, self.col + col_offset)
+
+
+def display_path(path: Path | str) -> str:
+    """Paths in messages are relative to the working folder when they can be."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    loc: Loc
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.loc}: {self.message}"
+
+
+class UserError(Exception):
+    """Bad input or usage: reported without a traceback, exit code 2."""
+
+    def __init__(self, problems: list[Problem] | Problem | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(Loc("cutover"), problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class Collector:
+    """Gathers every problem of a pass so the user sees them all at once."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, loc: Loc, message: str) -> None:
+        self.problems.append(Problem(loc, message))
+
+    def extend(self, problems: list[Problem]) -> None:
+        self.problems.extend(problems)
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise UserError(self.problems)

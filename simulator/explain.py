@@ -1,0 +1,76 @@
+"""`cutover explain`: for one record, every rule in order, its `when` value, the facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from simulator import db, engine
+from simulator.engine import Inputs
+from simulator.errors import UserError
+from simulator.rules import compile as rc
+from simulator.rules.model import Entity, Pack, Rule
+from simulator.tables import TABLES
+
+
+@dataclass
+class RuleStep:
+    rule: Rule
+    value: bool | None
+    decided: bool
+
+
+@dataclass
+class Explanation:
+    entity: Entity
+    record_key: str
+    facts: dict[str, Any]
+    steps: list[RuleStep]
+
+    @property
+    def decision(self) -> Rule:
+        return next(s.rule for s in self.steps if s.decided)
+
+
+def resolve_entity(pack: Pack, name: str) -> Entity:
+    """`users`, `extract.vendors` or `alma.vendors`; a bare shared name means the Alma side."""
+    side, _, table = name.rpartition(".")
+    if side and (side, table) in pack.entities:
+        return pack.entities[(side, table)]
+    if not side:
+        for s in ("alma", "extract"):
+            if (s, table) in pack.entities:
+                return pack.entities[(s, table)]
+    known = sorted({e.id for e in pack.entities.values()})
+    raise UserError(f"unknown entity '{name}' (known: {', '.join(known)})")
+
+
+def explain(con: db.Connection, pack: Pack, inputs: Inputs, entity_name: str,
+            key: str) -> list[Explanation]:
+    entity = resolve_entity(pack, entity_name)
+    parts = key.split("|")
+    if len(parts) != len(entity.key):
+        raise UserError(f"a {entity.name} key has {len(entity.key)} part(s) "
+                        f"({'|'.join(entity.key)}), got '{key}'")
+    engine.load_and_validate(con, inputs)
+    compiled = rc.explain_sql(entity, pack, len(parts))
+    values = {**inputs.scenario.params(), **{f"k{i}": p for i, p in enumerate(parts)}}
+    cursor = con.execute(compiled.sql, compiled.bind(values))
+    names = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    if not rows:
+        ci = any(TABLES[entity.name].column(k).ci for k in entity.key)
+        raise UserError(f"no {entity.id} record with key '{key}'"
+                        + (" (compared ignoring letter case)" if ci else ""))
+    out = []
+    for row in rows:
+        record = dict(zip(names, row, strict=True))
+        facts = {f.name: record[f.name] for f in compiled.facts}
+        steps, decided = [], False
+        for rule in entity.rules:
+            value = record["rule:" + rule.id]
+            hit = bool(value) and not decided
+            decided = decided or hit
+            steps.append(RuleStep(rule, value, hit))
+        out.append(Explanation(entity, record["record_key"], facts, steps))
+    return out

@@ -1,0 +1,97 @@
+"""`cutover predict`: inputs in, run folder out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reports.render import PredictReport, render_predict
+from simulator import db, engine, runfolder
+from simulator.engine import Inputs, Result
+from simulator.rules.loader import load_pack
+from simulator.rules.model import Pack
+
+
+@dataclass
+class Run:
+    out: Path
+    result: Result
+    summary: dict[str, Any]
+
+
+def verdict(result: Result) -> str:
+    if result.blockers:
+        return (f"{result.blockers} blocker(s) and {result.warnings} warning(s): the cutover "
+                "would lose or reject data that must be fixed first.")
+    if result.warnings:
+        return f"No blockers; {result.warnings} warning(s) to review."
+    return "All clear: no blockers and no warnings."
+
+
+def summarise(inputs: Inputs, pack: Pack, result: Result,
+              command: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "kind": "predict",
+        "institution": inputs.scenario.institution,
+        "verdict": verdict(result),
+        "counts": result.counts,
+        "findings": [f.as_dict() for f in result.findings],
+        "manifest": runfolder.manifest(inputs, pack, command),
+    }
+
+
+def _count_rows(counts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for c in counts:
+        row = rows.setdefault((c["side"], c["entity"]),
+                              {"side": c["side"], "entity": c["entity"], "outcomes": {},
+                               "total": 0})
+        row["outcomes"][c["outcome"]] = c["count"]
+        row["total"] += c["count"]
+    return [rows[k] for k in sorted(rows)]
+
+
+def report_html(inputs: Inputs, summary: dict[str, Any]) -> str:
+    return render_predict(PredictReport(
+        institution=summary["institution"],
+        stage=inputs.pre.stage,
+        scenario=summary["manifest"]["scenario"],
+        verdict=summary["verdict"],
+        counts=_count_rows(summary["counts"]),
+        findings=summary["findings"],
+        manifest=summary["manifest"],
+    ))
+
+
+def predict(
+    inputs: Inputs,
+    out: Path,
+    rules: list[Path] | None = None,
+    csv_mode: str = "auto",
+    command: list[str] | None = None,
+    memory_limit: str | None = None,
+    progress: Callable[[str], None] = lambda step: None,
+) -> Run:
+    runfolder.check_out(out)
+    progress("checking rules")
+    pack = engine.checked_pack(load_pack(rules))
+    con = db.connect(memory_limit=memory_limit)
+    try:
+        progress("loading and validating snapshots")
+        engine.load_and_validate(con, inputs)
+        progress("classifying records")
+        result = engine.classify(con, pack, inputs.scenario)
+        summary = summarise(inputs, pack, result, command)
+        progress("writing the run folder")
+
+        def write_report(folder: Path) -> None:
+            s = {**summary, "manifest": {**summary["manifest"],
+                                         "ledger_csv": (folder / "ledger.csv").exists()}}
+            (folder / "report.html").write_text(report_html(inputs, s), encoding="utf-8")
+
+        runfolder.write_run(con, out, summary, write_report, csv_mode)
+    finally:
+        con.close()
+    return Run(out, result, summary)

@@ -1,0 +1,1 @@
+"""Rule packs: model, loading with source locations, linting, compiling to SQL."""

@@ -1,0 +1,228 @@
+"""Checking a pack before it runs: structure, SQL shape, names, and that DuckDB can bind it.
+
+Every problem carries the location of the rule or fact it concerns; all are reported at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import sqlglot
+import sqlglot.errors
+import sqlglot.expressions as exp
+
+from simulator import db, scenario, snapshot
+from simulator.errors import Collector, Loc, Problem
+from simulator.rules.compile import DIALECT, base_sql, facts_for
+from simulator.rules.model import CONFIDENCES, OUTCOMES, SEVERITIES, Entity, Pack
+from simulator.tables import TABLES, tables_for
+
+ALMA_OUTCOMES = {"retained", "refreshed", "merged", "removed", "reverted", "detached",
+                 "deactivated"}
+EXTRACT_OUTCOMES = {"merged", "added", "rejected", "not_migrated"}
+SNAPSHOT_SIDE = {"pre": "alma", "testload": "alma", "extract": "extract"}
+_STATEMENTS = (exp.Query, exp.DDL, exp.DML, exp.Command, exp.Set, exp.Use, exp.Pragma,
+               exp.Copy, exp.Transaction, exp.Commit, exp.Rollback, exp.Alter, exp.Describe)
+# Functions a rule may not call: they read files or settings, or are not deterministic.
+_FORBIDDEN = {
+    "READ_CSV", "READ_CSV_AUTO", "READ_PARQUET", "READ_JSON", "READ_JSON_AUTO", "READ_TEXT",
+    "READ_BLOB", "READ_NDJSON", "GLOB", "PARQUET_SCAN", "QUERY", "QUERY_TABLE", "SQLITE_SCAN",
+    "POSTGRES_SCAN", "GETENV", "CURRENT_SETTING", "RANDOM", "RAND", "UUID", "GEN_RANDOM_UUID",
+    "NOW", "CURRENT_DATE", "CURRENT_TIMESTAMP", "CURRENTDATE", "CURRENTTIMESTAMP", "SETSEED",
+    "NEXTVAL", "TODAY",
+}
+
+
+def lint(pack: Pack) -> list[Problem]:
+    problems = Collector()
+    seen: dict[str, Loc] = {}
+    for entity in pack.ordered():
+        _structure(entity, seen, problems)
+    facts = dict(pack.shared_facts)
+    for fact in pack.shared_facts.values():
+        fact.tree = _parse(fact.sql, fact.loc, problems, "fact")
+    for entity in pack.ordered():
+        for fact in entity.facts.values():
+            fact.tree = _parse(fact.sql, fact.loc, problems, "fact")
+            if fact.name in TABLES[entity.name].column_names:
+                problems.add(fact.loc, f"fact '{fact.name}' hides a column of {entity.name}")
+        for rule in entity.rules:
+            rule.tree = _parse(rule.when, rule.when_loc, problems, "when")
+        names = set(facts) | set(entity.facts)
+        for fact in [*entity.facts.values(), *pack.shared_facts.values()]:
+            if fact.tree is not None and (fact.name in entity.facts or _uses(entity, fact.name)):
+                _names(fact.tree, entity, set(), fact.loc, problems, f"fact '{fact.name}'")
+        for rule in entity.rules:
+            if rule.tree is not None:
+                _names(rule.tree, entity, names, rule.when_loc, problems, f"rule '{rule.id}'")
+    if not problems.problems:
+        _bind(pack, problems)
+    return sorted(set(problems.problems))
+
+
+def _uses(entity: Entity, fact: str) -> bool:
+    return any(
+        r.tree is not None and any(c.name == fact and not c.table for c in r.tree.find_all(exp.Column))
+        for r in entity.rules
+    )
+
+
+def _structure(entity: Entity, seen: dict[str, Loc], problems: Collector) -> None:
+    allowed = ALMA_OUTCOMES if entity.side == "alma" else EXTRACT_OUTCOMES
+    if not entity.rules:
+        problems.add(entity.loc, f"{entity.id} has no rules: every record needs an outcome")
+    for rule in entity.rules:
+        if rule.id in seen:
+            problems.add(rule.loc, f"duplicate rule id '{rule.id}' (first at {seen[rule.id]})")
+        seen.setdefault(rule.id, rule.loc)
+        if rule.outcome not in OUTCOMES:
+            hint = _hint(rule.outcome, OUTCOMES)
+            problems.add(rule.loc, f"rule '{rule.id}': unknown outcome '{rule.outcome}'{hint} "
+                                   f"(expected one of {', '.join(OUTCOMES)})")
+        elif rule.outcome not in allowed:
+            problems.add(rule.loc, f"rule '{rule.id}': outcome '{rule.outcome}' does not apply to "
+                                   f"{entity.side}-side records (use {', '.join(sorted(allowed))})")
+        if rule.confidence not in CONFIDENCES:
+            problems.add(rule.loc, f"rule '{rule.id}': confidence must be documented or inferred")
+        if rule.finding and rule.finding.severity not in SEVERITIES:
+            problems.add(rule.finding.loc, f"rule '{rule.id}': severity must be one of "
+                                           f"{', '.join(SEVERITIES)}")
+    if entity.rules:
+        last = entity.rules[-1]
+        if last.when.strip().lower() != "true":
+            problems.add(last.when_loc, f"{entity.id}: the last rule ('{last.id}') must be a "
+                                        "catch-all with `when: true` so no record goes unclassified")
+
+
+def _parse(text: str, loc: Loc, problems: Collector, what: str) -> exp.Expression | None:
+    try:
+        trees = [t for t in sqlglot.parse(text, read=DIALECT) if t is not None]
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as e:
+        detail = e.errors[0] if isinstance(e, sqlglot.errors.ParseError) and e.errors else {}
+        where = loc.at(int(detail.get("line", 1)) - 1, int(detail.get("col", 1)) - 1) \
+            if detail and int(detail.get("line", 1)) == 1 else loc
+        desc = detail.get("description") if detail else str(e).splitlines()[0]
+        problems.add(where, f"{what}: cannot parse SQL: {desc}")
+        return None
+    if len(trees) != 1:
+        problems.add(loc, f"{what}: must be exactly one SQL expression, found {len(trees)} "
+                          "statements")
+        return None
+    tree = trees[0]
+    if isinstance(tree, _STATEMENTS) and not isinstance(tree, exp.Subquery):
+        problems.add(loc, f"{what}: must be one boolean expression, not a "
+                          f"{tree.key.upper()} statement")
+        return None
+    for node in tree.walk():
+        if isinstance(node, _STATEMENTS) and not isinstance(node, exp.Query):
+            problems.add(loc, f"{what}: only SELECT subqueries are allowed, found "
+                              f"{node.key.upper()}")
+            return None
+        if isinstance(node, exp.Func):
+            name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).upper()
+            if name in _FORBIDDEN:
+                problems.add(loc, f"{what}: function {name.lower()}() is not allowed in rules "
+                                  "(rules read snapshot tables and scenario values only)")
+                return None
+        if isinstance(node, exp.Placeholder) and node.name not in scenario.param_names():
+            hint = _hint(node.name or "?", scenario.param_names())
+            problems.add(loc, f"{what}: unknown scenario value ${node.name or '?'}{hint} "
+                              f"(known: {', '.join('$' + p for p in sorted(scenario.param_names()))})")
+            return None
+    return tree
+
+
+def _hint(word: str, choices: object) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)  # type: ignore[call-overload]
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _names(tree: exp.Expression, entity: Entity, facts: set[str], loc: Loc,
+           problems: Collector, what: str) -> None:
+    own = set(TABLES[entity.name].column_names) | {"_row"}
+    for table in tree.find_all(exp.Table):
+        schema, name = table.db, table.name
+        side = SNAPSHOT_SIDE.get(schema)
+        if not isinstance(table.this, exp.Identifier) or side is None or \
+                name not in {t.name for t in tables_for(side)}:
+            problems.add(loc, f"{what}: unknown table '{table.sql(dialect=DIALECT)}' (read "
+                              "snapshot tables as pre.<table>, extract.<table> or testload.<table>)")
+    for col in tree.find_all(exp.Column):
+        if not col.name:
+            continue
+        scopes = _enclosing_sources(col)
+        if col.table:
+            if col.table == entity.name:
+                known = own
+            elif col.table in scopes:
+                known = scopes[col.table]
+            else:
+                problems.add(loc, f"{what}: unknown table or alias '{col.table}' in "
+                                  f"'{col.sql(dialect=DIALECT)}'")
+                continue
+            if col.name not in known:
+                problems.add(loc, f"{what}: unknown column '{col.table}.{col.name}'"
+                                  f"{_hint(col.name, known)}")
+            continue
+        visible = own | facts
+        for cols in scopes.values():
+            visible |= cols
+        if col.name not in visible:
+            problems.add(loc, f"{what}: unknown column or fact '{col.name}'"
+                              f"{_hint(col.name, visible)}")
+
+
+def _enclosing_sources(node: exp.Expression) -> dict[str, set[str]]:
+    """Alias -> columns of the snapshot tables in the SELECTs around `node`."""
+    out: dict[str, set[str]] = {}
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Select):
+            for table in parent.find_all(exp.Table):
+                if table.parent_select is not parent:
+                    continue
+                spec = TABLES.get(table.name)
+                if spec is not None:
+                    out[table.alias_or_name] = set(spec.column_names) | {"_row"}
+        parent = parent.parent
+    return out
+
+
+def _bind(pack: Pack, problems: Collector) -> None:
+    """Let DuckDB bind every fact and rule over empty tables: types and functions get checked."""
+    con = db.connect()
+    try:
+        for schema, side in SNAPSHOT_SIDE.items():
+            snapshot.attach(con, schema, None, side)
+        params = scenario.example_params()
+        for entity in pack.ordered():
+            facts = facts_for(entity, pack)
+            try:
+                base = base_sql(entity, facts)
+                con.execute(f"describe {base}", _bind_params(base, params))
+            except db.DuckDBError as e:
+                loc = facts[0].loc if facts else entity.loc
+                problems.add(loc, f"{entity.id}: facts do not run: {_first(e)}")
+                continue
+            for rule in entity.rules:
+                sql = (f"select ({rule.tree.sql(dialect=DIALECT) if rule.tree else rule.when}) as v "
+                       f"from ({base}) as {db.ident(entity.name)}")
+                try:
+                    kind = con.rows(f"describe {sql}", _bind_params(sql, params))[0][1]
+                except db.DuckDBError as e:
+                    problems.add(rule.when_loc, f"rule '{rule.id}': {_first(e)}")
+                    continue
+                if kind != "BOOLEAN":
+                    problems.add(rule.when_loc, f"rule '{rule.id}': when must be true or false, "
+                                                f"but this expression gives {kind}")
+    finally:
+        con.close()
+
+
+def _bind_params(sql: str, params: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def _first(e: Exception) -> str:
+    lines = [ln for ln in str(e).strip().splitlines() if ln.strip()]
+    return " ".join(lines[:2])

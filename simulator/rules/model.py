@@ -1,0 +1,103 @@
+"""The rule model: plain data with source locations, no behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlglot.expressions as exp
+
+from simulator.errors import Loc
+
+OUTCOMES = {
+    "retained": "exists after the load as it was",
+    "refreshed": "exists after the load; its data replaced by the migrated record matched on key; "
+    "named parts kept (a public user's staff roles)",
+    "merged": "a code present in Alma and in the extract: kept once",
+    "added": "loaded from the extract",
+    "removed": "was in Alma before the load, gone after",
+    "reverted": "changed in Alma during the configuration freeze: the change is lost",
+    "detached": "survives but loses a link (to a collection, to e-inventory, to bib citations)",
+    "deactivated": "survives but switched off by the load (webhooks inactive, scheduled jobs "
+    "disabled)",
+    "rejected": "an extract record the load refuses; the reject message is part of the ledger",
+    "not_migrated": "an extract record the migration skips by design (unfulfilled holds, "
+    "returned loans)",
+}
+SEVERITIES = ("blocker", "warning", "info")
+CONFIDENCES = ("documented", "inferred")
+SIDE_SCHEMA = {"alma": "pre", "extract": "extract"}
+
+
+@dataclass
+class FindingSpec:
+    severity: str
+    title: str
+    fix: str
+    loc: Loc
+
+
+@dataclass
+class Fact:
+    name: str
+    sql: str
+    loc: Loc
+    tree: exp.Expression | None = None
+
+
+@dataclass
+class Rule:
+    id: str
+    when: str
+    outcome: str
+    reason: str
+    cite: str
+    loc: Loc
+    when_loc: Loc
+    confidence: str = "documented"
+    message: str | None = None
+    finding: FindingSpec | None = None
+    origin: str = ""  # the pack file that last defined the rule
+    tree: exp.Expression | None = None
+
+    def description(self) -> str:
+        """Plain-language form shown in reports and docs."""
+        return f"{self.outcome.replace('_', ' ')} when {self.when}: {self.reason}"
+
+
+@dataclass
+class Entity:
+    name: str
+    side: str
+    key: tuple[str, ...]
+    loc: Loc
+    facts: dict[str, Fact] = field(default_factory=dict)
+    rules: list[Rule] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"{self.side}.{self.name}"
+
+    @property
+    def schema(self) -> str:
+        return SIDE_SCHEMA[self.side]
+
+
+@dataclass
+class Pack:
+    entities: dict[tuple[str, str], Entity]
+    shared_facts: dict[str, Fact]
+    files: list[Path]
+    digest: str
+
+    def rules(self) -> list[tuple[Entity, Rule]]:
+        return [(e, r) for e in self.ordered() for r in e.rules]
+
+    def ordered(self) -> list[Entity]:
+        return [self.entities[k] for k in sorted(self.entities)]
+
+    def find_rule(self, rule_id: str) -> tuple[Entity, Rule] | None:
+        for e, r in self.rules():
+            if r.id == rule_id:
+                return e, r
+        return None

@@ -1,0 +1,88 @@
+"""Writing a run folder (DESIGN 3.4) atomically: all files appear at once or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from simulator import __version__, db
+from simulator.errors import Loc, Problem, UserError, display_path
+
+CSV_MAX_ROWS = 1_048_576  # what a spreadsheet opens
+CSV_MODES = ("auto", "always", "never")
+MARKER = "summary.json"
+
+
+def check_out(out: Path) -> None:
+    """Refuse to replace a folder that is not an earlier run (a typo must not delete data)."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).is_file())):
+        raise UserError(Problem(Loc(display_path(out)),
+                                "--out exists and is not a run folder; choose a new folder"))
+
+
+def manifest(inputs: Any, pack: Any, command: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "tool": "cutover-simulator",
+        "tool_version": __version__,
+        "duckdb_version": db.VERSION,
+        "rule_pack_hash": pack.digest,
+        "rule_pack_files": [display_path(p) for p in pack.files],
+        "snapshots": {
+            name: {
+                "path": display_path(s.path),
+                "institution": s.institution,
+                "stage": s.stage,
+                "taken_at": s.taken_at,
+                "files": s.file_hashes(),
+            }
+            for name, s in inputs.snapshots().items()
+        },
+        "scenario": inputs.scenario.as_dict(),
+        "command": command if command is not None else ["cutover", *sys.argv[1:]],
+        "timestamp": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    }
+
+
+def write_run(
+    con: db.Connection,
+    out: Path,
+    summary: dict[str, Any],
+    extra: Callable[[Path], None] | None = None,
+    csv_mode: str = "auto",
+) -> Path:
+    """Ledger (Parquet, and CSV when it fits), summary.json and whatever `extra` adds."""
+    check_out(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is for sharing
+    try:
+        ordered = ("select side, entity, record_key, outcome, rule_id, reason, cite, message "
+                   "from ledger order by side, entity, record_key")
+        con.execute(f"copy ({ordered}) to {db.literal(str(tmp / 'ledger.parquet'))} "
+                    "(format parquet, compression zstd)")
+        rows = int(con.one("select count(*) from ledger"))
+        if csv_mode == "always" or (csv_mode == "auto" and rows <= CSV_MAX_ROWS):
+            con.execute(f"copy ({ordered}) to {db.literal(str(tmp / 'ledger.csv'))} "
+                        "(format csv, header true)")
+        summary = {**summary, "ledger": {"rows": rows,
+                                         "csv": (tmp / "ledger.csv").exists()}}
+        (tmp / MARKER).write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n",
+                                  encoding="utf-8")
+        if extra:
+            extra(tmp)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,182 @@
+"""The snapshot tables (DESIGN 3.1): columns, types, value domains, keys and references.
+
+One source of truth: validation, typed views, the rule linter and the docs all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SIDES = ("alma", "extract")
+
+# Column types and the DuckDB type a valid value is cast to.
+SQL_TYPES = {
+    "text": "VARCHAR",
+    "int": "BIGINT",
+    "decimal": "DECIMAL(18,4)",
+    "bool": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+}
+TYPE_WORDS = {
+    "text": "text",
+    "int": "a whole number",
+    "decimal": "a number",
+    "bool": "true or false",
+    "timestamp": "an ISO date or timestamp (YYYY-MM-DD[THH:MM:SS])",
+}
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    type: str = "text"
+    required: bool = False
+    domain: tuple[str, ...] | None = None
+    ci: bool = False  # compared case-insensitively (Primary IDs)
+
+
+@dataclass(frozen=True)
+class Ref:
+    column: str
+    table: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    sides: tuple[str, ...]
+    columns: tuple[Col, ...]
+    key: tuple[str, ...]
+    refs: tuple[Ref, ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Col:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _c(spec: str, type: str = "text", domain: tuple[str, ...] | None = None) -> Col:
+    required = spec.endswith("*")
+    name = spec.rstrip("*")
+    return Col(name, type, required, domain, ci=name.endswith("primary_id"))
+
+
+ALMA, EXTRACT, BOTH = ("alma",), ("extract",), ("alma", "extract")
+ACTIVE = ("ACTIVE", "INACTIVE")
+TS = "timestamp"
+
+_TABLES = (
+    Table("users", ALMA, (
+        _c("primary_id*"), _c("record_type*", domain=("PUBLIC", "STAFF", "CONTACT")),
+        _c("internal_id"), _c("account_type", domain=("INTERNAL", "EXTERNAL")), _c("user_group"),
+        _c("status", domain=ACTIVE), _c("origin", domain=("MIGRATED", "CREATED")), _c("username"),
+        _c("email"), _c("created_at", TS), _c("updated_at", TS),
+    ), ("primary_id",)),
+    Table("user_roles", ALMA, (
+        _c("primary_id*"), _c("role_type*"), _c("scope"),
+        _c("status", domain=("ACTIVE", "INACTIVE", "NEW")),
+    ), ("primary_id", "role_type", "scope"), (Ref("primary_id", "users", "primary_id"),)),
+    Table("sets", ALMA, (
+        _c("set_id*"), _c("name"), _c("set_type*", domain=("ITEMIZED", "LOGICAL")),
+        _c("content_type"), _c("created_at", TS), _c("updated_at", TS),
+    ), ("set_id",)),
+    Table("collections", ALMA, (_c("collection_id*"), _c("name"), _c("parent_id")),
+          ("collection_id",)),
+    Table("configuration", ALMA, (
+        _c("area*"), _c("item_id*"), _c("name"), _c("collection_id"), _c("created_at", TS),
+        _c("updated_at", TS),
+    ), ("area", "item_id")),
+    Table("code_tables", BOTH, (
+        _c("table_name*"), _c("code*"), _c("description"), _c("enabled", "bool"),
+    ), ("table_name", "code")),
+    Table("libraries", BOTH, (_c("code*"), _c("name")), ("code",)),
+    Table("locations", BOTH, (_c("library_code*"), _c("code*"), _c("name")),
+          ("library_code", "code")),
+    Table("vendors", BOTH, (_c("code*"), _c("name"), _c("status", domain=ACTIVE), _c("email")),
+          ("code",)),
+    Table("rs_partners", BOTH, (_c("code*"), _c("name"), _c("status", domain=ACTIVE), _c("email")),
+          ("code",)),
+    Table("webhooks", ALMA, (
+        _c("profile_id*"), _c("name"), _c("status*", domain=ACTIVE), _c("url"),
+    ), ("profile_id",)),
+    Table("jobs", ALMA, (
+        _c("job_id*"), _c("name"), _c("job_type*", domain=("SCHEDULED", "MANUAL", "OTHER")),
+        _c("status", domain=("ENABLED", "DISABLED")),
+    ), ("job_id",)),
+    Table("funds", BOTH, (
+        _c("fund_code*"), _c("name"), _c("fund_type"), _c("fiscal_period"),
+        _c("status", domain=ACTIVE),
+    ), ("fund_code",)),
+    Table("fund_transactions", BOTH, (
+        _c("transaction_id*"), _c("fund_code*"),
+        _c("transaction_type", domain=(
+            "ALLOCATION", "EXPENDITURE", "ENCUMBRANCE", "DISENCUMBRANCE", "TRANSFER")),
+        _c("amount", "decimal"),
+    ), ("transaction_id",), (Ref("fund_code", "funds", "fund_code"),)),
+    Table("licenses", ALMA, (
+        _c("license_code*"), _c("name"), _c("linked_to_einventory", "bool"),
+    ), ("license_code",)),
+    Table("courses", BOTH, (_c("course_code*"), _c("name"), _c("academic_department")),
+          ("course_code",)),
+    Table("reading_lists", ALMA, (_c("list_id*"), _c("course_code*"), _c("name")), ("list_id",),
+          (Ref("course_code", "courses", "course_code"),)),
+    Table("citations", ALMA, (_c("citation_id*"), _c("list_id*"), _c("bib_id")),
+          ("citation_id",), (Ref("list_id", "reading_lists", "list_id"),)),
+    Table("course_instructors", BOTH, (_c("course_code*"), _c("instructor_primary_id*")),
+          ("course_code", "instructor_primary_id")),
+    Table("analytics_reports", ALMA, (
+        _c("report_path*"), _c("folder*", domain=("USER", "INSTITUTION")),
+        _c("owner_internal_id"), _c("owner_primary_id"),
+    ), ("report_path",)),
+    Table("authorities", ALMA, (_c("authority_id*"), _c("origin", domain=("CREATED", "MIGRATED"))),
+          ("authority_id",)),
+    Table("items", BOTH, (
+        _c("barcode*"), _c("library_code"), _c("location_code"), _c("status"),
+        _c("loan_count", "int"),
+    ), ("barcode",)),
+    Table("loans", BOTH, (
+        _c("loan_id*"), _c("item_barcode*"), _c("primary_id*"), _c("loan_date", TS),
+        _c("due_date", TS), _c("returned_at", TS),
+    ), ("loan_id",)),
+    Table("requests", BOTH, (
+        _c("request_id*"), _c("request_type*"), _c("status*"), _c("item_barcode"),
+        _c("primary_id"),
+    ), ("request_id",)),
+    Table("parameters", ALMA, (_c("name*"), _c("value")), ("name",)),
+    Table("patrons", EXTRACT, (
+        _c("primary_id*"), _c("user_group"), _c("email"), _c("username"), _c("original_id"),
+    ), ("primary_id",)),
+    Table("orders", EXTRACT, (_c("order_id*"), _c("vendor_code*"), _c("fund_code")),
+          ("order_id",)),
+    Table("invoices", EXTRACT, (_c("invoice_id*"), _c("vendor_code*")), ("invoice_id",)),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in _TABLES}
+
+# Snapshot stages (snapshot.yaml) and the side whose tables they hold.
+STAGE_SIDE = {
+    "testload": "alma",
+    "freeze": "alma",
+    "cutover": "alma",
+    "fulfillment": "alma",
+    "golive": "alma",
+    "extract": "extract",
+    "fulfillment_extract": "extract",
+}
+
+# The nine code tables whose codes Alma merges with the legacy system's (DESIGN 3.1).
+MERGED_CODE_TABLES = (
+    "reporting_codes", "fund_types", "fiscal_periods", "item_policies", "user_groups",
+    "user_identifier_types", "block_definitions", "user_statistics_categories",
+    "academic_departments",
+)
+
+
+def tables_for(side: str) -> list[Table]:
+    return [t for t in _TABLES if side in t.sides]
