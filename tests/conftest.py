@@ -1,0 +1,119 @@
+"""Shared test helpers: build minimal snapshot folders and run the default pack over them."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator import db, engine
+from simulator.rules.loader import load_pack
+from simulator.rules.model import Pack
+from simulator.sample import csv_text
+
+DATES = {
+    "testload": "2025-09-15",
+    "freeze_start": "2026-03-02",
+    "clean_data_delivered": "2026-03-11",
+    "fulfillment_freeze": "2026-03-13",
+    "go_live": "2026-03-16",
+}
+BEFORE = "2026-02-01T10:00:00"  # before the freeze window
+DURING = "2026-03-05T10:00:00"  # inside [freeze_start, clean_data_delivered)
+
+
+@functools.cache
+def default_pack() -> Pack:
+    return engine.checked_pack(load_pack())
+
+
+@dataclass(frozen=True)
+class Row:
+    outcome: str
+    rule_id: str
+    message: str | None
+
+
+def write_snapshot(folder: Path, stage: str, tables: dict[str, list[dict[str, Any]]],
+                   institution: str = "TST", extra_manifest: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "snapshot.yaml").write_text(
+        f"format_version: 1\ninstitution: {institution}\nstage: {stage}\n"
+        f"taken_at: 2026-03-02T07:00:00Z\n{extra_manifest}", encoding="utf-8")
+    for table, rows in tables.items():
+        (folder / f"{table}.csv").write_text(csv_text(table, rows), encoding="utf-8")
+    return folder
+
+
+def write_scenario(path: Path, options: dict[str, bool] | None = None,
+                   institution: str = "TST") -> Path:
+    opts = "".join(f"  {k}: {str(v).lower()}\n" for k, v in (options or {}).items())
+    dates = "".join(f"  {k}: {v}\n" for k, v in DATES.items())
+    text = f"institution: {institution}\ndates:\n{dates}"
+    if opts:
+        text += f"options:\n{opts}"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@dataclass
+class World:
+    """A tiny institution: fill `pre`, `extract` (and `testload`), then ask for the ledger."""
+
+    root: Path
+    pre: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    extract: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    testload: dict[str, list[dict[str, Any]]] | None = None
+    options: dict[str, bool] = field(default_factory=dict)
+
+    def write(self) -> tuple[Path, Path, Path, Path | None]:
+        pre = write_snapshot(self.root / "freeze", "freeze", self.pre)
+        extract = write_snapshot(self.root / "extract", "extract", self.extract)
+        scenario = write_scenario(self.root / "scenario.yaml", self.options)
+        testload = (write_snapshot(self.root / "testload", "testload", self.testload)
+                    if self.testload is not None else None)
+        return pre, extract, scenario, testload
+
+    def inputs(self) -> engine.Inputs:
+        return engine.open_inputs(*self.write())
+
+    def ledger(self, pack: Pack | None = None) -> dict[tuple[str, str, str], Row]:
+        inputs = self.inputs()
+        con = db.connect()
+        try:
+            engine.load_and_validate(con, inputs)
+            engine.classify(con, pack or default_pack(), inputs.scenario)
+            rows = con.rows("select side, entity, record_key, outcome, rule_id, message "
+                            "from ledger")
+        finally:
+            con.close()
+        return {(s, e, k): Row(o, r, m) for s, e, k, o, r, m in rows}
+
+    def result(self, pack: Pack | None = None) -> engine.Result:
+        inputs = self.inputs()
+        con = db.connect()
+        try:
+            engine.load_and_validate(con, inputs)
+            return engine.classify(con, pack or default_pack(), inputs.scenario)
+        finally:
+            con.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return World(tmp_path)
+
+
+def user(pid: str, record_type: str = "PUBLIC", **kw: Any) -> dict[str, Any]:
+    row = {"primary_id": pid, "record_type": record_type, "origin": "MIGRATED",
+           "internal_id": "I-" + pid.upper(), "created_at": BEFORE,
+           "updated_at": BEFORE}
+    row.update(kw)
+    return row
+
+
+def role(pid: str, role_type: str = "Patron", scope: str = "TST") -> dict[str, Any]:
+    return {"primary_id": pid, "role_type": role_type, "scope": scope, "status": "ACTIVE"}
