@@ -1,18 +1,25 @@
 """Rendering reports: the one place where jinja2 is set up.
 
-Autoescaping is on for every template and undefined names fail loudly, so a missing value is a
-bug found in tests, never a blank in a report a project manager reads.
+Autoescaping is on for every HTML template and undefined names fail loudly, so a missing value is
+a bug found in tests, never a blank in a report a project manager reads. Each report kind has a
+typed context object; templates never query data themselves.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
-TEMPLATES = Path(__file__).parent / "templates"
+from simulator.privacy import mask_emails
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
 
 # Stable colours per outcome, shared by every report.
 OUTCOME_COLOURS = {
@@ -23,16 +30,23 @@ OUTCOME_COLOURS = {
     "removed": "#c62828",
     "reverted": "#ef6c00",
     "detached": "#8d6e63",
-    "deactivated": "#6d4c41",
+    "deactivated": "#546e7a",
     "rejected": "#ad1457",
-    "not_migrated": "#757575",
+    "not_migrated": "#9e9e9e",
 }
+SEVERITY_ORDER = ("blocker", "warning", "info")
+
+
+def _md(text: Any) -> str:
+    """Make text safe inside a Markdown table cell."""
+    return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
+        autoescape=jinja2.select_autoescape(disabled_extensions=("md",), default=True,
+                                            default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -41,7 +55,9 @@ def _env() -> jinja2.Environment:
     # Filters, in one block.
     env.filters["thousands"] = lambda n: f"{int(n):,}"
     env.filters["outcome_colour"] = lambda o: OUTCOME_COLOURS.get(str(o), "#999999")
-    env.filters["pct"] = lambda part, whole: f"{(100.0 * part / whole) if whole else 0:.1f}"
+    env.filters["md"] = _md
+    # Our own CSS and JS, inlined so the page works from a file with no network: trusted text.
+    env.globals["static"] = lambda name: markupsafe.Markup((STATIC / name).read_text("utf-8"))
     return env
 
 
@@ -49,22 +65,122 @@ _ENV = _env()
 
 
 @dataclass
-class PredictReport:
-    """Everything the predict report shows; built by the caller, never queried from the page."""
+class Segment:
+    outcome: str
+    count: int
+    x: float
+    width: float
 
+
+@dataclass
+class Bar:
+    label: str
+    anchor: str
+    total: int
+    y: int
+    segments: list[Segment]
+
+
+@dataclass
+class Chart:
+    """Horizontal bars per entity, split by outcome; each bar's width is its share."""
+
+    bars: list[Bar]
+    width: int
+    height: int
+    label_width: int
+    bar_width: int
+
+
+@dataclass
+class RuleView:
+    id: str
+    outcome: str
+    when: str
+    reason: str
+    cite: str
+    confidence: str
+
+
+@dataclass
+class EntitySection:
+    id: str  # side.entity, also the HTML id and the deep link prefix
+    side: str
+    name: str
+    total: int
+    outcomes: dict[str, int]
+    rules: list[RuleView]
+    records: list[tuple[str, int]]  # (record_key as shown, index into rules)
+
+    @property
+    def shown(self) -> int:
+        return len(self.records)
+
+
+@dataclass
+class PredictReport:
     institution: str
     stage: str
     scenario: dict[str, Any]
     verdict: str
-    counts: list[dict[str, Any]]
+    verdict_level: str  # blocker | warning | clear
     findings: list[dict[str, Any]]
+    entities: list[EntitySection]
     manifest: dict[str, Any]
+    ledger_csv: bool
+    show_pii: bool = False
+    pseudonymized: bool = False
     outcomes: list[str] = field(default_factory=lambda: list(OUTCOME_COLOURS))
+
+    @property
+    def chart(self) -> Chart:
+        return chart(self.entities)
+
+    def severity_counts(self) -> dict[str, int]:
+        return {s: sum(1 for f in self.findings if f["severity"] == s) for s in SEVERITY_ORDER}
+
+    def data_json(self) -> str:
+        """What the page's script needs, as JSON safe to embed in a script element."""
+        payload = {
+            "entities": {
+                e.id: {
+                    "id": e.id,
+                    "rules": [r.__dict__ for r in e.rules],
+                    "records": [list(rec) for rec in e.records],
+                }
+                for e in self.entities
+            }
+        }
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        # Inside <script>, only "</" and "<!--" can end or confuse the element.
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def chart(entities: list[EntitySection], bar_width: int = 560, label_width: int = 200) -> Chart:
+    row = 22
+    bars = []
+    for i, e in enumerate(entities):
+        x = 0.0
+        segments = []
+        for outcome in OUTCOME_COLOURS:
+            n = e.outcomes.get(outcome, 0)
+            if not n:
+                continue
+            w = bar_width * n / e.total if e.total else 0
+            segments.append(Segment(outcome, n, round(label_width + x, 2), round(max(w, 0.5), 2)))
+            x += w
+        bars.append(Bar(e.id, e.id, e.total, i * row, segments))
+    return Chart(bars, label_width + bar_width + 80, len(bars) * row + 4, label_width, bar_width)
+
+
+def shown_key(key: str, show_pii: bool) -> str:
+    return key if show_pii else mask_emails(key)
 
 
 def render(template: str, context: Any) -> str:
     return _ENV.get_template(template).render(r=context, colours=OUTCOME_COLOURS)
 
 
-def render_predict(report: PredictReport) -> str:
-    return render("predict.html", report)
+def render_predict(report: PredictReport) -> tuple[str, str]:
+    """The HTML report and the Markdown summary."""
+    return render("predict.html", report), render("summary.md", report)

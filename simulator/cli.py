@@ -54,9 +54,11 @@ def _run(fn: Callable[[], int]) -> None:
         raise
     except Exception as e:
         if _state["debug"]:
-            raise
-        err_console.print(f"internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-                          " (run with --debug for the traceback)")
+            err_console.print_exception()
+            raise typer.Exit(Exit.INTERNAL) from None
+        first = str(e).splitlines()[0] if str(e) else ""
+        err_console.print(f"internal error: {type(e).__name__}: {first} "
+                          "(run with --debug for the traceback)")
         raise typer.Exit(Exit.INTERNAL) from None
     raise typer.Exit(code)
 
@@ -298,7 +300,9 @@ def snapshot_validate(folder: Annotated[Path, typer.Argument(help="Snapshot fold
 
 
 @app.command()
-def demo(out: Annotated[Path, typer.Option(help="Run folder to write.")] = Path("runs/demo")) -> None:
+def demo(
+    out: Annotated[Path, typer.Option(help="Run folder to write.")] = Path("runs/demo"),
+) -> None:
     """Run predict on the bundled sample institution."""
 
     def go() -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator import db, snapshot, validate
-from simulator.errors import Collector, Loc, UserError
+from simulator.errors import Collector, Loc, UserError, display_path
 from simulator.rules import compile as rc
 from simulator.rules.lint import lint
 from simulator.rules.model import Entity, Pack, Rule
@@ -57,9 +57,9 @@ def open_inputs(pre: Path, extract: Path, scenario_path: Path,
     problems.raise_if_any()
     inputs = Inputs(found["pre"], found["extract"], found["scenario"], found.get("testload"))
     inst = inputs.scenario.institution
-    for name, snap in inputs.snapshots().items():
+    for snap in inputs.snapshots().values():
         if snap.institution != inst:
-            problems.add(Loc(str(snap.path / snapshot.MANIFEST)),
+            problems.add(Loc(display_path(snap.path / snapshot.MANIFEST)),
                          f"institution {snap.institution!r} differs from the scenario's {inst!r}")
     problems.raise_if_any()
     return inputs

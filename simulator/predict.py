@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reports.render import PredictReport, render_predict
-from simulator import db, engine, runfolder
+from reports.render import render_predict
+from simulator import db, engine, reporting, runfolder
 from simulator.engine import Inputs, Result
 from simulator.rules.loader import load_pack
 from simulator.rules.model import Pack
@@ -42,29 +42,6 @@ def summarise(inputs: Inputs, pack: Pack, result: Result,
     }
 
 
-def _count_rows(counts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for c in counts:
-        row = rows.setdefault((c["side"], c["entity"]),
-                              {"side": c["side"], "entity": c["entity"], "outcomes": {},
-                               "total": 0})
-        row["outcomes"][c["outcome"]] = c["count"]
-        row["total"] += c["count"]
-    return [rows[k] for k in sorted(rows)]
-
-
-def report_html(inputs: Inputs, summary: dict[str, Any]) -> str:
-    return render_predict(PredictReport(
-        institution=summary["institution"],
-        stage=inputs.pre.stage,
-        scenario=summary["manifest"]["scenario"],
-        verdict=summary["verdict"],
-        counts=_count_rows(summary["counts"]),
-        findings=summary["findings"],
-        manifest=summary["manifest"],
-    ))
-
-
 def predict(
     inputs: Inputs,
     out: Path,
@@ -73,6 +50,7 @@ def predict(
     command: list[str] | None = None,
     memory_limit: str | None = None,
     progress: Callable[[str], None] = lambda step: None,
+    show_pii: bool = False,
 ) -> Run:
     runfolder.check_out(out)
     progress("checking rules")
@@ -87,9 +65,11 @@ def predict(
         progress("writing the run folder")
 
         def write_report(folder: Path) -> None:
-            s = {**summary, "manifest": {**summary["manifest"],
-                                         "ledger_csv": (folder / "ledger.csv").exists()}}
-            (folder / "report.html").write_text(report_html(inputs, s), encoding="utf-8")
+            report = reporting.predict_report(con, pack, inputs.pre.stage, summary,
+                                              (folder / "ledger.csv").exists(), show_pii)
+            html, markdown = render_predict(report)
+            (folder / "report.html").write_text(html, encoding="utf-8")
+            (folder / "summary.md").write_text(markdown, encoding="utf-8")
 
         runfolder.write_run(con, out, summary, write_report, csv_mode)
     finally:

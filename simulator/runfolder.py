@@ -57,14 +57,22 @@ def write_run(
     extra: Callable[[Path], None] | None = None,
     csv_mode: str = "auto",
 ) -> Path:
-    """Ledger (Parquet, and CSV when it fits), summary.json and whatever `extra` adds."""
+    """Ledger (Parquet, and CSV when it fits), summary.json and whatever `extra` adds.
+
+    Everything is written to a hidden temp folder beside `out` and renamed into place; an earlier
+    run at `out` is moved aside first and deleted only once the new run is in place. On any
+    failure the temp folder and the parent folders this call created are removed, and an
+    earlier run is left as it was.
+    """
     check_out(out)
+    created = _missing_parents(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is for sharing
+    tmp: Path | None = None
     try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is for sharing
         ordered = ("select side, entity, record_key, outcome, rule_id, reason, cite, message "
                    "from ledger order by side, entity, record_key")
         con.execute(f"copy ({ordered}) to {db.literal(str(tmp / 'ledger.parquet'))} "
@@ -79,10 +87,40 @@ def write_run(
                                   encoding="utf-8")
         if extra:
             extra(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
+        _replace(tmp, out)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for folder in created:  # innermost first; only if still empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
         raise
     return out
+
+
+def _missing_parents(out: Path) -> list[Path]:
+    """The parent folders of `out` that do not exist yet, innermost first."""
+    missing = []
+    for parent in out.absolute().parents:
+        if parent.exists():
+            break
+        missing.append(parent)
+    return missing
+
+
+def _replace(new: Path, out: Path) -> None:
+    """Rename `new` to `out`; an earlier run at `out` is kept until the rename has succeeded."""
+    if not out.exists():
+        new.rename(out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+    old.rmdir()  # only the unique name is wanted: rename needs a free target
+    out.rename(old)
+    try:
+        new.rename(out)
+    except BaseException:
+        old.rename(out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,7 +1,10 @@
 """The bundled sample institution: a fictional university, generated with a fixed seed.
 
 `python -m simulator.sample DIR` writes it; the committed `sample_data/` must equal the output
-(a test checks this). Every rule of the default pack has records here.
+(tests/test_sample.py checks this). Every rule of the users, user_roles and patrons entities has
+records here, and there are findings of every severity and records of every outcome. Other rules
+may have none (most apply only under other scenario options, e.g. retained funds or courses);
+every rule's own test builds a minimal fixture instead.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import csv
 import io
 import random
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from simulator.tables import TABLES
@@ -57,8 +60,8 @@ class Gen:
         self.tables: dict[str, dict[str, list[dict[str, object]]]] = {
             "freeze": {}, "extract": {}, "testload": {}}
 
-    def add(self, snap: str, table: str, row: dict[str, object]) -> None:
-        self.tables[snap].setdefault(table, []).append(row)
+    def add(self, snap: str, table: str, row: Mapping[str, object]) -> None:
+        self.tables[snap].setdefault(table, []).append(dict(row))
 
     def name(self) -> tuple[str, str]:
         return self.r.choice(FIRST), self.r.choice(LAST)
@@ -292,9 +295,9 @@ class Gen:
                 iid = str(8_000_000 + i)  # owner deleted (and re-created with a new internal id)
             if i == 17:
                 opid = "S0037-OLD"  # owner's Primary ID changed since the report was saved
+            home = "Reports" if folder == "INSTITUTION" else owner
             self.add("freeze", "analytics_reports", {
-                "report_path": f"/shared/Northfield/{'Reports' if folder == 'INSTITUTION' else owner}"
-                               f"/Report {i:02d}",
+                "report_path": f"/shared/Northfield/{home}/Report {i:02d}",
                 "folder": folder, "owner_internal_id": iid, "owner_primary_id": opid})
         for i in range(1, 16):
             self.add("freeze", "authorities", {"authority_id": f"AUTH{i:03d}", "origin": "CREATED"})
@@ -342,6 +345,29 @@ class Gen:
                                              "primary_id": r.choice(patrons)})
 
 
+    # -- cases added later: no random draws, so every earlier record keeps its values ------------
+    def created_public_staff(self) -> None:
+        """Public users created by hand in Alma before the freeze (not migrated) who were given a
+        staff-oriented role, e.g. student assistants at the desk; the extract has their patrons."""
+        people = [("Ada", "Quist"), ("Omar", "Novak"), ("Vera", "Ito")]
+        for i, (first, last) in enumerate(people, 1):
+            pid = f"PS{i:03d}"
+            self.add("freeze", "users", {
+                "primary_id": pid, "record_type": "PUBLIC", "internal_id": str(9_300_000 + i),
+                "account_type": "INTERNAL", "user_group": "UNDERGRAD", "status": "ACTIVE",
+                "origin": "CREATED", "username": pid.lower(),
+                "email": f"{pid.lower()}@scrubbed.invalid", "created_at": BEFORE,
+                "updated_at": BEFORE,
+            })
+            for role_type in ("Patron", STAFF_ROLES[i % len(STAFF_ROLES)]):
+                self.add("freeze", "user_roles", {"primary_id": pid, "role_type": role_type,
+                                                  "scope": INSTITUTION, "status": "ACTIVE"})
+            self.add("extract", "patrons", {
+                "primary_id": pid, "user_group": "UNDERGRAD",
+                "email": f"{first.lower()}.{last.lower()}{len(pid)}@mail.northfield.example",
+                "username": pid.lower(), "original_id": "L" + pid[1:],
+            })
+
 MANIFESTS = {
     "testload": "format_version: 1\ninstitution: NFU\nstage: testload\n"
                 "taken_at: 2025-09-20T06:00:00Z\n",
@@ -377,6 +403,7 @@ def files(seed: int = SEED) -> dict[str, str]:
     g.users()
     g.configuration()
     g.fulfillment()
+    g.created_public_staff()
     out = {"scenario.yaml": SCENARIO}
     for snap, tables in g.tables.items():
         out[f"{snap}/snapshot.yaml"] = MANIFESTS[snap]
@@ -395,9 +422,9 @@ def write(folder: Path, seed: int = SEED) -> None:
 
 
 def sample_dir() -> Path:
-    """The sample in a source checkout, or the copy shipped inside the package."""
+    """The copy shipped inside the package, or the sample in a source checkout."""
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "sample_data", here / "_sample"):
+    for candidate in (here / "_sample", here.parent / "sample_data"):
         if (candidate / "scenario.yaml").is_file():
             return candidate
     raise FileNotFoundError("the sample institution is missing from this installation")

@@ -1,0 +1,65 @@
+"""Turning a finished run into the report layer's context objects (the page never queries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reports.render import EntitySection, PredictReport, RuleView, shown_key
+from simulator import db
+from simulator.rules.model import Pack
+from simulator.sampling import ROWS_PER_ENTITY, sample_ledger
+
+
+def verdict_level(findings: list[dict[str, Any]]) -> str:
+    severities = {f["severity"] for f in findings}
+    return "blocker" if "blocker" in severities else "warning" if "warning" in severities \
+        else "clear"
+
+
+def entity_sections(con: db.Connection, pack: Pack, counts: list[dict[str, Any]],
+                    show_pii: bool, limit: int = ROWS_PER_ENTITY) -> list[EntitySection]:
+    sample = sample_ledger(con, limit)
+    outcomes: dict[tuple[str, str], dict[str, int]] = {}
+    for c in counts:
+        outcomes.setdefault((c["side"], c["entity"]), {})[c["outcome"]] = c["count"]
+    sections = []
+    for entity in pack.ordered():
+        key = (entity.side, entity.name)
+        if key not in outcomes:
+            continue  # no records of this entity in the inputs
+        index = {r.id: i for i, r in enumerate(entity.rules)}
+        sections.append(EntitySection(
+            id=entity.id,
+            side=entity.side,
+            name=entity.name,
+            total=sum(outcomes[key].values()),
+            outcomes=outcomes[key],
+            rules=[RuleView(r.id, r.outcome, r.when, r.reason, r.cite, r.confidence)
+                   for r in entity.rules],
+            records=[(shown_key(k, show_pii), index[rule]) for k, rule in sample.get(key, [])],
+        ))
+    return sections
+
+
+def mask_findings(findings: list[dict[str, Any]], show_pii: bool) -> list[dict[str, Any]]:
+    return [{**f, "sample_keys": [shown_key(k, show_pii) for k in f["sample_keys"]]}
+            for f in findings]
+
+
+def predict_report(con: db.Connection, pack: Pack, stage: str, summary: dict[str, Any],
+                   ledger_csv: bool, show_pii: bool = False,
+                   pseudonymized: bool = False) -> PredictReport:
+    findings = mask_findings(summary["findings"], show_pii)
+    return PredictReport(
+        institution=summary["institution"],
+        stage=stage,
+        scenario=summary["manifest"]["scenario"],
+        verdict=summary["verdict"],
+        verdict_level=verdict_level(findings),
+        findings=findings,
+        entities=entity_sections(con, pack, summary["counts"], show_pii),
+        manifest=summary["manifest"],
+        ledger_csv=ledger_csv,
+        show_pii=show_pii,
+        pseudonymized=pseudonymized,
+    )
