@@ -110,6 +110,8 @@ def predict(
                                           "spreadsheet), always, never.")] = "auto",
     memory_limit: Annotated[str | None, typer.Option(
         help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk.")] = None,
+    show_pii: Annotated[bool, typer.Option(
+        "--show-pii", help="Show e-mail addresses in the report (masked by default).")] = False,
 ) -> None:
     """Say for every record what the cutover will do to it, and why."""
 
@@ -121,7 +123,7 @@ def predict(
             raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
         inputs = _inputs(pre, extract, scenario, testload)
         run = run_predict(inputs, out, rules, csv, memory_limit=memory_limit,
-                          progress=_progress)
+                          progress=_progress, show_pii=show_pii)
         _print_run(run)
         return Exit.FINDINGS if run.result.blockers else Exit.OK
 

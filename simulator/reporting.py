@@ -17,8 +17,8 @@ def verdict_level(findings: list[dict[str, Any]]) -> str:
 
 
 def entity_sections(con: db.Connection, pack: Pack, counts: list[dict[str, Any]],
-                    show_pii: bool, limit: int = ROWS_PER_ENTITY) -> list[EntitySection]:
-    sample = sample_ledger(con, limit)
+                    show_pii: bool, limit: int | None = None) -> list[EntitySection]:
+    sample = sample_ledger(con, limit or ROWS_PER_ENTITY)
     outcomes: dict[tuple[str, str], dict[str, int]] = {}
     for c in counts:
         outcomes.setdefault((c["side"], c["entity"]), {})[c["outcome"]] = c["count"]
