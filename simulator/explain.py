@@ -10,6 +10,7 @@ from simulator.engine import Inputs
 from simulator.errors import UserError
 from simulator.rules import compile as rc
 from simulator.rules.model import Entity, Pack, Rule
+from simulator.scenario import Scenario
 from simulator.tables import TABLES
 
 
@@ -34,7 +35,7 @@ class Explanation:
 
 def resolve_entity(pack: Pack, name: str) -> Entity:
     """`users`, `extract.vendors` or `alma.vendors`; a bare shared name means the Alma side."""
-    side, _, table = name.rpartition(".")
+    side, _, table = name.strip().lower().rpartition(".")
     if side and (side, table) in pack.entities:
         return pack.entities[(side, table)]
     if not side:
@@ -45,16 +46,34 @@ def resolve_entity(pack: Pack, name: str) -> Entity:
     raise UserError(f"unknown entity '{name}' (known: {', '.join(known)})")
 
 
-def explain(con: db.Connection, pack: Pack, inputs: Inputs, entity_name: str,
-            key: str) -> list[Explanation]:
-    entity = resolve_entity(pack, entity_name)
+def key_parts(entity: Entity, key: str) -> list[str]:
+    """The parts of a record key as the ledger writes it (`P02401|Cataloger|NFU`)."""
     parts = key.split("|")
     if len(parts) != len(entity.key):
         raise UserError(f"a {entity.name} key has {len(entity.key)} part(s) "
                         f"({'|'.join(entity.key)}), got '{key}'")
+    return parts
+
+
+def explain(con: db.Connection, pack: Pack, inputs: Inputs, entity_name: str,
+            key: str) -> list[Explanation]:
+    """Load and validate the inputs, then explain one record (see `explain_loaded`)."""
+    key_parts(resolve_entity(pack, entity_name), key)  # usage errors before the slow part
     engine.load_and_validate(con, inputs)
+    return explain_loaded(con, pack, inputs.scenario, entity_name, key)
+
+
+def explain_loaded(con: db.Connection, pack: Pack, scenario: Scenario, entity_name: str,
+                   key: str) -> list[Explanation]:
+    """Every rule of the entity for the record(s) with this key, over already loaded inputs.
+
+    Primary IDs compare ignoring letter case, so more than one record could match in an
+    unvalidated snapshot; each gets its explanation.
+    """
+    entity = resolve_entity(pack, entity_name)
+    parts = key_parts(entity, key)
     compiled = rc.explain_sql(entity, pack, len(parts))
-    values = {**inputs.scenario.params(), **{f"k{i}": p for i, p in enumerate(parts)}}
+    values = {**scenario.params(), **{f"k{i}": p for i, p in enumerate(parts)}}
     cursor = con.execute(compiled.sql, compiled.bind(values))
     names = [d[0] for d in cursor.description]
     rows = cursor.fetchall()
@@ -69,7 +88,7 @@ def explain(con: db.Connection, pack: Pack, inputs: Inputs, entity_name: str,
         steps, decided = [], False
         for rule in entity.rules:
             value = record["rule:" + rule.id]
-            hit = bool(value) and not decided
+            hit = value is True and not decided
             decided = decided or hit
             steps.append(RuleStep(rule, value, hit))
         out.append(Explanation(entity, record["record_key"], facts, steps))

@@ -23,7 +23,7 @@ DIALECT = "duckdb"
 def parse(text: str) -> exp.Expression:
     """Parse one expression (the linter has already rejected anything else)."""
     trees = [t for t in sqlglot.parse(text, read=DIALECT) if t is not None]
-    if len(trees) != 1:
+    if len(trees) != 1 or not isinstance(trees[0], exp.Expression):
         raise ValueError(f"expected one expression, found {len(trees)}")
     return trees[0]
 
@@ -51,11 +51,11 @@ class Compiled:
         return {k: values[k] for k in sorted(self.params)}
 
 
-def facts_for(entity: Entity, pack: Pack) -> list[Fact]:
-    """The entity's facts plus the shared facts its rules mention, in a stable order."""
+def facts_for(entity: Entity, pack: Pack, rules: list[Rule] | None = None) -> list[Fact]:
+    """The entity's facts plus the shared facts its rules (or `rules`) mention, sorted."""
     named = dict(entity.facts)
     wanted = set(named)
-    for rule in entity.rules:
+    for rule in entity.rules if rules is None else rules:
         wanted |= columns_used(rule.tree or parse(rule.when))
     for name, fact in sorted(pack.shared_facts.items()):
         if name in wanted and name not in named:
@@ -69,30 +69,37 @@ def key_sql(entity: Entity, alias: str) -> str:
 
 
 def base_sql(entity: Entity, facts: list[Fact]) -> str:
+    """The entity's rows with one column per fact (one line per fact)."""
     alias = db.ident(entity.name)
     cols = [f"{alias}.*"] + [f"({render(f.tree or parse(f.sql))}) as {db.ident(f.name)}"
                              for f in facts]
     source = db.qualified(entity.schema, TABLES[entity.name].name)
-    return f"select {', '.join(cols)} from {source} as {alias}"
+    return "select " + ",\n    ".join(cols) + f"\n  from {source} as {alias}"
 
 
 def case_sql(rules: list[Rule]) -> str:
-    whens = " ".join(
-        f"when ({render(r.tree or parse(r.when))}) then {i}" for i, r in enumerate(rules)
+    """One CASE over the ordered rules: the index of the first whose `when` holds."""
+    whens = "".join(
+        f"\n    when ({render(r.tree or parse(r.when))}) then {i}" for i, r in enumerate(rules)
     )
-    return f"case {whens} end"
+    return f"case{whens}\n  end"
+
+
+def _trees(facts: list[Fact], rules: list[Rule]) -> list[exp.Expression]:
+    return [f.tree or parse(f.sql) for f in facts] + [r.tree or parse(r.when) for r in rules]
 
 
 def compile_entity(entity: Entity, pack: Pack) -> Compiled:
+    """One pass over the entity's table: `record_key` and the index of the deciding rule."""
     facts = facts_for(entity, pack)
     alias = db.ident(entity.name)
     sql = (
-        f"with base as ({base_sql(entity, facts)}) "
-        f"select {key_sql(entity, alias)} as record_key, {case_sql(entity.rules)} as rule_index "
-        f"from base as {alias}"
+        f"with base as (\n  {base_sql(entity, facts)}\n)\n"
+        f"select {key_sql(entity, alias)} as record_key,\n"
+        f"  {case_sql(entity.rules)} as rule_index\n"
+        f"from base as {alias}\n"
     )
-    trees = [f.tree or parse(f.sql) for f in facts] + [r.tree or parse(r.when) for r in entity.rules]
-    return Compiled(entity, facts, sql, params_used(trees))
+    return Compiled(entity, facts, sql, params_used(_trees(facts, entity.rules)))
 
 
 def explain_sql(entity: Entity, pack: Pack, key_parts: int) -> Compiled:
@@ -111,11 +118,10 @@ def explain_sql(entity: Entity, pack: Pack, key_parts: int) -> Compiled:
               for r in entity.rules]
     fact_cols = [f"{alias}.{db.ident(f.name)}" for f in facts]
     sql = (
-        f"with base as ({base_sql(entity, facts)}) "
-        f"select {key_sql(entity, alias)} as record_key, "
-        f"{', '.join(fact_cols + values)} from base as {alias} "
-        f"where {' and '.join(conds)} order by record_key"
+        f"with base as (\n  {base_sql(entity, facts)}\n)\n"
+        f"select {key_sql(entity, alias)} as record_key,\n  "
+        + ",\n  ".join(fact_cols + values)
+        + f"\nfrom base as {alias}\nwhere {' and '.join(conds)}\norder by record_key\n"
     )
-    trees = [f.tree or parse(f.sql) for f in facts] + [r.tree or parse(r.when) for r in entity.rules]
-    params = params_used(trees) | {f"k{i}" for i in range(key_parts)}
+    params = params_used(_trees(facts, entity.rules)) | {f"k{i}" for i in range(key_parts)}
     return Compiled(entity, facts, sql, params)

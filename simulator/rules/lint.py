@@ -6,6 +6,7 @@ Every problem carries the location of the rule or fact it concerns; all are repo
 from __future__ import annotations
 
 import difflib
+import re
 
 import sqlglot
 import sqlglot.errors
@@ -13,56 +14,91 @@ import sqlglot.expressions as exp
 
 from simulator import db, scenario, snapshot
 from simulator.errors import Collector, Loc, Problem
-from simulator.rules.compile import DIALECT, base_sql, facts_for
+from simulator.rules.compile import (
+    DIALECT,
+    base_sql,
+    columns_used,
+    facts_for,
+    parse,
+    render,
+)
 from simulator.rules.model import CONFIDENCES, OUTCOMES, SEVERITIES, Entity, Pack
 from simulator.tables import TABLES, tables_for
 
 ALMA_OUTCOMES = {"retained", "refreshed", "merged", "removed", "reverted", "detached",
                  "deactivated"}
 EXTRACT_OUTCOMES = {"merged", "added", "rejected", "not_migrated"}
+_CLASS = re.compile(r"<class '(?:[\w.]+\.)?(\w+)'>")  # sqlglot names its node classes
 SNAPSHOT_SIDE = {"pre": "alma", "testload": "alma", "extract": "extract"}
-_STATEMENTS = (exp.Query, exp.DDL, exp.DML, exp.Command, exp.Set, exp.Use, exp.Pragma,
-               exp.Copy, exp.Transaction, exp.Commit, exp.Rollback, exp.Alter, exp.Describe)
+# Statements: never a rule's `when` nor anything inside it (only SELECT subqueries may nest).
+_STATEMENTS: tuple[type[exp.Expression], ...] = tuple(
+    c for c in (getattr(exp, n, None) for n in (
+        "DDL", "DML", "Command", "Drop", "Alter", "Attach", "Detach", "Install", "Summarize",
+        "TruncateTable", "Grant", "Revoke", "Show", "Pragma", "Set", "Use", "Copy",
+        "Transaction", "Commit", "Rollback", "Describe", "Analyze", "Kill", "Cache", "Uncache",
+        "Refresh", "LoadData", "Export", "Comment", "Declare", "Execute",
+    )) if isinstance(c, type)
+)
 # Functions a rule may not call: they read files or settings, or are not deterministic.
 _FORBIDDEN = {
     "READ_CSV", "READ_CSV_AUTO", "READ_PARQUET", "READ_JSON", "READ_JSON_AUTO", "READ_TEXT",
     "READ_BLOB", "READ_NDJSON", "GLOB", "PARQUET_SCAN", "QUERY", "QUERY_TABLE", "SQLITE_SCAN",
     "POSTGRES_SCAN", "GETENV", "CURRENT_SETTING", "RANDOM", "RAND", "UUID", "GEN_RANDOM_UUID",
     "NOW", "CURRENT_DATE", "CURRENT_TIMESTAMP", "CURRENTDATE", "CURRENTTIMESTAMP", "SETSEED",
-    "NEXTVAL", "TODAY",
+    "NEXTVAL", "TODAY", "GETVARIABLE", "CURRENT_TIME", "LOCALTIME", "LOCALTIMESTAMP",
+    "TRANSACTION_TIMESTAMP", "GET_CURRENT_TIMESTAMP", "GET_CURRENT_TIME", "CURRENTTIME",
 }
 
 
 def lint(pack: Pack) -> list[Problem]:
+    """Every problem of the pack, sorted by location.
+
+    Static checks first (structure, SQL shape, names); then DuckDB binds every fact and rule
+    that passed them, so one run reports both kinds without repeating a problem.
+    """
     problems = Collector()
     seen: dict[str, Loc] = {}
     for entity in pack.ordered():
         _structure(entity, seen, problems)
-    facts = dict(pack.shared_facts)
+    bad: set[tuple[str, str]] = set()  # (entity id or '*', fact name or rule id) with a problem
     for fact in pack.shared_facts.values():
-        fact.tree = _parse(fact.sql, fact.loc, problems, "fact")
+        fact.tree = _parse(fact.sql, fact.loc, fact.text_loc, problems, f"fact '{fact.name}'")
+        if fact.tree is None:
+            bad.add(("*", fact.name))
     for entity in pack.ordered():
         for fact in entity.facts.values():
-            fact.tree = _parse(fact.sql, fact.loc, problems, "fact")
+            fact.tree = _parse(fact.sql, fact.loc, fact.text_loc, problems, f"fact '{fact.name}'")
+            if fact.tree is None:
+                bad.add((entity.id, fact.name))
             if fact.name in TABLES[entity.name].column_names:
                 problems.add(fact.loc, f"fact '{fact.name}' hides a column of {entity.name}")
+                bad.add((entity.id, fact.name))
         for rule in entity.rules:
-            rule.tree = _parse(rule.when, rule.when_loc, problems, "when")
-        names = set(facts) | set(entity.facts)
+            rule.tree = _parse(rule.when, rule.when_loc, rule.when_text_loc, problems,
+                               f"rule '{rule.id}'")
+            if rule.tree is None:
+                bad.add((entity.id, rule.id))
+        names = set(pack.shared_facts) | set(entity.facts) | pack.broken_facts | entity.broken
         for fact in [*entity.facts.values(), *pack.shared_facts.values()]:
             if fact.tree is not None and (fact.name in entity.facts or _uses(entity, fact.name)):
+                before = len(problems.problems)
                 _names(fact.tree, entity, set(), fact.loc, problems, f"fact '{fact.name}'")
+                if len(problems.problems) > before:
+                    bad.add((entity.id, fact.name))
         for rule in entity.rules:
             if rule.tree is not None:
+                before = len(problems.problems)
                 _names(rule.tree, entity, names, rule.when_loc, problems, f"rule '{rule.id}'")
-    if not problems.problems:
-        _bind(pack, problems)
+                if len(problems.problems) > before:
+                    bad.add((entity.id, rule.id))
+    _bind(pack, problems, bad)
     return sorted(set(problems.problems))
 
 
 def _uses(entity: Entity, fact: str) -> bool:
     return any(
-        r.tree is not None and any(c.name == fact and not c.table for c in r.tree.find_all(exp.Column))
+        r.tree is not None
+        and any(c.name == fact and not c.table for c in r.tree.find_all(exp.Column))
         for r in entity.rules
     )
 
@@ -75,46 +111,66 @@ def _structure(entity: Entity, seen: dict[str, Loc], problems: Collector) -> Non
         if rule.id in seen:
             problems.add(rule.loc, f"duplicate rule id '{rule.id}' (first at {seen[rule.id]})")
         seen.setdefault(rule.id, rule.loc)
+        outcome_loc = rule.outcome_loc or rule.loc
         if rule.outcome not in OUTCOMES:
             hint = _hint(rule.outcome, OUTCOMES)
-            problems.add(rule.loc, f"rule '{rule.id}': unknown outcome '{rule.outcome}'{hint} "
-                                   f"(expected one of {', '.join(OUTCOMES)})")
+            problems.add(outcome_loc, f"rule '{rule.id}': unknown outcome '{rule.outcome}'{hint} "
+                                      f"(expected one of {', '.join(OUTCOMES)})")
         elif rule.outcome not in allowed:
-            problems.add(rule.loc, f"rule '{rule.id}': outcome '{rule.outcome}' does not apply to "
-                                   f"{entity.side}-side records (use {', '.join(sorted(allowed))})")
+            problems.add(outcome_loc, f"rule '{rule.id}': outcome '{rule.outcome}' does not apply "
+                                      f"to {entity.side}-side records (use "
+                                      f"{', '.join(sorted(allowed))})")
         if rule.confidence not in CONFIDENCES:
-            problems.add(rule.loc, f"rule '{rule.id}': confidence must be documented or inferred")
+            problems.add(rule.confidence_loc or rule.loc,
+                         f"rule '{rule.id}': confidence must be documented or inferred, "
+                         f"not '{rule.confidence}'")
         if rule.finding and rule.finding.severity not in SEVERITIES:
             problems.add(rule.finding.loc, f"rule '{rule.id}': severity must be one of "
-                                           f"{', '.join(SEVERITIES)}")
-    if entity.rules:
+                                           f"{', '.join(SEVERITIES)}, not "
+                                           f"'{rule.finding.severity}'")
+    if entity.rules and not entity.broken:  # a rule that failed to load may be the catch-all
         last = entity.rules[-1]
         if last.when.strip().lower() != "true":
             problems.add(last.when_loc, f"{entity.id}: the last rule ('{last.id}') must be a "
-                                        "catch-all with `when: true` so no record goes unclassified")
+                                        "catch-all with `when: true` so no record goes "
+                                        "unclassified")
 
 
-def _parse(text: str, loc: Loc, problems: Collector, what: str) -> exp.Expression | None:
+def _parse(text: str, loc: Loc, text_loc: Loc | None, problems: Collector,
+           what: str) -> exp.Expression | None:
+    """One boolean-shaped expression, or None after reporting why not.
+
+    `loc` is where the value starts in the pack file; `text_loc`, when known, is where the SQL
+    text starts on a single source line, so a parse error can point at its token.
+    """
     try:
         trees = [t for t in sqlglot.parse(text, read=DIALECT) if t is not None]
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as e:
         detail = e.errors[0] if isinstance(e, sqlglot.errors.ParseError) and e.errors else {}
-        where = loc.at(int(detail.get("line", 1)) - 1, int(detail.get("col", 1)) - 1) \
-            if detail and int(detail.get("line", 1)) == 1 else loc
-        desc = detail.get("description") if detail else str(e).splitlines()[0]
-        problems.add(where, f"{what}: cannot parse SQL: {desc}")
+        desc = _CLASS.sub(r"\1", str(detail.get("description") or str(e).splitlines()[0]))
+        near = str(detail.get("highlight") or "")
+        where = loc
+        if text_loc is not None and detail and int(detail.get("line") or 0) == 1:
+            end_col = int(detail.get("col") or 1)  # sqlglot: the last column of the token
+            where = text_loc.at(0, max(end_col - len(near), 0))
+        problems.add(where, f"{what}: cannot parse SQL: {desc}"
+                            + (f" (at '{near}')" if near else ""))
         return None
     if len(trees) != 1:
         problems.add(loc, f"{what}: must be exactly one SQL expression, found {len(trees)} "
                           "statements")
         return None
     tree = trees[0]
-    if isinstance(tree, _STATEMENTS) and not isinstance(tree, exp.Subquery):
-        problems.add(loc, f"{what}: must be one boolean expression, not a "
-                          f"{tree.key.upper()} statement")
+    shape = "boolean expression" if what.startswith("rule") else "SQL expression"
+    if isinstance(tree, (*_STATEMENTS, exp.Query)) and not isinstance(tree, exp.Subquery):
+        problems.add(loc, f"{what}: must be one {shape}, not a {tree.key.upper()} statement")
         return None
+    if not isinstance(tree, exp.Expression):
+        problems.add(loc, f"{what}: must be one {shape}")
+        return None
+    known = scenario.param_names()
     for node in tree.walk():
-        if isinstance(node, _STATEMENTS) and not isinstance(node, exp.Query):
+        if isinstance(node, _STATEMENTS):
             problems.add(loc, f"{what}: only SELECT subqueries are allowed, found "
                               f"{node.key.upper()}")
             return None
@@ -124,10 +180,10 @@ def _parse(text: str, loc: Loc, problems: Collector, what: str) -> exp.Expressio
                 problems.add(loc, f"{what}: function {name.lower()}() is not allowed in rules "
                                   "(rules read snapshot tables and scenario values only)")
                 return None
-        if isinstance(node, exp.Placeholder) and node.name not in scenario.param_names():
-            hint = _hint(node.name or "?", scenario.param_names())
+        if isinstance(node, exp.Placeholder) and node.name not in known:
+            hint = _hint(f"${node.name}", {f"${p}" for p in known})
             problems.add(loc, f"{what}: unknown scenario value ${node.name or '?'}{hint} "
-                              f"(known: {', '.join('$' + p for p in sorted(scenario.param_names()))})")
+                              f"(known: {', '.join('$' + p for p in sorted(known))})")
             return None
     return tree
 
@@ -146,7 +202,8 @@ def _names(tree: exp.Expression, entity: Entity, facts: set[str], loc: Loc,
         if not isinstance(table.this, exp.Identifier) or side is None or \
                 name not in {t.name for t in tables_for(side)}:
             problems.add(loc, f"{what}: unknown table '{table.sql(dialect=DIALECT)}' (read "
-                              "snapshot tables as pre.<table>, extract.<table> or testload.<table>)")
+                              "snapshot tables as pre.<table>, extract.<table> or "
+                              "testload.<table>)")
     for col in tree.find_all(exp.Column):
         if not col.name:
             continue
@@ -188,25 +245,41 @@ def _enclosing_sources(node: exp.Expression) -> dict[str, set[str]]:
     return out
 
 
-def _bind(pack: Pack, problems: Collector) -> None:
-    """Let DuckDB bind every fact and rule over empty tables: types and functions get checked."""
+def _bind(pack: Pack, problems: Collector, bad: set[tuple[str, str]]) -> None:
+    """Let DuckDB bind every fact and rule over empty tables: types and functions get checked.
+
+    Facts and rules that already have a problem are skipped (DuckDB would only repeat it), and
+    so are the rules of an entity whose facts do not bind.
+    """
     con = db.connect()
     try:
         for schema, side in SNAPSHOT_SIDE.items():
             snapshot.attach(con, schema, None, side)
         params = scenario.example_params()
         for entity in pack.ordered():
-            facts = facts_for(entity, pack)
-            try:
-                base = base_sql(entity, facts)
-                con.execute(f"describe {base}", _bind_params(base, params))
-            except db.DuckDBError as e:
-                loc = facts[0].loc if facts else entity.loc
-                problems.add(loc, f"{entity.id}: facts do not run: {_first(e)}")
+            missing = entity.broken | pack.broken_facts  # names that failed to load
+            rules = [r for r in entity.rules
+                     if r.tree is not None and (entity.id, r.id) not in bad
+                     and not columns_used(r.tree) & missing]
+            facts = facts_for(entity, pack, rules)
+            if any((entity.id, f.name) in bad or ("*", f.name) in bad for f in facts):
                 continue
-            for rule in entity.rules:
-                sql = (f"select ({rule.tree.sql(dialect=DIALECT) if rule.tree else rule.when}) as v "
-                       f"from ({base}) as {db.ident(entity.name)}")
+            alias = db.ident(entity.name)
+            source = f"{db.qualified(entity.schema, TABLES[entity.name].name)} as {alias}"
+            failed = False
+            for fact in facts:
+                sql = f"select ({render(fact.tree or parse(fact.sql))}) as v from {source}"
+                try:
+                    con.execute(f"describe {sql}", _bind_params(sql, params))
+                except db.DuckDBError as e:
+                    problems.add(fact.loc, f"fact '{fact.name}' in {entity.id}: {_first(e)}")
+                    failed = True
+            if failed:
+                continue
+            base = base_sql(entity, facts)
+            for rule in rules:
+                when = render(rule.tree or parse(rule.when))
+                sql = f"select ({when}) as v from ({base}) as {alias}"
                 try:
                     kind = con.rows(f"describe {sql}", _bind_params(sql, params))[0][1]
                 except db.DuckDBError as e:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,16 @@ def default_pack_dir() -> Path:
 
 
 def load_pack(layers: list[Path] | None = None, base: Path | None = None) -> Pack:
-    """The default pack (or `base`) with each layer applied in order; all problems at once."""
+    """The default pack (or `base`) with each layer applied in order.
+
+    Every problem is reported at once: when a file cannot be read or a rule cannot be built,
+    what did load is linted too, and all problems are raised together.
+    """
     problems = Collector()
     base = base or default_pack_dir()
     entities: dict[tuple[str, str], Entity] = {}
     shared: dict[str, Fact] = {}
+    broken_facts: set[str] = set()
     files: list[Path] = []
     for i, folder in enumerate([base, *(layers or [])]):
         if not folder.is_dir():
@@ -43,15 +49,53 @@ def load_pack(layers: list[Path] | None = None, base: Path | None = None) -> Pac
         pack_files = sorted(folder.glob("*.yaml"))
         if not pack_files:
             problems.add(Loc(display_path(folder)), "rule pack folder holds no .yaml files")
+        layer = _Layer(i > 0)
         for path in pack_files:
             files.append(path)
-            data = yamlsrc.load(path)
+            try:
+                data = yamlsrc.load(path)
+                lines = path.read_bytes().decode("utf-8-sig").splitlines()
+            except UserError as e:
+                problems.extend(e.problems)
+                continue
+            src = _Source(display_path(path), lines)
             if path.name == PACK_FILE:
-                _pack_file(data, path, shared, problems)
+                _pack_file(data, path, shared, problems, src, broken_facts)
             else:
-                _entity_file(data, path, entities, problems, layer=i > 0)
+                _entity_file(data, path, entities, problems, layer, src)
+    pack = Pack(entities, shared, files, _digest(files), broken_facts)
+    if problems.problems:
+        from simulator.rules.lint import lint  # only a broken pack needs it (it loads DuckDB)
+
+        problems.extend(lint(pack))
     problems.raise_if_any()
-    return Pack(entities, shared, files, _digest(files))
+    return pack
+
+
+@dataclass
+class _Layer:
+    """What one pack folder has done so far: entities it created, rule ids it defined."""
+
+    is_layer: bool
+    created: set[tuple[str, str]] = field(default_factory=set)
+    rule_locs: dict[tuple[str, str], Loc] = field(default_factory=dict)
+
+
+@dataclass
+class _Source:
+    shown: str
+    lines: list[str]
+
+    def text_loc(self, loc: Loc, text: str) -> Loc | None:
+        """Where `text` starts in the file when it is written on one line (plain or quoted)."""
+        if "\n" in text or not 0 < loc.line <= len(self.lines):
+            return None
+        rest = self.lines[loc.line - 1][loc.col - 1:]
+        if rest.startswith(text):
+            return loc
+        if rest[:1] in ("'", '"') and rest[1:].startswith(text):
+            return loc.at(0, 1)
+        return None
 
 
 def _digest(files: list[Path]) -> str:
@@ -77,30 +121,35 @@ def _unknown(data: yamlsrc.YMap, allowed: set[str], problems: Collector, what: s
                                             f"(expected one of {', '.join(sorted(allowed))})")
 
 
-def _facts(data: Any, problems: Collector) -> dict[str, Fact]:
+def _facts(data: Any, problems: Collector, src: _Source, broken: set[str]) -> dict[str, Fact]:
     if data is None:
         return {}
     if not isinstance(data, yamlsrc.YMap):
-        problems.add(getattr(data, "loc", Loc("?")), "facts must map a name to an SQL expression")
+        problems.add(getattr(data, "loc", Loc(src.shown, 1, 1)),
+                     "facts must map a name to an SQL expression")
         return {}
     out = {}
     for name, sql in data.items():
         if not isinstance(sql, str) or not sql.strip():
             problems.add(data.value_loc(name), f"fact '{name}' must be an SQL expression")
+            broken.add(name)
             continue
         if not name.isidentifier():
             problems.add(data.key_loc(name), f"fact name '{name}' must be a plain identifier")
+            broken.add(name)
             continue
-        out[name] = Fact(name, sql, data.value_loc(name))
+        loc = data.value_loc(name)
+        out[name] = Fact(name, sql, loc, text_loc=src.text_loc(loc, sql))
     return out
 
 
-def _pack_file(data: Any, path: Path, shared: dict[str, Fact], problems: Collector) -> None:
+def _pack_file(data: Any, path: Path, shared: dict[str, Fact], problems: Collector,
+               src: _Source, broken: set[str]) -> None:
     data = _mapping(data, path, problems, "a mapping with name and facts")
     if data is None:
         return
     _unknown(data, {"name", "description", "facts"}, problems, "pack")
-    shared.update(_facts(data.get("facts"), problems))
+    shared.update(_facts(data.get("facts"), problems, src, broken))
 
 
 def _entity_file(
@@ -108,7 +157,8 @@ def _entity_file(
     path: Path,
     entities: dict[tuple[str, str], Entity],
     problems: Collector,
-    layer: bool,
+    layer: _Layer,
+    src: _Source,
 ) -> None:
     data = _mapping(data, path, problems, "a mapping with entity, side and rules")
     if data is None:
@@ -117,7 +167,8 @@ def _entity_file(
     name, side = data.get("entity"), data.get("side", "alma")
     if not isinstance(name, str) or name not in TABLES:
         problems.add(data.value_loc("entity") if "entity" in data else data.loc,
-                     f"unknown entity {name!r}: expected a table name ({', '.join(sorted(TABLES))})")
+                     f"unknown entity {name!r}: expected a table name "
+                     f"({', '.join(sorted(TABLES))})")
         return
     table = TABLES[name]
     if side not in table.sides:
@@ -132,64 +183,91 @@ def _entity_file(
     if entity is None:
         entity = Entity(name, side, table.key, data.loc)
         entities[(side, name)] = entity
-    elif not layer:
+        layer.created.add((side, name))
+    elif (side, name) in layer.created:
         problems.add(data.loc, f"{side}.{name} is already defined in this pack "
                                f"({entity.loc}); one file per entity")
         return
-    entity.facts.update(_facts(data.get("facts"), problems))
-    rules = data.get("rules", [])
+    entity.facts.update(_facts(data.get("facts"), problems, src, entity.broken))
+    rules = data.get("rules", yamlsrc.YList())
     if not isinstance(rules, yamlsrc.YList):
         problems.add(data.value_loc("rules"), "rules must be a list")
         return
-    for item, loc in zip(rules, rules.item_locs, strict=True):
-        _rule(item, loc, entity, problems, layer, display_path(path))
+    for item, loc in zip(rules, getattr(rules, "item_locs", []), strict=True):
+        _rule(item, loc, entity, problems, layer, src)
 
 
-def _rule(item: Any, loc: Loc, entity: Entity, problems: Collector, layer: bool,
-          origin: str) -> None:
+def _rule(item: Any, loc: Loc, entity: Entity, problems: Collector, layer: _Layer,
+          src: _Source) -> None:
     if not isinstance(item, yamlsrc.YMap):
         problems.add(loc, "a rule is a mapping with id, when, outcome, reason and cite")
         return
     _unknown(item, _RULE_KEYS, problems, "rule")
     rid = item.get("id")
     if not isinstance(rid, str) or not rid:
-        problems.add(loc, "rule without an id")
+        problems.add(item.value_loc("id") if "id" in item else loc, "rule without an id")
         return
-    index = next((i for i, r in enumerate(entity.rules) if r.id == rid), None)
-    if item.get("disabled") is True:
+    id_loc = item.value_loc("id")
+    first = layer.rule_locs.get((entity.id, rid))
+    if first is not None and layer.is_layer:
+        problems.add(id_loc, f"duplicate rule id '{rid}' (first at {first})")
+        return
+    layer.rule_locs.setdefault((entity.id, rid), id_loc)
+    existing = next((i for i, r in enumerate(entity.rules) if r.id == rid), None)
+    # A layer replaces the rule of the same id; in the base pack a repeated id is a new rule
+    # (the linter reports the duplicate).
+    index = existing if layer.is_layer else None
+    disabled = item.get("disabled", False)
+    if not isinstance(disabled, bool):
+        problems.add(item.value_loc("disabled"), "disabled must be true or false")
+        entity.broken.add(rid)
+        return
+    if disabled:
+        index = existing
         if index is None:
-            problems.add(item.value_loc("id"), f"cannot disable unknown rule '{rid}'")
+            problems.add(id_loc, f"cannot disable unknown rule '{rid}' in {entity.id}")
         else:
             del entity.rules[index]
         return
-    rule = _build_rule(item, loc, rid, problems, origin)
+    rule = _build_rule(item, loc, rid, problems, src)
     if rule is None:
+        entity.broken.add(rid)
+        return
+    if "before" in item and "after" in item:
+        problems.add(item.key_loc("after"), f"rule '{rid}': use before: or after:, not both")
+        entity.broken.add(rid)
         return
     anchor_key = "before" if "before" in item else "after" if "after" in item else None
-    if index is not None:
-        if not layer:
-            problems.add(item.value_loc("id"), f"duplicate rule id '{rid}'")
-            return
-        entity.rules[index] = rule  # a layer replaces the rule of the same id in place
-        return
     if anchor_key is None:
-        if layer:
-            problems.add(item.value_loc("id"), f"new rule '{rid}' in a layer needs before: or "
-                                               "after: an existing rule id")
-            return
-        entity.rules.append(rule)
+        if index is not None:
+            entity.rules[index] = rule  # a layer replaces the rule of the same id in place
+        elif layer.is_layer and (entity.side, entity.name) not in layer.created:
+            problems.add(id_loc, f"new rule '{rid}' in a layer needs before: or after: an "
+                                 f"existing rule id of {entity.id}")
+            entity.broken.add(rid)
+        else:
+            entity.rules.append(rule)
         return
     anchor = item[anchor_key]
+    if anchor == rid:
+        problems.add(item.value_loc(anchor_key), f"rule '{rid}' cannot go {anchor_key} itself")
+        entity.broken.add(rid)
+        return
     at = next((i for i, r in enumerate(entity.rules) if r.id == anchor), None)
     if at is None:
-        problems.add(item.value_loc(anchor_key), f"{anchor_key}: unknown rule id {anchor!r} "
-                                                 f"in {entity.id}")
+        if anchor not in entity.broken:  # else the anchor's own problem is already reported
+            problems.add(item.value_loc(anchor_key), f"{anchor_key}: unknown rule id {anchor!r} "
+                                                     f"in {entity.id}")
+        entity.broken.add(rid)
         return
+    if index is not None:  # a replaced rule that also moves
+        del entity.rules[index]
+        at = next(i for i, r in enumerate(entity.rules) if r.id == anchor)
     entity.rules.insert(at if anchor_key == "before" else at + 1, rule)
 
 
 def _build_rule(item: yamlsrc.YMap, loc: Loc, rid: str, problems: Collector,
-                origin: str) -> Rule | None:
+                src: _Source) -> Rule | None:
     ok = True
     for key in ("when", "outcome", "reason", "cite"):
         value = item.get(key)
@@ -217,16 +295,20 @@ def _build_rule(item: yamlsrc.YMap, loc: Loc, rid: str, problems: Collector,
         problems.add(item.value_loc("message"), "message must be text")
     if not ok:
         return None
+    when, when_loc = str(item["when"]), item.value_loc("when")
     return Rule(
         id=rid,
-        when=str(item["when"]),
+        when=when,
         outcome=str(item["outcome"]),
         reason=" ".join(str(item["reason"]).split()),
         cite=str(item["cite"]),
         loc=item.value_loc("id"),
-        when_loc=item.value_loc("when"),
+        when_loc=when_loc,
         confidence=str(item.get("confidence", "documented")),
         message=message if isinstance(message, str) else None,
         finding=finding,
-        origin=origin,
+        origin=src.shown,
+        when_text_loc=src.text_loc(when_loc, when),
+        outcome_loc=item.value_loc("outcome"),
+        confidence_loc=item.value_loc("confidence") if "confidence" in item else None,
     )

@@ -43,6 +43,9 @@ class Fact:
     sql: str
     loc: Loc
     tree: exp.Expression | None = None
+    # Where the SQL text itself starts when it sits on one source line (positions inside the
+    # text then map onto the file); None for block scalars and multi-line text.
+    text_loc: Loc | None = None
 
 
 @dataclass
@@ -59,6 +62,9 @@ class Rule:
     finding: FindingSpec | None = None
     origin: str = ""  # the pack file that last defined the rule
     tree: exp.Expression | None = None
+    when_text_loc: Loc | None = None  # as Fact.text_loc
+    outcome_loc: Loc | None = None
+    confidence_loc: Loc | None = None
 
     def description(self) -> str:
         """Plain-language form shown in reports and docs."""
@@ -73,6 +79,9 @@ class Entity:
     loc: Loc
     facts: dict[str, Fact] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
+    # Names of facts and rules that failed to load: the linter still checks the rest of the
+    # entity but does not report what their absence implies (an unknown fact, no catch-all).
+    broken: set[str] = field(default_factory=set)
 
     @property
     def id(self) -> str:
@@ -89,6 +98,7 @@ class Pack:
     shared_facts: dict[str, Fact]
     files: list[Path]
     digest: str
+    broken_facts: set[str] = field(default_factory=set)  # shared facts that failed to load
 
     def rules(self) -> list[tuple[Entity, Rule]]:
         return [(e, r) for e in self.ordered() for r in e.rules]

@@ -1,0 +1,325 @@
+"""The rule compiler: golden SQL that is also executed, bound parameters, quoting, rule order.
+
+Golden files: `tests/golden/<side>.<entity>.sql` hold the exact SQL `compile_entity` produces for
+the default pack. After an intended change to the compiler or to those rules, regenerate them
+with
+
+    UPDATE_GOLDEN=1 .venv/bin/pytest -q tests/test_compile.py
+
+and review the diff. Each golden test also runs the golden SQL on DuckDB over a small fixture
+and compares the rows (record key -> deciding rule) with the expected ones and with the ledger.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BEFORE, DURING, World, default_pack, role, user
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator import db, engine
+from simulator.errors import Loc
+from simulator.rules import compile as rc
+from simulator.rules.loader import load_pack
+from simulator.rules.model import Entity, Fact, Pack, Rule
+from simulator.tables import TABLES, Col, Table
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def golden(name: str, text: str) -> str:
+    """Compare `text` with tests/golden/<name>.sql (or rewrite it under UPDATE_GOLDEN=1)."""
+    path = GOLDEN / f"{name}.sql"
+    if UPDATE:
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"{path} is missing: run UPDATE_GOLDEN=1 pytest tests/test_compile.py"
+    expected = path.read_text(encoding="utf-8")
+    assert text == expected, (f"compiled SQL differs from {path}; if intended, regenerate with "
+                              "UPDATE_GOLDEN=1 pytest tests/test_compile.py and review the diff")
+    return expected
+
+
+def run_golden(world: World, side: str, name: str) -> dict[str, str]:
+    """Compile the entity, check it against its golden file, run the golden SQL: key -> rule id."""
+    pack = default_pack()
+    entity = pack.entities[(side, name)]
+    compiled = rc.compile_entity(entity, pack)
+    sql = golden(f"{side}.{name}", compiled.sql)
+    inputs = world.inputs()
+    con = db.connect()
+    try:
+        engine.load_and_validate(con, inputs)
+        rows = con.rows(sql, compiled.bind(inputs.scenario.params()))
+    finally:
+        con.close()
+    assert len(rows) == len({k for k, _ in rows}), "one row per record"
+    got = {key: entity.rules[index].id for key, index in rows}
+    ledger = world.ledger()
+    assert got == {k: r.rule_id for (s, e, k), r in ledger.items() if (s, e) == (side, name)}
+    return got
+
+
+def test_golden_users(world: World) -> None:
+    world.pre = {
+        "users": [
+            user("S1", "STAFF", created_at=DURING),
+            user("S2", "STAFF", updated_at=DURING),
+            user("S3", "STAFF", origin="CREATED"),
+            user("C4", "CONTACT"),
+            user("P1"), user("P2"), user("P3"), user("P4", origin="CREATED"),
+        ],
+        "user_roles": [role("P1"), role("P1", "Cataloger"), role("p2", "200"),
+                       role("P2", "Cataloger"), role("P3", "200"), role("P4", "Cataloger")],
+    }
+    world.extract = {"patrons": [{"primary_id": p} for p in ("s3", "p1", "P4")]}
+    assert run_golden(world, "alma", "users") == {
+        "S1": "users.created-during-freeze",
+        "S2": "users.changed-during-freeze",
+        "S3": "users.staff-created-collides",
+        "C4": "users.non-public",
+        "P1": "users.public-staff-matched",
+        "P2": "users.public-staff-unmatched",
+        "P3": "users.public",
+        "P4": "users.public-staff-created-matched",
+    }
+
+
+def test_golden_patrons(world: World) -> None:
+    world.pre = {
+        "users": [user("S1", "STAFF"), user("S2", "STAFF", origin="CREATED"),
+                  user("T1", "STAFF", origin="CREATED"), user("P1"),
+                  user("F1", "STAFF", created_at=DURING)],
+        "user_roles": [role("P1", "Cataloger")],
+    }
+    world.testload = {"users": [user("T1")]}
+    world.extract = {"patrons": [{"primary_id": p}
+                                 for p in ("s1", "S2", "t1", "P1", "N1", "f1")]}
+    assert run_golden(world, "extract", "patrons") == {
+        "s1": "patrons.staff-conversion",
+        "t1": "patrons.staff-conversion",
+        "S2": "patrons.staff-created-collision",
+        "P1": "patrons.refreshes-public-staff",
+        "N1": "patrons.load",
+        "f1": "patrons.load",  # its staff user was created during the freeze: gone by then
+    }
+
+
+def config(area: str, item: str, **kw: Any) -> dict[str, Any]:
+    return {"area": area, "item_id": item, "name": item, "created_at": BEFORE,
+            "updated_at": BEFORE, **kw}
+
+
+def test_golden_configuration(world: World) -> None:
+    world.pre = {"configuration": [
+        config("letters", "L1", created_at=DURING),
+        config("online_services_order", "O1"),
+        config("cloud_app_configuration", "A1", updated_at=DURING),
+        config("templates", "T1", updated_at=DURING),
+        config("digitization_profile", "D1", collection_id="C1"),
+        config("digital_import_profile", "D2", collection_id="C2", updated_at=DURING),
+        config("letters", "L2"),
+    ]}
+    assert run_golden(world, "alma", "configuration") == {
+        "letters|L1": "configuration.created-during-freeze",
+        "online_services_order|O1": "configuration.not-retained",
+        "cloud_app_configuration|A1": "configuration.not-retained",
+        "templates|T1": "configuration.changed-during-freeze",
+        "digitization_profile|D1": "configuration.collection-link",
+        "digital_import_profile|D2": "configuration.changed-during-freeze-linked",
+        "letters|L2": "configuration.retained",
+    }
+
+
+FUNDS = [{"fund_code": "F1", "fiscal_period": "2026"}, {"fund_code": "F2", "fiscal_period": "2026"}]
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    ({}, {"F1": "funds.removed", "F2": "funds.removed"}),
+    ({"retain_funds": True, "reload_acquisitions": False},
+     {"F1": "funds.retained-fiscal-period-differs", "F2": "funds.retained"}),
+    ({"retain_funds": True, "reload_acquisitions": True},
+     {"F1": "funds.retain-with-reload", "F2": "funds.retain-with-reload"}),
+])
+def test_golden_funds(world: World, options: dict[str, bool], expected: dict[str, str]) -> None:
+    world.pre = {"funds": FUNDS}
+    world.extract = {"funds": [{"fund_code": "F1", "fiscal_period": "2025"},
+                               {"fund_code": "F2", "fiscal_period": "2026"}]}
+    world.options = options
+    assert run_golden(world, "alma", "funds") == expected
+
+
+# --- values are parameters, names are quoted ---------------------------------------------------
+
+
+def test_scenario_values_are_bound_parameters() -> None:
+    pack = default_pack()
+    funds = rc.compile_entity(pack.entities[("alma", "funds")], pack)
+    assert "$retain_funds" in funds.sql and "$reload_acquisitions" in funds.sql
+    assert funds.params == {"retain_funds", "reload_acquisitions"}
+    assert funds.bind({"retain_funds": True, "reload_acquisitions": False, "summon": True}) == {
+        "reload_acquisitions": False, "retain_funds": True}
+    users = rc.compile_entity(pack.entities[("alma", "users")], pack)
+    assert users.params == {"freeze_start", "clean_data_delivered"}
+    assert "2026" not in users.sql  # the dates stay in the scenario
+
+
+def test_a_hostile_scenario_value_is_only_data(tmp_path: Path) -> None:
+    pack_dir = tmp_path / "pack"
+    pack_dir.mkdir()
+    (pack_dir / "parameters.yaml").write_text(
+        "entity: parameters\nrules:\n"
+        "  - {id: p.mine, when: \"value = $institution\", outcome: retained, reason: r, cite: c}\n"
+        "  - {id: p.all, when: true, outcome: removed, reason: r, cite: c}\n", encoding="utf-8")
+    pack = load_pack(base=pack_dir)
+    compiled = rc.compile_entity(pack.entities[("alma", "parameters")], pack)
+    hostile = "x'); drop table pre.parameters; --"
+    con = db.connect()
+    try:
+        con.execute("create schema pre")
+        con.execute("create table pre.parameters as select * from (values "
+                    "('a', $v), ('b', 'NFU')) t(name, value)", {"v": hostile})
+        rows = con.rows(compiled.sql + "order by record_key",
+                        compiled.bind({"institution": hostile}))
+        assert rows == [("a", 0), ("b", 1)]
+        assert con.one("select count(*) from pre.parameters") == 2
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def weird_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pack]:
+    """A table, key, column, fact and rule id with double quotes in their names."""
+    name = 'we"ird'
+    monkeypatch.setitem(TABLES, name, Table(name, ("alma",), (Col('ke"y'), Col('va"l')),
+                                            ('ke"y',)))
+    loc = Loc("x.yaml", 1, 1)
+    fact = Fact('fa"ct', "1 = 1", loc)
+    rules = [Rule('r"1', '"va""l" = \'a"b\'', "removed", "r", "c", loc, loc),
+             Rule("r2", "true", "retained", "r", "c", loc, loc)]
+    entity = Entity(name, "alma", ('ke"y',), loc, {fact.name: fact}, rules)
+    yield Pack({("alma", name): entity}, {}, [], "")
+
+
+def test_identifiers_with_double_quotes_are_quoted_safely(weird_table: Pack) -> None:
+    entity = weird_table.entities[("alma", 'we"ird')]
+    compiled = rc.compile_entity(entity, weird_table)
+    assert '"pre"."we""ird" as "we""ird"' in compiled.sql
+    assert 'cast("we""ird"."ke""y" as varchar)' in compiled.sql
+    assert 'as "fa""ct"' in compiled.sql
+    explained = rc.explain_sql(entity, weird_table, 1)
+    con = db.connect()
+    try:
+        con.execute("create schema pre")
+        con.execute('create table pre."we""ird" ("ke""y" varchar, "va""l" varchar)')
+        con.execute("""insert into pre."we""ird" values ('k1', 'a"b'), ('k"2', 'z')""")
+        assert con.rows(compiled.sql + "order by record_key") == [("k\"2", 1), ("k1", 0)]
+        cursor = con.execute(explained.sql, explained.bind({"k0": 'k"2'}))
+        assert [d[0] for d in cursor.description] == ["record_key", 'fa"ct', 'rule:r"1',
+                                                      "rule:r2"]
+        assert cursor.fetchall() == [('k"2', True, False, True)]
+    finally:
+        con.close()
+
+
+def test_every_name_reaches_the_sql_through_db_ident(weird_table: Pack,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    quoted: list[str] = []
+    real = db.ident
+
+    def spy(name: str) -> str:
+        quoted.append(name)
+        return real(name)
+
+    monkeypatch.setattr(db, "ident", spy)
+    entity = weird_table.entities[("alma", 'we"ird')]
+    rc.compile_entity(entity, weird_table)
+    rc.explain_sql(entity, weird_table, 1)
+    assert {'we"ird', "pre", 'ke"y', 'fa"ct', 'rule:r"1', "rule:r2"} <= set(quoted)
+
+
+# --- rule order: the CASE picks the first rule that holds, as in Python ------------------------
+
+Truth = bool | None  # SQL's three-valued logic
+Cond = tuple[str, Callable[[int | None], Truth]]
+SMALL = st.integers(-2, 2)
+
+
+def _cmp(op: str, k: int) -> Cond:
+    fns: dict[str, Callable[[int, int], bool]] = {
+        "=": lambda x, y: x == y, "<>": lambda x, y: x != y, "<": lambda x, y: x < y,
+        ">=": lambda x, y: x >= y}
+    return f"loan_count {op} {k}", lambda x: None if x is None else fns[op](x, k)
+
+
+def _and(a: Truth, b: Truth) -> Truth:
+    if a is False or b is False:
+        return False
+    return None if a is None or b is None else True
+
+
+def _or(a: Truth, b: Truth) -> Truth:
+    if a is True or b is True:
+        return True
+    return None if a is None or b is None else False
+
+
+atoms = st.one_of(
+    st.builds(_cmp, st.sampled_from(["=", "<>", "<", ">="]), SMALL),
+    st.just(("loan_count is null", lambda x: x is None)),
+    st.just(("loan_count is not null", lambda x: x is not None)),
+    st.just(("true", lambda x: True)),
+    st.just(("false", lambda x: False)),
+    st.builds(lambda a, b: (f"loan_count between {a} and {b}",
+                            lambda x: None if x is None else a <= x <= b), SMALL, SMALL),
+    st.builds(lambda a, b: (f"loan_count in ({a}, {b})",
+                            lambda x: None if x is None else x in (a, b)), SMALL, SMALL),
+)
+
+
+def _extend(inner: st.SearchStrategy[Cond]) -> st.SearchStrategy[Cond]:
+    return st.one_of(
+        st.builds(lambda c: (f"not ({c[0]})", lambda x: None if c[1](x) is None else not c[1](x)),
+                  inner),
+        st.builds(lambda a, b: (f"({a[0]}) and ({b[0]})", lambda x: _and(a[1](x), b[1](x))),
+                  inner, inner),
+        st.builds(lambda a, b: (f"({a[0]}) or ({b[0]})", lambda x: _or(a[1](x), b[1](x))),
+                  inner, inner),
+    )
+
+
+conditions = st.recursive(atoms, _extend, max_leaves=4)
+
+
+@pytest.fixture(scope="module")
+def items_con() -> Iterator[db.Connection]:
+    con = db.connect()
+    con.execute("create schema pre")
+    con.execute("create table pre.items (barcode varchar, library_code varchar, "
+                "location_code varchar, status varchar, loan_count bigint, _row bigint)")
+    yield con
+    con.close()
+
+
+@settings(max_examples=150, deadline=None, database=None)  # no .hypothesis folder
+@given(rules=st.lists(conditions, min_size=1, max_size=6),
+       values=st.lists(st.one_of(st.none(), SMALL), min_size=1, max_size=8))
+def test_the_case_picks_the_first_matching_rule(items_con: db.Connection, rules: list[Cond],
+                                                values: list[int | None]) -> None:
+    loc = Loc("p.yaml", 1, 1)
+    entity = Entity("items", "alma", ("barcode",), loc, rules=[
+        Rule(f"r{i}", sql, "removed", "r", "c", loc, loc) for i, (sql, _) in enumerate(rules)])
+    compiled = rc.compile_entity(entity, Pack({("alma", "items"): entity}, {}, [], ""))
+    items_con.execute("delete from pre.items")
+    items_con.raw.executemany("insert into pre.items (barcode, loan_count) values (?, ?)",
+                              [[f"B{i}", v] for i, v in enumerate(values)])
+    got = dict(items_con.rows(compiled.sql))
+    expected = {f"B{i}": next((j for j, (_, fn) in enumerate(rules) if fn(v) is True), None)
+                for i, v in enumerate(values)}
+    assert got == expected

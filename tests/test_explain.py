@@ -1,0 +1,245 @@
+"""`cutover explain` on the sample institution: facts, every rule's value, the deciding rule.
+
+The explanation must agree with the ledger that `cutover predict` writes for the same inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import World, default_pack
+from typer.testing import CliRunner
+
+from simulator import db, engine
+from simulator.cli import app
+from simulator.errors import UserError
+from simulator.explain import explain, explain_loaded, resolve_entity
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+INPUTS = ["--pre", str(SAMPLE / "freeze"), "--extract", str(SAMPLE / "extract"),
+          "--scenario", str(SAMPLE / "scenario.yaml"), "--testload", str(SAMPLE / "testload")]
+ENV = {"COLUMNS": "250"}  # wide enough that no table cell wraps
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(app, ["--quiet", *args], env=ENV)
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """(side, entity, record_key) -> (outcome, rule_id), from a real `cutover predict` run."""
+    out = tmp_path_factory.mktemp("run") / "predict"
+    result = run("predict", *INPUTS, "--out", str(out))
+    assert result.exit_code in (0, 1), result.output
+    con = db.connect()
+    try:
+        rows = con.rows("select side, entity, record_key, outcome, rule_id from read_parquet($p)",
+                        {"p": str(out / "ledger.parquet")})
+    finally:
+        con.close()
+    return {(s, e, k): (o, r) for s, e, k, o, r in rows}
+
+
+@pytest.fixture(scope="module")
+def loaded() -> Iterator[tuple[db.Connection, engine.Inputs]]:
+    inputs = engine.open_inputs(SAMPLE / "freeze", SAMPLE / "extract", SAMPLE / "scenario.yaml",
+                                SAMPLE / "testload")
+    con = db.connect()
+    engine.load_and_validate(con, inputs)
+    yield con, inputs
+    con.close()
+
+
+def parse(output: str) -> dict[str, Any]:
+    """The parts of the explain output: header, facts, rule rows, verdict line."""
+    lines = output.splitlines()
+    facts = {}
+    for line in lines[1:]:
+        if not line.startswith("  fact "):
+            break
+        name, _, value = line[len("  fact "):].partition(" = ")
+        facts[name] = value
+    rows = []
+    for line in lines:
+        if line.startswith("│"):
+            cells = [c.strip() for c in line.strip("│").split("│")]
+            number, rule_id, when, value, outcome = cells
+            rows.append((int(number), rule_id, when, value, outcome))
+    verdict = [ln for ln in lines if ln.startswith("→ ")]
+    assert len(verdict) == 1, output
+    return {"header": lines[0], "facts": facts, "rows": rows, "verdict": verdict[0]}
+
+
+def expected_rows(entity_id: str, values: list[str], decides: str) -> list[tuple[Any, ...]]:
+    entity = next(e for e in default_pack().entities.values() if e.id == entity_id)
+    return [(i, r.id, r.when, v,
+             r.outcome + (" ◀ decides" if r.id == decides else ""))
+            for i, (r, v) in enumerate(zip(entity.rules, values, strict=True), 1)]
+
+
+def test_explain_a_user_found_ignoring_letter_case(ledger: dict[Any, Any]) -> None:
+    result = run("explain", *INPUTS, "users", "p02401")
+    assert result.exit_code == 0, result.output
+    out = parse(result.output)
+    assert out["header"] == "alma.users P02401"
+    assert out["facts"] == {"changed_in_freeze": "False", "created_in_freeze": "False",
+                            "has_staff_role": "True", "in_extract": "True",
+                            "public_at_testload": "True"}
+    assert out["rows"] == expected_rows(
+        "alma.users", ["False", "False", "False", "False", "False", "True", "True", "True"],
+        decides="users.public-staff-matched")
+    rule = default_pack().find_rule("users.public-staff-matched")
+    assert rule is not None
+    assert out["verdict"] == (f"→ refreshed by users.public-staff-matched: {rule[1].reason} "
+                              "[Users at cutover]")
+    assert ledger[("alma", "users", "P02401")] == ("refreshed", "users.public-staff-matched")
+
+
+def test_explain_a_composite_key(ledger: dict[Any, Any]) -> None:
+    result = run("explain", *INPUTS, "user_roles", "p02401|Cataloger|NFU")
+    assert result.exit_code == 0, result.output
+    out = parse(result.output)
+    assert out["header"] == "alma.user_roles P02401|Cataloger|NFU"
+    assert out["facts"] == {"user_changed_in_freeze": "False", "user_created_in_freeze": "False",
+                            "user_has_staff_role": "True", "user_in_extract": "True",
+                            "user_type": "PUBLIC"}
+    assert out["rows"] == expected_rows(
+        "alma.user_roles", ["False", "False", "False", "True", "True", "True"],
+        decides="user_roles.staff-role-kept")
+    assert out["verdict"].startswith("→ retained by user_roles.staff-role-kept: ")
+    assert ledger[("alma", "user_roles", "P02401|Cataloger|NFU")] == (
+        "retained", "user_roles.staff-role-kept")
+
+
+def test_explain_an_extract_entity(ledger: dict[Any, Any]) -> None:
+    result = run("explain", *INPUTS, "extract.vendors", "V021")
+    assert result.exit_code == 0, result.output
+    out = parse(result.output)
+    assert out["header"] == "extract.vendors V021"
+    assert out["facts"] == {"in_alma": "False"}
+    assert out["rows"] == expected_rows("extract.vendors", ["False", "True"],
+                                        decides="vendors.missing-in-alma")
+    assert out["verdict"].startswith("→ rejected by vendors.missing-in-alma: ")
+    assert out["verdict"].endswith("[Prepare for Cutover]")
+    assert ledger[("extract", "vendors", "V021")] == ("rejected", "vendors.missing-in-alma")
+
+
+def test_explain_an_unknown_key_exits_2() -> None:
+    result = run("explain", *INPUTS, "users", "NOBODY")
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        "error cutover: no alma.users record with key 'NOBODY' (compared ignoring letter case)\n"
+        "1 problem; nothing was written.\n")
+
+
+def test_explain_an_unknown_entity_exits_2() -> None:
+    result = run("explain", *INPUTS, "frobs", "X")
+    assert result.exit_code == 2, result.output
+    known = ", ".join(sorted(e.id for e in default_pack().entities.values()))
+    assert result.output == (f"error cutover: unknown entity 'frobs' (known: {known})\n"
+                             "1 problem; nothing was written.\n")
+
+
+def test_explain_a_key_with_the_wrong_number_of_parts_exits_2() -> None:
+    result = run("explain", *INPUTS, "user_roles", "P02401")
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        "error cutover: a user_roles key has 3 part(s) (primary_id|role_type|scope), "
+        "got 'P02401'\n1 problem; nothing was written.\n")
+
+
+# --- the library, over inputs loaded once ------------------------------------------------------
+
+
+def test_a_bare_name_means_the_alma_side_unless_only_the_extract_has_it() -> None:
+    pack = default_pack()
+    assert resolve_entity(pack, "vendors").id == "alma.vendors"
+    assert resolve_entity(pack, "Extract.Vendors").id == "extract.vendors"
+    assert resolve_entity(pack, "patrons").id == "extract.patrons"
+    with pytest.raises(UserError, match="unknown entity 'alma.patrons'"):
+        resolve_entity(pack, "alma.patrons")
+
+
+def test_only_primary_ids_ignore_letter_case(loaded: tuple[db.Connection, Any]) -> None:
+    con, inputs = loaded
+    [ex] = explain_loaded(con, default_pack(), inputs.scenario, "patrons", "P02328")
+    assert ex.record_key == "p02328"  # the ledger keeps the record's own spelling
+    with pytest.raises(UserError) as e:
+        explain_loaded(con, default_pack(), inputs.scenario, "extract.vendors", "v021")
+    assert str(e.value) == "cutover: no extract.vendors record with key 'v021'"
+
+
+def test_the_testload_snapshot_feeds_the_facts(loaded: tuple[db.Connection, Any],
+                                               ledger: dict[Any, Any]) -> None:
+    # C0001 was a public user at the test load and is a migrated staff user now.
+    con, inputs = loaded
+    [ex] = explain_loaded(con, default_pack(), inputs.scenario, "patrons", "c0001")
+    assert ex.record_key == "C0001"
+    assert ex.facts == {"alma_non_public": True, "alma_staff_migrated": True,
+                        "public_at_testload": True, "refreshes_public_staff": False}
+    assert [(s.rule.id, s.value, s.decided) for s in ex.steps] == [
+        ("patrons.staff-conversion", True, True),
+        ("patrons.staff-created-collision", True, False),
+        ("patrons.refreshes-public-staff", False, False),
+        ("patrons.load", True, False),
+    ]
+    assert ledger[("extract", "patrons", "C0001")] == ("rejected", "patrons.staff-conversion")
+
+
+def test_explain_the_patron_role_of_a_matched_user(loaded: tuple[db.Connection, Any],
+                                                   ledger: dict[Any, Any]) -> None:
+    con, inputs = loaded
+    [ex] = explain_loaded(con, default_pack(), inputs.scenario, "user_roles", "p02401|200|NFU")
+    assert ex.record_key == "P02401|200|NFU"
+    assert [(s.rule.id, s.value) for s in ex.steps] == [
+        ("user_roles.user-created-during-freeze", False),
+        ("user_roles.user-changed-during-freeze", False),
+        ("user_roles.non-public-user", False),
+        ("user_roles.staff-role-kept", False),
+        ("user_roles.patron-role-refreshed", True),
+        ("user_roles.public-user-removed", True),
+    ]
+    assert ex.decision.id == "user_roles.patron-role-refreshed"
+    assert ledger[("alma", "user_roles", "P02401|200|NFU")] == (
+        "refreshed", "user_roles.patron-role-refreshed")
+
+
+def test_explain_agrees_with_the_ledger_for_every_rule(loaded: tuple[db.Connection, Any],
+                                                       ledger: dict[Any, Any]) -> None:
+    """For each rule that decides some record: its first and last record, explained."""
+    con, inputs = loaded
+    pack = default_pack()
+    by_rule: dict[tuple[str, str, str], list[str]] = {}
+    for (side, entity, key), (_, rule_id) in sorted(ledger.items()):
+        by_rule.setdefault((side, entity, rule_id), []).append(key)
+    checked = 0
+    for (side, entity, rule_id), keys in by_rule.items():
+        for key in {keys[0], keys[-1]}:
+            [ex] = explain_loaded(con, pack, inputs.scenario, f"{side}.{entity}", key)
+            assert ex.record_key == key
+            assert ex.decision.id == rule_id, (side, entity, key)
+            assert ledger[(side, entity, key)][0] == ex.decision.outcome
+            assert [s.decided for s in ex.steps].count(True) == 1
+            first_true = next(s.rule.id for s in ex.steps if s.value is True)
+            assert first_true == rule_id
+            checked += 1
+    assert {rule_id for _, _, rule_id in by_rule} <= {r.id for _, r in pack.rules()}
+    assert checked > 100
+
+
+def test_a_null_when_does_not_decide(world: World) -> None:
+    """Without dates the freeze facts are NULL: shown as such, and the CASE skips them too."""
+    world.pre = {"configuration": [{"area": "letters", "item_id": "L1"}]}
+    con = db.connect()
+    try:
+        [ex] = explain(con, default_pack(), world.inputs(), "configuration", "letters|L1")
+    finally:
+        con.close()
+    assert ex.facts == {"changed_in_freeze": None, "created_in_freeze": None}
+    assert [(s.value, s.decided) for s in ex.steps][0] == (None, False)
+    assert ex.decision.id == "configuration.retained"
+    assert world.ledger()[("alma", "configuration", "letters|L1")].rule_id == ex.decision.id
