@@ -112,6 +112,10 @@ def predict(
         help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk.")] = None,
     show_pii: Annotated[bool, typer.Option(
         "--show-pii", help="Show e-mail addresses in the report (masked by default).")] = False,
+    pseudonymize: Annotated[str | None, typer.Option(
+        help="Replace Primary IDs in the ledger and report with pseudonyms keyed by this "
+             "secret: the same in every run with the same key, so shared runs still join.")
+    ] = None,
 ) -> None:
     """Say for every record what the cutover will do to it, and why."""
 
@@ -123,7 +127,7 @@ def predict(
             raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
         inputs = _inputs(pre, extract, scenario, testload)
         run = run_predict(inputs, out, rules, csv, memory_limit=memory_limit,
-                          progress=_progress, show_pii=show_pii)
+                          progress=_progress, show_pii=show_pii, pseudonymize=pseudonymize)
         _print_run(run)
         return Exit.FINDINGS if run.result.blockers else Exit.OK
 

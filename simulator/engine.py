@@ -118,9 +118,14 @@ class Result:
         return sum(1 for f in self.findings if f.severity == "warning")
 
 
-def classify(con: db.Connection, pack: Pack, scenario: Scenario) -> Result:
-    """Build table `ledger` (one row per input record) and summarise it."""
-    params = scenario.params()
+def classify(con: db.Connection, pack: Pack, scenario: Scenario,
+             pseudonymize_key: str | None = None) -> Result:
+    """Build table `ledger` (one row per input record) and summarise it.
+
+    With `pseudonymize_key`, Primary IDs in record keys become keyed pseudonyms (the same for
+    the same key in every run), so a shared ledger can still be joined with another.
+    """
+    params = {**scenario.params(), "pseudonymize_key": pseudonymize_key or ""}
     con.execute(
         "create or replace temp table rule_catalog (side varchar, entity varchar, rule_index int,"
         " rule_id varchar, outcome varchar, reason varchar, cite varchar, message varchar)"
@@ -138,7 +143,7 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario) -> Result:
         )
         for r in entity.rules:
             catalog[r.id] = (entity, r)
-        compiled = rc.compile_entity(entity, pack)
+        compiled = rc.compile_entity(entity, pack, pseudonymize=bool(pseudonymize_key))
         con.execute(
             f"insert into ledger_index select $side, $entity, record_key, rule_index "
             f"from ({compiled.sql})",

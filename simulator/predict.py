@@ -51,6 +51,7 @@ def predict(
     memory_limit: str | None = None,
     progress: Callable[[str], None] = lambda step: None,
     show_pii: bool = False,
+    pseudonymize: str | None = None,
 ) -> Run:
     runfolder.check_out(out)
     progress("checking rules")
@@ -60,13 +61,15 @@ def predict(
         progress("loading and validating snapshots")
         engine.load_and_validate(con, inputs)
         progress("classifying records")
-        result = engine.classify(con, pack, inputs.scenario)
+        result = engine.classify(con, pack, inputs.scenario, pseudonymize)
         summary = summarise(inputs, pack, result, command)
+        summary["manifest"]["pseudonymized"] = bool(pseudonymize)
         progress("writing the run folder")
 
         def write_report(folder: Path) -> None:
             report = reporting.predict_report(con, pack, inputs.pre.stage, summary,
-                                              (folder / "ledger.csv").exists(), show_pii)
+                                              (folder / "ledger.csv").exists(), show_pii,
+                                              pseudonymized=bool(pseudonymize))
             html, markdown = render_predict(report)
             (folder / "report.html").write_text(html, encoding="utf-8")
             (folder / "summary.md").write_text(markdown, encoding="utf-8")

@@ -27,6 +27,25 @@ def check_out(out: Path) -> None:
                                 "--out exists and is not a run folder; choose a new folder"))
 
 
+SECRET_OPTIONS = ("--pseudonymize",)
+
+
+def redact(command: list[str]) -> list[str]:
+    """The command line as recorded in manifests: secret option values replaced."""
+    out = []
+    hide = False
+    for arg in command:
+        name, eq, _ = arg.partition("=")
+        if hide:
+            out.append("***")
+        elif eq and name in SECRET_OPTIONS:
+            out.append(f"{name}=***")
+        else:
+            out.append(arg)
+        hide = not eq and arg in SECRET_OPTIONS
+    return out
+
+
 def manifest(inputs: Any, pack: Any, command: list[str] | None = None) -> dict[str, Any]:
     return {
         "tool": "cutover-simulator",
@@ -45,7 +64,7 @@ def manifest(inputs: Any, pack: Any, command: list[str] | None = None) -> dict[s
             for name, s in inputs.snapshots().items()
         },
         "scenario": inputs.scenario.as_dict(),
-        "command": command if command is not None else ["cutover", *sys.argv[1:]],
+        "command": redact(command if command is not None else ["cutover", *sys.argv[1:]]),
         "timestamp": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
     }
 

@@ -176,3 +176,28 @@ def test_per_rule_cap_is_the_largest_that_fits(counts: list[int], limit: int) ->
     assert sum(min(c, k) for c in counts) <= max(limit, len(counts))
     if sum(counts) > limit:
         assert sum(min(c, k + 1) for c in counts) > limit
+
+
+def test_pseudonymize_replaces_primary_ids_consistently(world: World, tmp_path: Path) -> None:
+    world.pre = {"users": [user("JSmith"), user("Staff1", "STAFF")],
+                 "user_roles": [role("JSmith"), role("jsmith", "Cataloger")]}
+    world.extract = {"patrons": [{"primary_id": "jsmith"}]}
+    inputs = engine.open_inputs(*world.write())
+    keys = {}
+    for name, key in (("a", "s3cret"), ("b", "s3cret"), ("c", "0ther-k3y")):
+        out = tmp_path / name
+        predict(inputs, out, command=["cutover", "predict", "--pseudonymize", key],
+                pseudonymize=key)
+        ledger = (out / "ledger.csv").read_text(encoding="utf-8")
+        assert "JSmith" not in ledger and "jsmith" not in ledger and "Staff1" not in ledger
+        summary = (out / "summary.json").read_text(encoding="utf-8")
+        assert key not in summary
+        assert json.loads(summary)["manifest"]["command"][-2:] == ["--pseudonymize", "***"]
+        assert key not in (out / "report.html").read_text(encoding="utf-8")
+        keys[name] = sorted(line.split(",")[2] for line in ledger.splitlines()[1:])
+    assert keys["a"] == keys["b"] != keys["c"]
+    # JSmith (users), jsmith (patrons) and the role rows share one pseudonym.
+    pseudonym = next(k.split("|")[0] for k in keys["a"] if k.endswith("|Cataloger|TST"))
+    assert keys["a"].count(pseudonym) == 2
+    assert f"{pseudonym}|Patron|TST" in keys["a"]
+    assert len(pseudonym) == len("ps-") + 16

@@ -14,6 +14,7 @@ import sqlglot
 import sqlglot.expressions as exp
 
 from simulator import db
+from simulator.privacy import pseudonym_sql
 from simulator.rules.model import Entity, Fact, Pack, Rule
 from simulator.tables import TABLES
 
@@ -63,8 +64,15 @@ def facts_for(entity: Entity, pack: Pack, rules: list[Rule] | None = None) -> li
     return [named[n] for n in sorted(named)]
 
 
-def key_sql(entity: Entity, alias: str) -> str:
-    parts = [f"coalesce(cast({alias}.{db.ident(k)} as varchar), '')" for k in entity.key]
+def key_sql(entity: Entity, alias: str, pseudonymize: bool = False) -> str:
+    """The ledger key: parts joined by `|`; Primary IDs as keyed pseudonyms when asked."""
+    table = TABLES[entity.name]
+    parts = []
+    for k in entity.key:
+        part = f"coalesce(cast({alias}.{db.ident(k)} as varchar), '')"
+        if pseudonymize and table.column(k).ci:
+            part = pseudonym_sql(part)
+        parts.append(part)
     return parts[0] if len(parts) == 1 else "concat_ws('|', " + ", ".join(parts) + ")"
 
 
@@ -89,17 +97,21 @@ def _trees(facts: list[Fact], rules: list[Rule]) -> list[exp.Expression]:
     return [f.tree or parse(f.sql) for f in facts] + [r.tree or parse(r.when) for r in rules]
 
 
-def compile_entity(entity: Entity, pack: Pack) -> Compiled:
+def compile_entity(entity: Entity, pack: Pack, pseudonymize: bool = False) -> Compiled:
     """One pass over the entity's table: `record_key` and the index of the deciding rule."""
     facts = facts_for(entity, pack)
     alias = db.ident(entity.name)
+    key = key_sql(entity, alias, pseudonymize)
     sql = (
         f"with base as (\n  {base_sql(entity, facts)}\n)\n"
-        f"select {key_sql(entity, alias)} as record_key,\n"
+        f"select {key} as record_key,\n"
         f"  {case_sql(entity.rules)} as rule_index\n"
         f"from base as {alias}\n"
     )
-    return Compiled(entity, facts, sql, params_used(_trees(facts, entity.rules)))
+    params = params_used(_trees(facts, entity.rules))
+    if "$pseudonymize_key" in key:
+        params.add("pseudonymize_key")
+    return Compiled(entity, facts, sql, params)
 
 
 def explain_sql(entity: Entity, pack: Pack, key_parts: int) -> Compiled:
