@@ -184,3 +184,44 @@ def render(template: str, context: Any) -> str:
 def render_predict(report: PredictReport) -> tuple[str, str]:
     """The HTML report and the Markdown summary."""
     return render("predict.html", report), render("summary.md", report)
+
+
+VERIFY_CLASSES = ("confirmed", "lost_unexpectedly", "survived_unexpectedly", "unexpected",
+                  "state_mismatch", "unverifiable")
+
+
+@dataclass
+class VerifyReport:
+    institution: str
+    stage: str
+    verdict: str
+    verdict_level: str
+    findings: list[dict[str, Any]]
+    counts: list[dict[str, Any]]  # side, entity, class, count
+    matrix: list[dict[str, Any]]  # one row per rule
+    actions: list[dict[str, Any]]
+    warnings: list[str]
+    manifest: dict[str, Any]
+
+    def severity_counts(self) -> dict[str, int]:
+        return {s: sum(1 for f in self.findings if f["severity"] == s) for s in SEVERITY_ORDER}
+
+    @property
+    def classes(self) -> list[str]:
+        seen = {c["class"] for c in self.counts}
+        return [c for c in VERIFY_CLASSES if c in seen] + sorted(
+            seen - set(VERIFY_CLASSES))
+
+    def count_rows(self) -> list[dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for c in self.counts:
+            row = rows.setdefault(f"{c['side']}.{c['entity']}",
+                                  {"entity": f"{c['side']}.{c['entity']}", "classes": {},
+                                   "total": 0})
+            row["classes"][c["class"]] = c["count"]
+            row["total"] += c["count"]
+        return [rows[k] for k in sorted(rows)]
+
+
+def render_verify(report: VerifyReport) -> tuple[str, str]:
+    return render("verify.html", report), render("verify.md", report)

@@ -191,6 +191,62 @@ def explain(
     _run(go)
 
 
+@app.command()
+def verify(
+    post: Annotated[Path, typer.Option("--post", help="Alma snapshot after the load.")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder to write.")],
+    prediction: Annotated[Path | None, typer.Option(
+        help="A predict run folder (or give --pre, --extract and --scenario).")] = None,
+    pre: Annotated[Path | None, typer.Option(help="Alma snapshot at the freeze.")] = None,
+    extract: Annotated[Path | None, typer.Option(help="Final legacy extract folder.")] = None,
+    scenario: Annotated[Path | None, typer.Option(help="Scenario YAML file.")] = None,
+    testload: Testload = None,
+    stage: Annotated[str, typer.Option(help="cutover, fulfillment or golive.")] = "cutover",
+    budgets: Annotated[Path | None, typer.Option(
+        help="Loss budgets YAML (default: any discrepancy fails).")] = None,
+    baseline: Annotated[Path | None, typer.Option(
+        help="fulfillment stage: Alma snapshot after the cutover load, to compare with.")] = None,
+    cutover_extract: Annotated[Path | None, typer.Option(
+        help="fulfillment stage: the cutover extract, whose forms must hash the same.")] = None,
+    rules: RulesOpt = None,
+    csv: Annotated[str, typer.Option(help="ledger.csv: auto, always, never.")] = "auto",
+    show_pii: Annotated[bool, typer.Option("--show-pii", help="Show e-mail addresses.")] = False,
+) -> None:
+    """Reconcile Alma after a load with the prediction, record by record."""
+
+    def go() -> int:
+        from simulator import verify as verify_mod
+        from simulator.runfolder import CSV_MODES
+
+        if csv not in CSV_MODES:
+            raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
+        inline = [p for p in (pre, extract, scenario) if p is not None]
+        if prediction is not None and inline:
+            raise UserError("give either --prediction or --pre/--extract/--scenario, not both")
+        if prediction is None and len(inline) != 3:
+            raise UserError("give --prediction RUN, or all of --pre, --extract and --scenario")
+        inputs = None if prediction else _inputs(pre, extract, scenario, testload)  # type: ignore[arg-type]
+        run = verify_mod.run(post, out, prediction=prediction, inputs=inputs, stage=stage,
+                             budgets_path=budgets, baseline=baseline,
+                             cutover_extract=cutover_extract, rules=rules, csv_mode=csv,
+                             show_pii=show_pii, progress=_progress)
+        _warn(run.summary["warnings"])
+        table = RichTable(title="Discrepancies")
+        for col in ("severity", "discrepancy", "records"):
+            table.add_column(col, justify="right" if col == "records" else "left")
+        for f in run.findings:
+            table.add_row(f["severity"], f["title"], f"{f['count']:,}")
+        if run.findings:
+            out_console.print(table)
+        for action in run.summary["actions"]:
+            out_console.print(f"action: {action['action']}", markup=False)
+        out_console.print(run.summary["verdict"])
+        out_console.print(f"run folder: {run.out}")
+        return Exit.FINDINGS if run.failed else Exit.OK
+
+    _run(go)
+
+
 @rules_app.command("list")
 def rules_list(rules: RulesOpt = None) -> None:
     """List every rule in order, per entity."""
@@ -322,9 +378,25 @@ def demo(
         run = run_predict(inputs, out, command=command, progress=_progress)
         _print_run(run)
         out_console.print(f"Open {out / 'report.html'} in a browser.")
+        demo_verify(base, out, command)
         return Exit.OK
 
     _run(go)
+
+
+def demo_verify(base: Path, prediction: Path, command: list[str]) -> None:
+    """The sample's post snapshots checked against the demo prediction, one run per stage."""
+    from simulator import verify as verify_mod
+
+    for stage in ("cutover", "fulfillment", "golive"):
+        out = prediction.parent / f"{prediction.name}-verify-{stage}"
+        fulfillment = stage == "fulfillment"
+        run = verify_mod.run(base / f"post-{stage}", out, prediction=prediction, stage=stage,
+                             baseline=base / "post-cutover" if fulfillment else None,
+                             cutover_extract=base / "extract" if fulfillment else None,
+                             command=[*command, "verify", stage], progress=_progress)
+        out_console.print(f"verify {stage}: {run.summary['verdict']} Report: "
+                          f"{out / 'report.html'}")
 
 
 def main() -> None:

@@ -42,8 +42,15 @@ def entity_sections(con: db.Connection, pack: Pack, counts: list[dict[str, Any]]
 
 
 def mask_findings(findings: list[dict[str, Any]], show_pii: bool) -> list[dict[str, Any]]:
-    return [{**f, "sample_keys": [shown_key(k, show_pii) for k in f["sample_keys"]]}
-            for f in findings]
+    """Findings as a report shows them: e-mail addresses masked unless asked otherwise."""
+    out = []
+    for f in findings:
+        shown = {**f, "sample_keys": [shown_key(k, show_pii) for k in f["sample_keys"]]}
+        if "details" in f:
+            shown["details"] = [{k: shown_key(str(v), show_pii) for k, v in d.items()}
+                                for d in f["details"]]
+        out.append(shown)
+    return out
 
 
 def predict_report(con: db.Connection, pack: Pack, stage: str, summary: dict[str, Any],

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from simulator import sample_post
 from simulator.tables import TABLES
 
 SEED = 20260302
@@ -411,6 +412,10 @@ def files(seed: int = SEED) -> dict[str, str]:
             out[f"{snap}/{table}.csv"] = csv_text(table, rows)
     for name, text in FORMS.items():
         out[f"extract/{name}"] = text
+    for snap, tables in sample_post.post_snapshots(g.tables).items():
+        out[f"{snap}/snapshot.yaml"] = sample_post.MANIFESTS[snap]
+        for table, rows in tables.items():
+            out[f"{snap}/{table}.csv"] = csv_text(table, rows)
     return dict(sorted(out.items()))
 
 

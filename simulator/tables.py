@@ -178,5 +178,21 @@ MERGED_CODE_TABLES = (
 )
 
 
+# Where an extract-side record lands in Alma, for checking a load against a post snapshot.
+# Orders and invoices have no Alma-side table in the snapshot format, so they cannot be checked.
+LANDS_IN = {
+    "patrons": "users", "libraries": "libraries", "locations": "locations",
+    "vendors": "vendors", "rs_partners": "rs_partners", "code_tables": "code_tables",
+    "funds": "funds", "fund_transactions": "fund_transactions", "items": "items",
+    "loans": "loans", "requests": "requests", "courses": "courses",
+    "course_instructors": "course_instructors",
+}
+
+
+def post_table(side: str, entity: str) -> str | None:
+    """The Alma-side table that holds a ledger record after the load (None: not checkable)."""
+    return entity if side == "alma" else LANDS_IN.get(entity)
+
+
 def tables_for(side: str) -> list[Table]:
     return [t for t in _TABLES if side in t.sides]

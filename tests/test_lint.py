@@ -22,8 +22,8 @@ PARAMS = ", ".join(f"${p}" for p in sorted(param_names()))
 OUTCOMES = ("retained, refreshed, merged, added, removed, reverted, detached, deactivated, "
             "rejected, not_migrated")
 ALMA_OUTCOMES = "deactivated, detached, merged, refreshed, removed, retained, reverted"
-RULE_KEYS = ("after, before, cite, confidence, disabled, finding, id, message, outcome, reason, "
-             "when")
+RULE_KEYS = ("after, before, cite, confidence, disabled, expect_after, finding, id, message, "
+             "outcome, reason, when")
 TABLE_HINT = "(read snapshot tables as pre.<table>, extract.<table> or testload.<table>)"
 
 

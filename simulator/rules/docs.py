@@ -43,6 +43,8 @@ def rules_markdown(pack: Pack) -> str:
         for i, r in enumerate(entity.rules, 1):
             finding = f"{r.finding.severity}: {_cell(r.finding.title)}" if r.finding else ""
             msg = f" Reject message: “{_cell(r.message)}”." if r.message else ""
+            if r.expect_after:
+                msg += f" Checked after the load: `{_cell(r.expect_after)}`."
             lines.append(
                 f"| {i} | `{r.id}` | `{_cell(r.when)}` | {r.outcome} | {_cell(r.reason)}{msg} | "
                 f"{_cell(r.cite)} | {r.confidence} | {finding} |"

@@ -22,14 +22,22 @@ from simulator.rules.compile import (
     parse,
     render,
 )
-from simulator.rules.model import CONFIDENCES, OUTCOMES, SEVERITIES, Entity, Pack
-from simulator.tables import TABLES, tables_for
+from simulator.rules.model import (
+    ABSENT_OUTCOMES,
+    CONFIDENCES,
+    OUTCOMES,
+    SEVERITIES,
+    Entity,
+    Pack,
+    Rule,
+)
+from simulator.tables import TABLES, post_table, tables_for
 
 ALMA_OUTCOMES = {"retained", "refreshed", "merged", "removed", "reverted", "detached",
                  "deactivated"}
 EXTRACT_OUTCOMES = {"merged", "added", "rejected", "not_migrated"}
 _CLASS = re.compile(r"<class '(?:[\w.]+\.)?(\w+)'>")  # sqlglot names its node classes
-SNAPSHOT_SIDE = {"pre": "alma", "testload": "alma", "extract": "extract"}
+SNAPSHOT_SIDE = {"pre": "alma", "extract": "extract", "testload": "alma"}
 # Statements: never a rule's `when` nor anything inside it (only SELECT subqueries may nest).
 _STATEMENTS: tuple[type[exp.Expression], ...] = tuple(
     c for c in (getattr(exp, n, None) for n in (
@@ -91,8 +99,36 @@ def lint(pack: Pack) -> list[Problem]:
                 _names(rule.tree, entity, names, rule.when_loc, problems, f"rule '{rule.id}'")
                 if len(problems.problems) > before:
                     bad.add((entity.id, rule.id))
+            _expect(entity, rule, problems, bad)
     _bind(pack, problems, bad)
+    _bind_expectations(pack, problems, bad)
     return sorted(set(problems.problems))
+
+
+def _expect(entity: Entity, rule: Rule, problems: Collector,
+            bad: set[tuple[str, str]]) -> None:
+    """expect_after: one condition over the record's row in the post snapshot."""
+    if rule.expect_after is None:
+        return
+    loc = rule.expect_loc or rule.loc
+    what = f"rule '{rule.id}' expect_after"
+    target = post_table(entity.side, entity.name)
+    if target is None:
+        problems.add(loc, f"{what}: {entity.id} records have no Alma table to check after the "
+                          "load")
+        bad.add((entity.id, "expect:" + rule.id))
+        return
+    if rule.outcome in ABSENT_OUTCOMES:
+        problems.add(loc, f"{what}: a {rule.outcome} record is not expected after the load, so "
+                          "there is no row to check")
+    rule.expect_tree = _parse(rule.expect_after, loc, None, problems, what)
+    if rule.expect_tree is None:
+        bad.add((entity.id, "expect:" + rule.id))
+        return
+    before = len(problems.problems)
+    _names(rule.expect_tree, entity, set(), loc, problems, what, table_name=target)
+    if len(problems.problems) > before:
+        bad.add((entity.id, "expect:" + rule.id))
 
 
 def _uses(entity: Entity, fact: str) -> bool:
@@ -194,22 +230,29 @@ def _hint(word: str, choices: object) -> str:
 
 
 def _names(tree: exp.Expression, entity: Entity, facts: set[str], loc: Loc,
-           problems: Collector, what: str) -> None:
-    own = set(TABLES[entity.name].column_names) | {"_row"}
+           problems: Collector, what: str, table_name: str | None = None) -> None:
+    """Every table, alias and column `tree` names must exist.
+
+    `table_name` is the row's own table when it is not the entity's (expect_after reads the
+    post snapshot's row, which may be another table, and may also read post.<table>).
+    """
+    schemas = {**SNAPSHOT_SIDE, **({"post": "alma"} if table_name else {})}
+    table_name = table_name or entity.name
+    own = set(TABLES[table_name].column_names) | {"_row"}
     for table in tree.find_all(exp.Table):
         schema, name = table.db, table.name
-        side = SNAPSHOT_SIDE.get(schema)
+        side = schemas.get(schema)
         if not isinstance(table.this, exp.Identifier) or side is None or \
                 name not in {t.name for t in tables_for(side)}:
+            names = [f"{s}.<table>" for s in schemas]
             problems.add(loc, f"{what}: unknown table '{table.sql(dialect=DIALECT)}' (read "
-                              "snapshot tables as pre.<table>, extract.<table> or "
-                              "testload.<table>)")
+                              f"snapshot tables as {', '.join(names[:-1])} or {names[-1]})")
     for col in tree.find_all(exp.Column):
         if not col.name:
             continue
         scopes = _enclosing_sources(col)
         if col.table:
-            if col.table == entity.name:
+            if col.table == table_name:
                 known = own
             elif col.table in scopes:
                 known = scopes[col.table]
@@ -288,6 +331,34 @@ def _bind(pack: Pack, problems: Collector, bad: set[tuple[str, str]]) -> None:
                 if kind != "BOOLEAN":
                     problems.add(rule.when_loc, f"rule '{rule.id}': when must be true or false, "
                                                 f"but this expression gives {kind}")
+    finally:
+        con.close()
+
+
+def _bind_expectations(pack: Pack, problems: Collector, bad: set[tuple[str, str]]) -> None:
+    """DuckDB binds each expect_after over an empty post snapshot; it must be boolean."""
+    rules = [(e, r) for e, r in pack.rules()
+             if r.expect_tree is not None and (e.id, "expect:" + r.id) not in bad]
+    if not rules:
+        return
+    con = db.connect()
+    try:
+        for schema, side in (*SNAPSHOT_SIDE.items(), ("post", "alma")):
+            snapshot.attach(con, schema, None, side)
+        params = scenario.example_params()
+        for entity, rule in rules:
+            target = post_table(entity.side, entity.name) or entity.name
+            sql = (f"select ({render(rule.expect_tree or parse(rule.expect_after or ''))}) as v "
+                   f"from {db.qualified('post', target)} as {db.ident(target)}")
+            try:
+                kind = con.rows(f"describe {sql}", _bind_params(sql, params))[0][1]
+            except db.DuckDBError as e:
+                problems.add(rule.expect_loc or rule.loc,
+                             f"rule '{rule.id}' expect_after: {_first(e)}")
+                continue
+            if kind != "BOOLEAN":
+                problems.add(rule.expect_loc or rule.loc, f"rule '{rule.id}' expect_after must "
+                                                          f"be true or false, not {kind}")
     finally:
         con.close()
 

@@ -16,7 +16,7 @@ PACK_FILE = "pack.yaml"
 _ENTITY_KEYS = {"entity", "side", "key", "facts", "rules", "description"}
 _RULE_KEYS = {
     "id", "when", "outcome", "reason", "cite", "confidence", "message", "finding", "disabled",
-    "before", "after",
+    "before", "after", "expect_after",
 }
 _FINDING_KEYS = {"severity", "title", "fix"}
 
@@ -293,6 +293,10 @@ def _build_rule(item: yamlsrc.YMap, loc: Loc, rid: str, problems: Collector,
     message = item.get("message")
     if message is not None and not isinstance(message, str):
         problems.add(item.value_loc("message"), "message must be text")
+    expect = item.get("expect_after")
+    if expect is not None and (not isinstance(expect, str) or not expect.strip()):
+        problems.add(item.value_loc("expect_after"), "expect_after must be an SQL condition")
+        expect = None
     if not ok:
         return None
     when, when_loc = str(item["when"]), item.value_loc("when")
@@ -311,4 +315,6 @@ def _build_rule(item: yamlsrc.YMap, loc: Loc, rid: str, problems: Collector,
         when_text_loc=src.text_loc(when_loc, when),
         outcome_loc=item.value_loc("outcome"),
         confidence_loc=item.value_loc("confidence") if "confidence" in item else None,
+        expect_after=" ".join(expect.split()) if isinstance(expect, str) else None,
+        expect_loc=item.value_loc("expect_after") if "expect_after" in item else None,
     )

@@ -24,6 +24,9 @@ OUTCOMES = {
     "not_migrated": "an extract record the migration skips by design (unfulfilled holds, "
     "returned loans)",
 }
+# After the load a record with one of these outcomes is gone (or was never loaded); with any
+# other outcome it is there. A reverted record is there, in its state from before the freeze.
+ABSENT_OUTCOMES = frozenset({"removed", "rejected", "not_migrated"})
 SEVERITIES = ("blocker", "warning", "info")
 CONFIDENCES = ("documented", "inferred")
 SIDE_SCHEMA = {"alma": "pre", "extract": "extract"}
@@ -65,6 +68,11 @@ class Rule:
     when_text_loc: Loc | None = None  # as Fact.text_loc
     outcome_loc: Loc | None = None
     confidence_loc: Loc | None = None
+    # Checked by `cutover verify` on each record this rule decided that is present after the
+    # load: an SQL condition over the record's row in the post snapshot.
+    expect_after: str | None = None
+    expect_loc: Loc | None = None
+    expect_tree: exp.Expression | None = None
 
     def description(self) -> str:
         """Plain-language form shown in reports and docs."""
