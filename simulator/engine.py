@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator import db, snapshot, validate
-from simulator.errors import Collector, Loc, UserError, display_path
+from simulator.errors import Collector, UserError
 from simulator.rules import compile as rc
 from simulator.rules.lint import lint
 from simulator.rules.model import Entity, Pack, Rule
@@ -59,8 +59,10 @@ def open_inputs(pre: Path, extract: Path, scenario_path: Path,
     inst = inputs.scenario.institution
     for snap in inputs.snapshots().values():
         if snap.institution != inst:
-            problems.add(Loc(display_path(snap.path / snapshot.MANIFEST)),
-                         f"institution {snap.institution!r} differs from the scenario's {inst!r}")
+            where = inputs.scenario.institution_loc
+            problems.add(snap.institution_loc,
+                         f"institution {snap.institution!r} differs from the scenario's {inst!r}"
+                         + (f" ({where})" if where.path else ""))
     problems.raise_if_any()
     return inputs
 
@@ -71,7 +73,8 @@ def load_and_validate(con: db.Connection, inputs: Inputs) -> None:
     snaps = inputs.snapshots()
     for schema, side in (("pre", "alma"), ("extract", "extract"), ("testload", "alma")):
         problems.extend(snapshot.attach(con, schema, snaps.get(schema), side))
-    problems.raise_if_any()  # unreadable files: validation would only repeat the failure
+    # Unreadable tables are attached empty, so validation can run over everything else and
+    # all problems come out together.
     for schema, snap in snaps.items():
         problems.extend(validate.validate(con, schema, snap))
     problems.raise_if_any()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ class Scenario:
     allowed_emails: list[str] = field(default_factory=list)
     scrubbed_email_pattern: str = DEFAULT_SCRUBBED
     source: str = ""
+    institution_loc: Loc = field(default_factory=lambda: Loc(""))
 
     def params(self) -> dict[str, Any]:
         """Every value a rule may bind as `$name`."""
@@ -76,7 +79,36 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     return None
 
 
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"did you mean '{close[0]}'? " if close else ""
+
+
+def _what(value: Any) -> str:
+    """A YAML value as its writer thinks of it (not as a Python repr)."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, dt.date | dt.datetime):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value)
+
+
+def _day(value: dt.datetime) -> str:
+    return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+
+
+# Given dates must follow the order of DATES; these neighbours may not even share a moment.
+_STRICTLY_AFTER = {("testload", "freeze_start"), ("freeze_start", "clean_data_delivered")}
+
+
 def load(path: Path) -> Scenario:
+    """Read and check a scenario file; every problem is reported with its line and column."""
     data = yamlsrc.load(path)
     shown = display_path(path)
     problems = Collector()
@@ -84,57 +116,89 @@ def load(path: Path) -> Scenario:
         raise UserError(Problem(Loc(shown, 1, 1), "a scenario is a mapping (see README, Scenario)"))
     for key in data:
         if key not in _KEYS:
-            problems.add(data.key_loc(key), f"unknown key '{key}' (expected {', '.join(sorted(_KEYS))})")
+            problems.add(data.key_loc(key), f"unknown key '{key}': {_suggest(key, _KEYS)}"
+                                            f"expected {', '.join(sorted(_KEYS))}")
     institution = data.get("institution")
     if not isinstance(institution, str) or not institution.strip():
         problems.add(data.value_loc("institution") if "institution" in data else Loc(shown, 1, 1),
-                      "institution must be given as a code, e.g. institution: NFU")
-    scenario = Scenario(str(institution or ""), source=shown)
-    dates = data.get("dates", yamlsrc.YMap())
-    if not isinstance(dates, yamlsrc.YMap):
-        problems.add(data.value_loc("dates"), "dates must be a mapping of name: ISO date")
-    else:
-        if not hasattr(dates, "loc"):
-            dates.loc, dates.key_locs, dates.value_locs = Loc(shown, 1, 1), {}, {}
-        for key, value in dates.items():
-            if key not in DATES:
-                problems.add(dates.key_loc(key), f"unknown date '{key}' (expected {', '.join(DATES)})")
-                continue
-            parsed = _as_datetime(value)
-            if parsed is None:
-                problems.add(dates.value_loc(key), f"{key}: {value!r} is not an ISO date (YYYY-MM-DD)")
-            else:
-                scenario.dates[key] = parsed
-        for key in REQUIRED_DATES:
-            if key not in dates:
-                problems.add(dates.loc, f"missing date '{key}'")
-        fs, cd = scenario.dates.get("freeze_start"), scenario.dates.get("clean_data_delivered")
-        if fs and cd and cd <= fs:
-            problems.add(dates.value_loc("clean_data_delivered"),
-                         "clean_data_delivered must come after freeze_start")
-    options = data.get("options", {})
-    if not isinstance(options, dict):
-        problems.add(data.value_loc("options"), "options must be a mapping of name: true/false")
-    else:
-        for key, value in options.items():
-            loc = options.key_loc(key) if isinstance(options, yamlsrc.YMap) else Loc(shown)
-            if key not in OPTIONS:
-                problems.add(loc, f"unknown option '{key}' (expected {', '.join(OPTIONS)})")
-            elif not isinstance(value, bool):
-                problems.add(options.value_loc(key) if isinstance(options, yamlsrc.YMap) else loc,
-                             f"option {key} must be true or false, not {value!r}")
-            else:
-                scenario.options[key] = value
+                     "institution must be given as a code, e.g. institution: NFU")
+    scenario = Scenario(str(institution or "").strip(), source=shown,
+                        institution_loc=data.value_loc("institution"))
+    _dates(data, scenario, problems, shown)
+    _options(data, scenario, problems)
     emails = data.get("allowed_emails", [])
-    if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
-        problems.add(data.value_loc("allowed_emails"), "allowed_emails must be a list of addresses")
+    if not isinstance(emails, list):
+        problems.add(data.value_loc("allowed_emails"),
+                     "allowed_emails must be a list of addresses")
     else:
-        scenario.allowed_emails = list(emails)
+        for i, email in enumerate(emails):
+            if not isinstance(email, str) or not email.strip():
+                where = emails.item_locs[i] if isinstance(emails, yamlsrc.YList) else data.loc
+                problems.add(where, f"allowed_emails: {_what(email)} is not an address")
+        scenario.allowed_emails = [e for e in emails if isinstance(e, str)]
     pattern = data.get("scrubbed_email_pattern", DEFAULT_SCRUBBED)
-    try:
-        re.compile(str(pattern))
-        scenario.scrubbed_email_pattern = str(pattern)
-    except re.error as e:
-        problems.add(data.value_loc("scrubbed_email_pattern"), f"not a regular expression: {e}")
+    if not isinstance(pattern, str):
+        problems.add(data.value_loc("scrubbed_email_pattern"),
+                     "scrubbed_email_pattern must be a regular expression in quotes, "
+                     f"not {_what(pattern)}")
+    else:
+        try:
+            re.compile(pattern)
+            scenario.scrubbed_email_pattern = pattern
+        except re.error as e:
+            problems.add(data.value_loc("scrubbed_email_pattern"),
+                         f"scrubbed_email_pattern: {pattern!r} is not a regular expression ({e})")
     problems.raise_if_any()
     return scenario
+
+
+def _dates(data: yamlsrc.YMap, scenario: Scenario, problems: Collector, shown: str) -> None:
+    if "dates" not in data:
+        problems.add(Loc(shown, 1, 1), "missing key 'dates' (freeze_start and "
+                                       "clean_data_delivered are required)")
+        return
+    dates = data["dates"]
+    if not isinstance(dates, yamlsrc.YMap):
+        problems.add(data.value_loc("dates"),
+                     f"dates must be a mapping of name: ISO date, not {_what(dates)}")
+        return
+    for key, value in dates.items():
+        if key not in DATES:
+            problems.add(dates.key_loc(key), f"unknown date '{key}': {_suggest(key, DATES)}"
+                                             f"expected {', '.join(DATES)}")
+            continue
+        parsed = _as_datetime(value)
+        if parsed is None:
+            problems.add(dates.value_loc(key), f"{key}: {_what(value)} is not an ISO date "
+                                               "(YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)")
+        else:
+            scenario.dates[key] = parsed
+    for key in REQUIRED_DATES:
+        if key not in dates:
+            problems.add(dates.loc, f"missing date '{key}'")
+    given = [d for d in DATES if d in scenario.dates]
+    for earlier, later in zip(given, given[1:], strict=False):
+        a, b = scenario.dates[earlier], scenario.dates[later]
+        strict = (earlier, later) in _STRICTLY_AFTER
+        if b < a or (b == a and strict):
+            relation = "after" if strict else "on or after"
+            problems.add(dates.value_loc(later),
+                         f"{later} ({_day(b)}) must come {relation} {earlier} ({_day(a)})")
+
+
+def _options(data: yamlsrc.YMap, scenario: Scenario, problems: Collector) -> None:
+    options = data.get("options", yamlsrc.YMap())
+    if not isinstance(options, yamlsrc.YMap):
+        problems.add(data.value_loc("options"),
+                     f"options must be a mapping of name: true/false, not {_what(options)}")
+        return
+    for key, value in options.items():
+        if key not in OPTIONS:
+            problems.add(options.key_loc(key), f"unknown option '{key}': "
+                                               f"{_suggest(key, OPTIONS)}expected "
+                                               f"{', '.join(OPTIONS)}")
+        elif not isinstance(value, bool):
+            problems.add(options.value_loc(key),
+                         f"option {key} must be true or false, not {_what(value)}")
+        else:
+            scenario.options[key] = value

@@ -6,44 +6,61 @@ case carries the whole row, including `_row`: the problem names file, row, colum
 
 from __future__ import annotations
 
+import difflib
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator import db
+from simulator import db, snapshot
 from simulator.errors import Loc, Problem
 from simulator.snapshot import Snapshot, TableFile
 from simulator.tables import TYPE_WORDS, Table
 
 _IBIS_TYPES = {"int": "int64", "decimal": "decimal(18, 4)", "bool": "boolean",
                "timestamp": "timestamp"}
+# DuckDB casts '1.5' to the integer 2 and '0x10' to 16; a whole number is digits only.
+_WHOLE_NUMBER = r"^\s*[+-]?[0-9]+\s*$"
 MAX_CASES = 20  # per check and file: enough to see the pattern, few enough to read
+CI_NOTE = "Primary IDs match ignoring letter case"
+
+CheckFn = Callable[[Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class _Check:
     column: str
     expectation: str
-    fn: Callable[[Any], dict[str, Any]]
+    fn: CheckFn
+    kind: str = "value"  # value | required | domain | unique | ref
+    domain: tuple[str, ...] = ()
 
 
 def validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
-    """All problems of all tables of one attached snapshot."""
+    """All problems of all tables of one attached snapshot (unreadable files are skipped)."""
+    # ibis and pandera call APIs that newer duckdb and pandas deprecate; not the user's concern.
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import ibis
-        import pandera.errors
-        import pandera.ibis as pa
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        return _validate(con, schema, snap)
+
+
+def _validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
+    import ibis
+    import pandera.errors
+    import pandera.ibis as pa
 
     backend = ibis.duckdb.from_connection(con.raw)
     raw = f"raw_{schema}"
     problems: list[Problem] = []
-    for tf in snap.files.values():
-        header = con.columns(db.qualified(raw, tf.table.name))
-        header = [h for h in header if h != "_row"]
-        tf = TableFile(tf.table, tf.path, tf.format, tuple(header))
-        checks = _checks(tf, lambda name: backend.table(name, database=raw))
+    for name, tf in sorted(snap.files.items()):
+        if name in snap.unreadable:
+            continue
+        header = [h for h in con.columns(db.qualified(raw, name)) if h != "_row"]
+        tf = TableFile(tf.table, tf.path, tf.format, tuple(tf.header or header))
+        checks, missing_refs = _checks(tf, header, snap, lambda t: backend.table(t, database=raw))
+        problems.extend(missing_refs)
         schema_obj = pa.DataFrameSchema(
             {c.name: pa.Column(str, required=c.required, nullable=True) for c in tf.table.columns},
             checks=[
@@ -51,97 +68,226 @@ def validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
                 for i, ck in enumerate(checks)
             ],
         )
-        data = backend.table(tf.table.name, database=raw)
+        data = backend.table(name, database=raw)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                schema_obj.validate(data, lazy=True)
+            schema_obj.validate(data, lazy=True)
         except pandera.errors.SchemaErrors as e:
-            problems.extend(_problems(tf, checks, e.failure_cases.to_dict("records")))
+            cases = e.failure_cases.to_dict("records")
+            problems.extend(_problems(con, raw, tf, checks, cases))
     return problems
 
 
-def _ignore_na(fn: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+def _problems(con: db.Connection, raw: str, tf: TableFile, checks: list[_Check],
+              cases: list[dict[str, Any]]) -> list[Problem]:
+    rows = snapshot.row_numbers(tf)
+    found = _case_problems(tf, checks, cases, rows)
+    dups = [case["failure_case"] for case in cases
+            if str(case.get("check")).isdigit() and checks[int(case["check"])].kind == "unique"]
+    found.extend(_duplicate_problems(con, raw, tf, dups, rows))
+    return found
+
+
+def _ignore_na(fn: CheckFn) -> Callable[[Any], dict[str, Any]]:
     # A NULL check result would pass silently; make it a failure.
     return lambda data: {k: v.fill_null(False) for k, v in fn(data.table).items()}
 
 
-def _checks(tf: TableFile, table_of: Callable[[str], Any]) -> list[_Check]:
+def _required(n: str) -> CheckFn:
+    return lambda d: {n: d[n].notnull() & (d[n].strip() != "")}
+
+
+def _typed(n: str, col_type: str) -> CheckFn:
+    ibis_type = _IBIS_TYPES[col_type]
+
+    def check(d: Any) -> dict[str, Any]:
+        ok = d[n].try_cast(ibis_type).notnull()
+        if col_type == "int":
+            ok = ok & d[n].re_search(_WHOLE_NUMBER)
+        return {n: d[n].isnull() | ok}
+
+    return check
+
+
+def _in_domain(n: str, domain: tuple[str, ...]) -> CheckFn:
+    return lambda d: {n: d[n].isnull() | d[n].isin(list(domain))}
+
+
+def _key_parts(t: Table, d: Any) -> list[Any]:
+    return [(d[k].lower() if t.column(k).ci else d[k]).fill_null("") for k in t.key]
+
+
+def _unique(t: Table) -> CheckFn:
     import ibis
 
-    present = set(tf.header)
+    required = [k for k in t.key if t.column(k).required]
+
+    def check(d: Any) -> dict[str, Any]:
+        nth = ibis.row_number().over(ibis.window(group_by=_key_parts(t, d), order_by=d["_row"]))
+        blank = ibis.literal(False)
+        for k in required:  # a missing key value is reported once, by the required check
+            blank = blank | d[k].isnull() | (d[k].strip() == "")
+        return {t.key[0]: (nth == 0) | blank}
+
+    return check
+
+
+def _refers(column: str, ci: bool, target: Callable[[], Any]) -> CheckFn:
+    def check(d: Any) -> dict[str, Any]:
+        theirs, mine = target(), d[column]
+        if ci:
+            theirs, mine = theirs.lower(), mine.lower()
+        return {column: d[column].isnull() | mine.isin(theirs)}
+
+    return check
+
+
+def _column_of(table_of: Callable[[str], Any], table: str, column: str) -> Callable[[], Any]:
+    return lambda: table_of(table)[column]
+
+
+def _checks(
+    tf: TableFile, header: list[str], snap: Snapshot, table_of: Callable[[str], Any]
+) -> tuple[list[_Check], list[Problem]]:
+    present = set(header)
     t: Table = tf.table
     out: list[_Check] = []
+    missing: list[Problem] = []
     for c in t.columns:
         if c.name not in present:
             continue
-        name = c.name
         if c.required:
-            out.append(_Check(name, "a value (the column is required)",
-                              lambda d, n=name: {n: d[n].notnull() & (d[n].strip() != "")}))
+            out.append(_Check(c.name, "a value (the column is required)", _required(c.name),
+                              "required"))
         if c.type != "text":
-            sql_type = _IBIS_TYPES[c.type]
-            out.append(_Check(name, TYPE_WORDS[c.type],
-                              lambda d, n=name, ty=sql_type: {
-                                  n: d[n].isnull() | d[n].try_cast(ty).notnull()}))
+            out.append(_Check(c.name, TYPE_WORDS[c.type], _typed(c.name, c.type)))
         if c.domain:
-            out.append(_Check(name, "one of " + ", ".join(c.domain),
-                              lambda d, n=name, dom=c.domain: {
-                                  n: d[n].isnull() | d[n].isin(list(dom))}))
+            out.append(_Check(c.name, "one of " + ", ".join(c.domain),
+                              _in_domain(c.name, c.domain), "domain", c.domain))
     if set(t.key) <= present:
-        def unique(d: Any) -> dict[str, Any]:
-            parts = [
-                (d[k].lower() if t.column(k).ci else d[k]).fill_null("") for k in t.key
-            ]
-            key = parts[0] if len(parts) == 1 else ibis.literal("|").join(parts)
-            return {t.key[0]: key.count().over(ibis.window(group_by=key)) == 1}
-
-        ci = any(t.column(k).ci for k in t.key)
-        what = "a unique key (" + "|".join(t.key) + ")"
-        out.append(_Check(t.key[0], what + (", Primary IDs compared ignoring letter case"
-                                            if ci else ""), unique))
+        out.append(_Check(t.key[0], "a unique key (" + "|".join(t.key) + ")", _unique(t),
+                          "unique"))
     for ref in t.refs:
-        if ref.column not in present:
+        if ref.column not in present or ref.table in snap.unreadable:
             continue
-        ci = t.column(ref.column).ci
+        target = snap.files.get(ref.table)
+        if target is None:
+            missing.append(Problem(Loc(tf.shown), f"column {ref.column} refers to {ref.table}, "
+                                                  f"but the snapshot has no {ref.table} table"))
+            continue
+        if ref.target not in table_of(ref.table).columns:
+            continue  # the target file misses its key column: reported there
+        out.append(_Check(
+            ref.column, f"a {ref.target} present in {ref.table} ({target.path.name})",
+            _refers(ref.column, t.column(ref.column).ci,
+                    _column_of(table_of, ref.table, ref.target)),
+            "ref",
+        ))
+    return out, missing
 
-        def refers(d: Any, ref: Any = ref, ci: bool = ci) -> dict[str, Any]:
-            target = table_of(ref.table)[ref.target]
-            mine = d[ref.column]
-            if ci:
-                target, mine = target.lower(), mine.lower()
-            return {ref.column: d[ref.column].isnull() | mine.isin(target)}
 
-        out.append(_Check(ref.column, f"a {ref.target} present in {ref.table}", refers))
-    return out
-
-
-def _problems(tf: TableFile, checks: list[_Check], cases: list[dict[str, Any]]) -> list[Problem]:
+def _case_problems(tf: TableFile, checks: list[_Check], cases: list[dict[str, Any]],
+                   rows: Callable[[int], int]) -> list[Problem]:
     out = []
     counts: dict[str, int] = {}
     for case in cases:
         check = str(case.get("check"))
         if check == "column_in_dataframe":
-            out.append(Problem(Loc(tf.shown, 1, 1),
-                               f"missing required column '{case['failure_case']}' "
-                               f"(the header has: {', '.join(tf.header) or 'nothing'})"))
+            out.append(_missing_column(tf, str(case["failure_case"])))
             continue
         row = case["failure_case"]
         if not check.isdigit() or not isinstance(row, dict):
             # A check that could not run is our bug, not the user's data.
             raise RuntimeError(f"validation of {tf.shown} failed to run: {row}")
         ck = checks[int(check)]
-        value = row.get(ck.column)
         counts[check] = counts.get(check, 0) + 1
-        col = tf.header.index(ck.column) + 1
-        out.append(Problem(Loc(tf.shown, int(row["_row"]), col),
-                           f"column {ck.column}: {_show(value)} is not {ck.expectation}"))
+        if ck.kind == "unique":
+            continue  # see _duplicate_problems
+        value = _value(row, ck.column)
+        if ck.kind == "required":
+            message = (f"column {ck.column}: no value, but the column is required" if value is None
+                       else f"column {ck.column}: {_show(value)} is blank, but the column is "
+                            "required")
+        else:
+            message = f"column {ck.column}: {_show(value)} is not {ck.expectation}"
+        if ck.kind == "domain" and value is not None:
+            close = difflib.get_close_matches(str(value).strip().upper(), ck.domain, n=1)
+            if close:
+                message += f" (did you mean '{close[0]}'?)"
+        out.append(Problem(_loc(tf, rows(int(row["_row"])), ck.column), message))
     for check, n in counts.items():
         if n >= MAX_CASES:
             ck = checks[int(check)]
             out.append(Problem(Loc(tf.shown), f"column {ck.column}: only the first {MAX_CASES} "
                                               f"rows failing '{ck.expectation}' are listed"))
     return out
+
+
+def _loc(tf: TableFile, row: int, column: str) -> Loc:
+    return Loc(tf.shown, row, tf.header.index(column) + 1 if column in tf.header else 1)
+
+
+def _missing_column(tf: TableFile, name: str) -> Problem:
+    has = ", ".join(tf.header) or "nothing"
+    message = f"missing required column '{name}' (the header has: {has}"
+    near = [h for h in tf.header if h.strip().lower() == name]
+    if near:
+        message += f"; '{near[0]}' is not '{name}': column names are lower case"
+    return Problem(Loc(tf.shown, 1, 1), message + ")")
+
+
+def _duplicate_problems(con: db.Connection, raw: str, tf: TableFile, rows: list[dict[str, Any]],
+                        row_of: Callable[[int], int]) -> list[Problem]:
+    """Each repeated key names the row that holds it first (one query for the whole file)."""
+    if not rows:
+        return []
+    t = tf.table
+    n = len(t.key)
+
+    def same(j: int, k: str) -> str:  # as the unique check compares: DuckDB's lower()
+        mine, theirs = f"coalesce(t.{db.ident(k)}, '')", f"w.k{j}"
+        return f"lower({mine}) = lower({theirs})" if t.column(k).ci else f"{mine} = {theirs}"
+
+    keys = {tuple(_text(row, k) for k in t.key) for row in rows}
+    params = {f"k{i}_{j}": part for i, key in enumerate(sorted(keys)) for j, part in enumerate(key)}
+    wanted = ", ".join(
+        "(" + ", ".join(f"$k{i}_{j}" for j in range(n)) + ")" for i in range(len(keys)))
+    on = " and ".join(same(j, k) for j, k in enumerate(t.key))
+    shown = "concat_ws('|', " + ", ".join(f"coalesce(t.{db.ident(k)}, '')" for k in t.key) + ")"
+    w_cols = ", ".join(f"w.k{j}" for j in range(n))
+    firsts = con.rows(
+        f"with w({', '.join(f'k{j}' for j in range(n))}) as (values {wanted}) "
+        f"select {w_cols}, min(t._row), arg_min({shown}, t._row) "
+        f"from {db.qualified(raw, t.name)} t join w on {on} group by all",
+        params,
+    )
+    first = {tuple(r[:n]): (int(r[n]), str(r[n + 1])) for r in firsts}
+    ci = any(t.column(k).ci for k in t.key)
+    out = []
+    for row in rows:
+        key = tuple(_text(row, k) for k in t.key)
+        mine = "|".join(key)
+        first_row, theirs = first.get(key, (0, ""))
+        message = f"column {t.key[0]}: {_show(mine)} is not a unique key ({'|'.join(t.key)})"
+        if first_row:
+            message += f": row {row_of(first_row)} has {_show(theirs)}"
+            if ci and theirs != mine:
+                message += f" ({CI_NOTE})"
+        out.append(Problem(_loc(tf, row_of(int(row["_row"])), t.key[0]), message))
+    return out
+
+
+def _value(row: dict[str, Any], column: str) -> str | None:
+    """A failure case's value as text; NULL arrives from pandas as None, NaN or NA."""
+    value = row.get(column)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return None
+    return str(value)
+
+
+def _text(row: dict[str, Any], column: str) -> str:
+    return _value(row, column) or ""
 
 
 def _show(value: Any) -> str:

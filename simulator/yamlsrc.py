@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from simulator.errors import Loc, Problem, UserError, display_path
+from simulator.errors import Collector, Loc, Problem, UserError, display_path
 
 
 class YMap(dict[str, Any]):
@@ -17,6 +18,12 @@ class YMap(dict[str, Any]):
     key_locs: dict[str, Loc]
     value_locs: dict[str, Loc]
 
+    def __init__(self, loc: Loc | None = None) -> None:
+        super().__init__()
+        self.loc = loc or Loc("")
+        self.key_locs = {}
+        self.value_locs = {}
+
     def key_loc(self, key: str) -> Loc:
         return self.key_locs.get(key, self.loc)
 
@@ -25,8 +32,16 @@ class YMap(dict[str, Any]):
 
 
 class YList(list[Any]):
+    """A sequence with the location of itself and of each item."""
+
     loc: Loc
     item_locs: list[Loc]
+
+    def __init__(self, items: Iterable[Any] = (), loc: Loc | None = None,
+                 item_locs: list[Loc] | None = None) -> None:
+        super().__init__(items)
+        self.loc = loc or Loc("")
+        self.item_locs = item_locs if item_locs is not None else [self.loc] * len(self)
 
 
 def _loc(path: str, mark: yaml.Mark) -> Loc:
@@ -38,52 +53,109 @@ class _Builder(yaml.SafeLoader):
     pass
 
 
-def _build(loader: _Builder, node: yaml.Node, path: str) -> Any:
+_PLAIN_TAGS: dict[type[yaml.Node], str] = {
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+}
+
+
+def _build(loader: _Builder, node: yaml.Node, path: str, problems: Collector) -> Any:
+    plain = _PLAIN_TAGS.get(type(node))
+    if plain and node.tag != plain:
+        problems.add(_loc(path, node.start_mark), f"unsupported tag '{node.tag}'")
+        return None
     if isinstance(node, yaml.MappingNode):
-        out = YMap()
-        out.loc, out.key_locs, out.value_locs = _loc(path, node.start_mark), {}, {}
+        out = YMap(_loc(path, node.start_mark))
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)
-            if not isinstance(key, str | int | bool) or isinstance(key, list | dict):
-                raise UserError(Problem(_loc(path, key_node.start_mark), "keys must be plain text"))
-            key = str(key)
+            raw_key = _scalar(loader, key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(raw_key, str | int | bool):
+                problems.add(_loc(path, key_node.start_mark), "keys must be plain text")
+                continue
+            key = str(raw_key)
             if key in out:
-                raise UserError(Problem(_loc(path, key_node.start_mark), f"duplicate key '{key}'"))
-            out[key] = _build(loader, value_node, path)
+                problems.add(_loc(path, key_node.start_mark),
+                             f"duplicate key '{key}' (first given at line "
+                             f"{out.key_locs[key].line})")
+                continue
+            out[key] = _build(loader, value_node, path, problems)
             out.key_locs[key] = _loc(path, key_node.start_mark)
             out.value_locs[key] = _loc(path, value_node.start_mark)
         return out
     if isinstance(node, yaml.SequenceNode):
-        items = YList(_build(loader, n, path) for n in node.value)
-        items.loc = _loc(path, node.start_mark)
-        items.item_locs = [_loc(path, n.start_mark) for n in node.value]
-        return items
-    return loader.construct_object(node)
+        return YList((_build(loader, n, path, problems) for n in node.value),
+                     _loc(path, node.start_mark), [_loc(path, n.start_mark) for n in node.value])
+    return _scalar(loader, node)
+
+
+def _scalar(loader: _Builder, node: yaml.Node) -> Any:
+    try:
+        return loader.construct_object(node)
+    except (ValueError, TypeError, OverflowError):
+        # Looks like a date or number but is none (2026-02-30): keep the text; the reader of
+        # the value reports it with its location and what was expected.
+        return node.value
+
+
+def _where(path: str, mark: yaml.Mark | None) -> Loc:
+    return _loc(path, mark) if mark else Loc(path)
+
+
+def _yaml_message(path: str, e: yaml.MarkedYAMLError) -> str:
+    problem = (e.problem or e.context or "unreadable").strip()
+    if problem.startswith("but "):
+        problem = problem[4:]
+    message = f"malformed YAML: {problem}"
+    if e.context and e.problem:
+        context = e.context.strip()
+        if e.context_mark and e.context_mark != e.problem_mark:
+            start = _loc(path, e.context_mark)
+            context += f", which starts at line {start.line}, column {start.col}"
+        message += f" ({context})"
+    if "'\\t'" in problem:
+        message += "; indent with spaces, not tabs"
+    return message
+
+
+def _decode(shown: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        before = data[: e.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        raise UserError(Problem(
+            Loc(shown, line, col),
+            f"not valid UTF-8 (byte 0x{data[e.start]:02X}; Latin-1 or Windows bytes?): "
+            "save the file as UTF-8",
+        )) from None
 
 
 def load(path: Path, text: str | None = None) -> Any:
     """Parse one YAML document; syntax errors become located user errors."""
     shown = display_path(path)
-    try:
-        if text is None:
-            text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise UserError(Problem(Loc(shown), "file not found")) from None
-    except IsADirectoryError:
-        raise UserError(Problem(Loc(shown), "is a folder, expected a YAML file")) from None
-    except UnicodeDecodeError as e:
-        raise UserError(Problem(Loc(shown), f"not valid UTF-8 (byte {e.start})")) from None
+    if text is None:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise UserError(Problem(Loc(shown), "file not found")) from None
+        except IsADirectoryError:
+            raise UserError(Problem(Loc(shown), "is a folder, expected a YAML file")) from None
+        except OSError as e:
+            raise UserError(Problem(Loc(shown), f"cannot read: {e.strerror or e}")) from None
+        text = _decode(shown, data)
     loader = _Builder(text)
+    problems = Collector()
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        return _build(loader, node, shown)
+        out = _build(loader, node, shown, problems)
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        loc = _loc(shown, mark) if mark else Loc(shown)
-        raise UserError(Problem(loc, f"malformed YAML: {e.problem or e.context}")) from None
+        loc = _where(shown, e.problem_mark or e.context_mark)
+        raise UserError(Problem(loc, _yaml_message(shown, e))) from None
     except yaml.YAMLError as e:
         raise UserError(Problem(Loc(shown), f"malformed YAML: {e}")) from None
     finally:
         loader.dispose()
+    problems.raise_if_any()
+    return out
