@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint sample docs clean
+.PHONY: demo test lint sample docs clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,24 @@ test: $(STAMP)
 # ruff's lint rules (E, W, F, I, B, UP; pyproject.toml) and mypy on the package. The code is not
 # laid out by `ruff format`, so formatting is not checked.
 lint: $(STAMP)
-	$(BIN)/ruff check simulator reports tests
+	$(BIN)/ruff check simulator reports tests bench
 	$(BIN)/mypy
 
 sample: $(STAMP)
 	$(BIN)/python -m simulator.sample sample_data
+
+# Benchmarks (issue 6, DESIGN 6): about an hour at 5M users on 2 cores; the generated data and
+# the runs go to /tmp/cutover-bench, the results to docs/benchmarks.md. datacompy pins an older
+# pandas than the project's, so it gets its own environment. BENCH_ARGS=--smoke: a tiny run.
+BENCH_STAMP := $(VENV)/bench/.installed
+
+$(BENCH_STAMP): bench/requirements.txt | $(STAMP)
+	$(PYTHON) -m venv $(VENV)/bench
+	$(VENV)/bench/bin/pip install --quiet -r bench/requirements.txt
+	touch $(BENCH_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 docs: $(STAMP)
 	$(BIN)/cutover rules doc --out docs/rules.md

@@ -76,6 +76,7 @@ class FindingView:
     title: str
     fix: str
     cite: str
+    entity: str
     source: str  # rule id, or "check"
     confidence: str
     count: int
@@ -100,6 +101,7 @@ class EventView:
     end: dt.date
     days: int
     kind: str  # milestone | window
+    label: str
     title: str
     detail: str
     who: str
@@ -117,6 +119,7 @@ class Mark:
     id: str
     y: int
     label: str
+    title: str
     kind: str
     x: float
     width: float
@@ -141,7 +144,7 @@ def _day_label(d: dt.date) -> str:
 
 
 def timeline(events: list[EventView], go_live: dt.date | None, plot_width: int = 620,
-             label_width: int = 330, row: int = 20, top: int = 30) -> Timeline:
+             label_width: int = 190, row: int = 20, top: int = 30) -> Timeline:
     if not events:
         return Timeline(label_width + plot_width + 20, top, label_width, top, [], [], None)
     first = min(e.start for e in events)
@@ -160,7 +163,7 @@ def timeline(events: list[EventView], go_live: dt.date | None, plot_width: int =
         else:
             x0, w = x(e.start), round(max(e.days * scale, 2.0), 2)
             dates = f"{e.start.isoformat()} to {e.end.isoformat()}"
-        marks.append(Mark(e.id, top + i * row, e.title, e.kind, x0, w, dates))
+        marks.append(Mark(e.id, top + i * row, e.label, e.title, e.kind, x0, w, dates))
     step = 7 if span <= 120 else 28
     monday = first + dt.timedelta(days=(7 - first.weekday()) % 7)
     ticks = []
@@ -190,12 +193,20 @@ class ReadinessReport:
     files: dict[str, bool]  # run folder files and whether they were written
     show_pii: bool = False
     records_shown: int = 50
+    costs: tuple[int, int] = (40, 5)  # points per open blocker and per open warning finding
     severities: tuple[str, ...] = field(default=SEVERITY_ORDER)
 
     @property
     def timeline(self) -> Timeline:
         go = self.scenario["dates"].get("go_live")
         return timeline(self.events, dt.date.fromisoformat(go[:10]) if go else None)
+
+    def date(self, name: str) -> str:
+        """A scenario date as the day it is (with its time only when it has one)."""
+        value = self.scenario["dates"].get(name)
+        if not value:
+            return "not set"
+        return value[:10] if value.endswith("T00:00:00") else value.replace("T", " ")
 
     def findings_in(self, area: str) -> list[FindingView]:
         return [f for f in self.findings if f.area == area]

@@ -225,3 +225,183 @@ class VerifyReport:
 
 def render_verify(report: VerifyReport) -> tuple[str, str]:
     return render("verify.html", report), render("verify.md", report)
+
+
+# --- what-if and diff: two ledgers compared record by record --------------------------------
+
+ABSENT = "absent"  # a record one of the two ledgers does not have
+MATRIX_ORDER = (*OUTCOME_COLOURS, ABSENT)
+CHANGE_KINDS = ("changed", "appeared", "disappeared")
+
+
+def _script_json(payload: Any) -> str:
+    """JSON safe to embed in a script element (only "</" and "<!--" could end it)."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+@dataclass
+class MatrixView:
+    """Records of one entity by outcome before (rows) and after (columns)."""
+
+    id: str  # side.entity
+    rows: list[str]
+    cols: list[str]
+    cells: dict[str, dict[str, int]]
+    changed: int
+    appeared: int
+    disappeared: int
+
+    def cell(self, before: str, after: str) -> int:
+        return self.cells.get(before, {}).get(after, 0)
+
+
+def matrix_view(m: dict[str, Any]) -> MatrixView:
+    """From a matrix as summary.json holds it (simulator.compare.matrices)."""
+    cells: dict[str, dict[str, int]] = {}
+    for c in m["cells"]:
+        cells.setdefault(c["before"], {})[c["after"]] = int(c["count"])
+    after = {a for row in cells.values() for a in row}
+    return MatrixView(
+        id=m["id"],
+        rows=[o for o in MATRIX_ORDER if o in cells] + sorted(set(cells) - set(MATRIX_ORDER)),
+        cols=[o for o in MATRIX_ORDER if o in after] + sorted(after - set(MATRIX_ORDER)),
+        cells=cells,
+        changed=int(m["changed"]),
+        appeared=int(m["appeared"]),
+        disappeared=int(m["disappeared"]),
+    )
+
+
+@dataclass
+class ChangeTable:
+    """Changed records embedded in a page, searched and filtered by the page's script."""
+
+    group: str  # heading of the first column (e.g. "Variant"); empty: no such column
+    rows: list[list[str]]  # group, entity id, key, before, after, rule before, rule after
+    total: int  # changed records in all (the files beside the report hold every one)
+    files: list[str]  # those files
+
+    @property
+    def shown(self) -> int:
+        return len(self.rows)
+
+    @property
+    def groups(self) -> list[str]:
+        return list(dict.fromkeys(r[0] for r in self.rows))
+
+    @property
+    def entities(self) -> list[str]:
+        return sorted({r[1] for r in self.rows})
+
+    def data_json(self) -> str:
+        return _script_json({"group": self.group, "rows": self.rows})
+
+
+@dataclass
+class RunView:
+    """One run of a what-if: the base or a variant, and how it differs from the base."""
+
+    name: str
+    file: str  # the variant file; empty for the base
+    changes: list[str]  # scenario changes, patches and rule layers, in plain language
+    verdict: str
+    verdict_level: str
+    blockers: int
+    warnings: int
+    counts: dict[str, dict[str, int]]  # entity id -> outcome -> records
+    transitions: dict[str, int]  # changed, appeared, disappeared
+    finding_changes: list[dict[str, Any]]
+    matrices: list[MatrixView]  # entities with a changed record
+
+    @property
+    def totals(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for outcomes in self.counts.values():
+            for o, n in outcomes.items():
+                out[o] = out.get(o, 0) + n
+        return out
+
+    @property
+    def is_base(self) -> bool:
+        return not self.file
+
+    def new_blockers(self) -> list[dict[str, Any]]:
+        return [f for f in self.finding_changes if f["new_blocker"]]
+
+    def cleared_blockers(self) -> list[dict[str, Any]]:
+        return [f for f in self.finding_changes if f["cleared_blocker"]]
+
+
+@dataclass
+class WhatifReport:
+    institution: str
+    scenario: dict[str, Any]
+    runs: list[RunView]  # the base first
+    changes: ChangeTable
+    manifest: dict[str, Any]
+    transitions_csv: bool
+    show_pii: bool = False
+    outcomes: list[str] = field(default_factory=lambda: list(OUTCOME_COLOURS))
+
+    @property
+    def base(self) -> RunView:
+        return self.runs[0]
+
+    @property
+    def variants(self) -> list[RunView]:
+        return self.runs[1:]
+
+    def changed_entities(self) -> list[str]:
+        return sorted({m.id for r in self.variants for m in r.matrices})
+
+    def date(self, name: str) -> str:
+        """A date of the base scenario, without a midnight time."""
+        value = str(self.scenario.get("dates", {}).get(name, "not set"))
+        return value.removesuffix("T00:00:00")
+
+    def entity_outcomes(self, entity: str) -> list[str]:
+        seen = {o for r in self.runs for o in r.counts.get(entity, {})}
+        return [o for o in self.outcomes if o in seen] + sorted(seen - set(self.outcomes))
+
+    def total_outcomes(self) -> list[str]:
+        seen = {o for r in self.runs for o in r.totals}
+        return [o for o in self.outcomes if o in seen] + sorted(seen - set(self.outcomes))
+
+
+def render_whatif(report: WhatifReport) -> str:
+    return render("whatif.html", report)
+
+
+@dataclass
+class InputChange:
+    """One input of two runs compared: the same, or what differs."""
+
+    what: str
+    same: bool
+    details: list[str]
+
+
+@dataclass
+class DiffReport:
+    a: dict[str, Any]  # path, kind, stage, institution, timestamp, verdict of each run
+    b: dict[str, Any]
+    inputs: list[InputChange]
+    totals: dict[str, int]  # changed, appeared, disappeared
+    matrices: list[MatrixView]  # entities with a changed record
+    finding_changes: list[dict[str, Any]]
+    discrepancy_changes: list[dict[str, Any]] | None  # verify runs: per entity and class
+    changes: ChangeTable
+    manifest: dict[str, Any]
+    warnings: list[str]
+    show_pii: bool = False
+    outcomes: list[str] = field(default_factory=lambda: list(OUTCOME_COLOURS))
+
+    @property
+    def identical(self) -> bool:
+        return not any(self.totals.values()) and not self.finding_changes and \
+            not self.discrepancy_changes
+
+
+def render_diff(report: DiffReport) -> str:
+    return render("diff.html", report)

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
-from simulator import db
+from simulator import db, progress
 from simulator.errors import UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -43,10 +44,13 @@ class Exit(IntEnum):
 
 def _run(fn: Callable[[], int]) -> None:
     try:
-        code = fn()
+        try:
+            code = fn()
+        finally:
+            progress.done()  # end a running spinner before the result or an error shows
     except UserError as e:
         for p in e.problems:
-            err_console.print(f"[red]error[/red] {p}", markup=True, highlight=False)
+            err_console.print(f"[red]error[/red] {escape(str(p))}", markup=True, highlight=False)
         n = len(e.problems)
         err_console.print(f"{n} problem{'s' if n != 1 else ''}; nothing was written.")
         raise typer.Exit(Exit.BAD_INPUT) from None
@@ -64,13 +68,13 @@ def _run(fn: Callable[[], int]) -> None:
 
 
 def _progress(step: str) -> None:
-    if not _state["quiet"]:
-        err_console.print(f"[dim]… {step}[/dim]")
+    """Progress on stderr (simulator.progress): shown for steps that take over a second."""
+    progress.report(err_console, not _state["quiet"], step)
 
 
 def _warn(lines: list[str]) -> None:
     for line in lines:
-        err_console.print(f"[yellow]warning[/yellow] {line}")
+        err_console.print(f"[yellow]warning[/yellow] {escape(line)}")
 
 
 @app.callback()
@@ -109,7 +113,8 @@ def predict(
     csv: Annotated[str, typer.Option(help="Write ledger.csv: auto (when it fits a "
                                           "spreadsheet), always, never.")] = "auto",
     memory_limit: Annotated[str | None, typer.Option(
-        help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk.")] = None,
+        help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk (default: half "
+             "of the machine's memory).")] = None,
     show_pii: Annotated[bool, typer.Option(
         "--show-pii", help="Show e-mail addresses in the report (masked by default).")] = False,
     pseudonymize: Annotated[str | None, typer.Option(
@@ -125,6 +130,8 @@ def predict(
 
         if csv not in CSV_MODES:
             raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
+        if memory_limit and (bad := db.check_memory_limit(memory_limit)):
+            raise UserError(f"--memory-limit: {bad}")
         inputs = _inputs(pre, extract, scenario, testload)
         run = run_predict(inputs, out, rules, csv, memory_limit=memory_limit,
                           progress=_progress, show_pii=show_pii, pseudonymize=pseudonymize)
@@ -247,6 +254,79 @@ def verify(
     _run(go)
 
 
+@app.command()
+def readiness(
+    pre: Pre,
+    extract: Extract,
+    scenario: ScenarioOpt,
+    out: Annotated[Path, typer.Option("--out", help="Run folder to write.")],
+    testload: Testload = None,
+    waivers: Annotated[Path | None, typer.Option(
+        "--waivers", help="YAML file of accepted risks: finding id, optional record keys, "
+                          "owner, reason, expiry date.")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="The day waivers are judged on (YYYY-MM-DD); default today.")] = None,
+    holds_threshold: Annotated[int, typer.Option(
+        help="Unfulfilled holds above this many are a warning; up to it, information.")] = 20,
+    rules: RulesOpt = None,
+    csv: Annotated[str, typer.Option(help="Write ledger.csv: auto (when it fits a "
+                                          "spreadsheet), always, never.")] = "auto",
+    memory_limit: Annotated[str | None, typer.Option(
+        help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk.")] = None,
+    show_pii: Annotated[bool, typer.Option(
+        "--show-pii", help="Show e-mail addresses in the report (masked by default).")] = False,
+) -> None:
+    """Review readiness before the cutover: blockers, risks, waivers and a dated runbook."""
+
+    def go() -> int:
+        from simulator.readiness import parse_as_of
+        from simulator.readiness import readiness as run_readiness
+        from simulator.runfolder import CSV_MODES
+
+        if csv not in CSV_MODES:
+            raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
+        day = parse_as_of(as_of)
+        inputs = _inputs(pre, extract, scenario, testload)
+        run = run_readiness(inputs, out, waivers, day, rules, holds_threshold, csv,
+                            memory_limit=memory_limit, progress=_progress, show_pii=show_pii)
+        _print_readiness(run)
+        return Exit.FINDINGS if run.open_blockers else Exit.OK
+
+    _run(go)
+
+
+def _print_readiness(run: Any) -> None:
+    table = RichTable(title="Readiness findings", show_lines=False)
+    for col in ("severity", "area", "finding", "records", "status"):
+        table.add_column(col, justify="right" if col == "records" else "left")
+    for f in run.findings:
+        table.add_row(f.severity, f.area, f.title, f"{f.count:,}", f.status)
+    if run.findings:
+        out_console.print(table)
+    out_console.print("  ".join(f"{s.area} {s.score} ({s.status})" for s in run.scores))
+    out_console.print(run.summary["verdict"])
+    out_console.print(f"{len(run.events)} runbook steps; run folder: {run.out}")
+
+
+def demo_readiness(base: Path, prediction: Path, command: list[str]) -> None:
+    """The sample's readiness review beside the demo prediction, with the sample's waivers.
+
+    Waivers are judged on the day the sample's Alma snapshot was taken, so the demo tells the
+    same story whatever today's date.
+    """
+    import datetime as dt
+
+    from simulator.readiness import readiness as run_readiness
+
+    out = prediction.parent / f"{prediction.name}-readiness"
+    inputs = _inputs(base / "freeze", base / "extract", base / "scenario.yaml", base / "testload")
+    day = dt.date.fromisoformat(inputs.pre.taken_at[:10])
+    run = run_readiness(inputs, out, base / "waivers.yaml", day,
+                        command=[*command, "readiness", "--as-of", day.isoformat()],
+                        progress=_progress)
+    out_console.print(f"readiness: {run.summary['verdict']} Report: {out / 'report.html'}")
+
+
 @rules_app.command("list")
 def rules_list(rules: RulesOpt = None) -> None:
     """List every rule in order, per entity."""
@@ -346,8 +426,9 @@ def snapshot_validate(folder: Annotated[Path, typer.Argument(help="Snapshot fold
         con = db.connect()
         try:
             problems = Collector()
+            _progress("reading the snapshot files")
             problems.extend(snapshot.attach(con, "snap", snap, snap.side))
-            problems.raise_if_any()
+            _progress("validating")
             problems.extend(validate.validate(con, "snap", snap))
             problems.raise_if_any()
             rows = {name: con.one(f"select count(*) from {db.qualified('snap', name)}")
@@ -379,6 +460,8 @@ def demo(
         _print_run(run)
         out_console.print(f"Open {out / 'report.html'} in a browser.")
         demo_verify(base, out, command)
+        demo_readiness(base, out, command)
+        demo_whatif(base, out, command)
         return Exit.OK
 
     _run(go)
@@ -397,6 +480,137 @@ def demo_verify(base: Path, prediction: Path, command: list[str]) -> None:
                              command=[*command, "verify", stage], progress=_progress)
         out_console.print(f"verify {stage}: {run.summary['verdict']} Report: "
                           f"{out / 'report.html'}")
+
+
+@app.command()
+def whatif(
+    pre: Pre,
+    extract: Extract,
+    scenario: Annotated[Path, typer.Option("--scenario", help="The base scenario YAML file.")],
+    variant: Annotated[list[Path], typer.Option(
+        "--variant", help="A variant YAML file: options, dates, patches (assume:) and rules "
+                          "differing from the base (repeatable).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write.")],
+    testload: Testload = None,
+    rules: RulesOpt = None,
+    csv: Annotated[str, typer.Option(help="Write transitions.csv: auto (when it fits a "
+                                          "spreadsheet), always, never.")] = "auto",
+    memory_limit: Annotated[str | None, typer.Option(
+        help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk.")] = None,
+    show_pii: Annotated[bool, typer.Option(
+        "--show-pii", help="Show e-mail addresses in the report (masked by default).")] = False,
+) -> None:
+    """Run the base and each variant, and show every record whose outcome changes."""
+
+    def go() -> int:
+        from simulator import whatif as whatif_mod
+        from simulator.runfolder import CSV_MODES
+
+        if csv not in CSV_MODES:
+            raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
+        if memory_limit and (bad := db.check_memory_limit(memory_limit)):
+            raise UserError(f"--memory-limit: {bad}")
+        inputs = _inputs(pre, extract, scenario, testload)
+        run = whatif_mod.run(inputs, variant, out, rules, memory_limit=memory_limit,
+                             progress=_progress, show_pii=show_pii, csv_mode=csv)
+        _print_whatif(run)
+        return Exit.OK
+
+    _run(go)
+
+
+def _print_whatif(run: Any) -> None:
+    table = RichTable(title="What-if")
+    for col in ("variant", "changed", "appeared", "disappeared", "new blockers",
+                "cleared blockers"):
+        table.add_column(col, justify="left" if "blockers" in col or col == "variant"
+                         else "right")
+    for v in run.summary["variants"]:
+        t = v["transitions"]
+        table.add_row(v["name"], f"{t['changed']:,}", f"{t['appeared']:,}",
+                      f"{t['disappeared']:,}", ", ".join(v["new_blockers"]) or "-",
+                      ", ".join(v["cleared_blockers"]) or "-")
+    out_console.print(table)
+    out_console.print(f"{run.summary['transitions']['rows']:,} changed records; folder: "
+                      f"{run.out} (open {run.out / 'report.html'})")
+
+
+def demo_whatif(base: Path, prediction: Path, command: list[str]) -> None:
+    """The sample's variants (sample_data/variants/) against the sample, beside the demo."""
+    from simulator import whatif as whatif_mod
+
+    out = prediction.parent / f"{prediction.name}-whatif"
+    inputs = _inputs(base / "freeze", base / "extract", base / "scenario.yaml", base / "testload")
+    variants = sorted((base / "variants").glob("*.yaml"))
+    run = whatif_mod.run(inputs, variants, out, command=[*command, "whatif"],
+                         progress=_progress)
+    out_console.print(f"whatif: {len(variants)} variants, "
+                      f"{run.summary['transitions']['rows']:,} changed records. Report: "
+                      f"{out / 'report.html'}")
+
+
+@app.command()
+def diff(
+    run_a: Annotated[Path, typer.Argument(help="A run folder (predict or verify).")],
+    run_b: Annotated[Path, typer.Argument(help="Another run folder, compared with the first.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write.")],
+    csv: Annotated[str, typer.Option(help="Write changes.csv: auto (when it fits a "
+                                          "spreadsheet), always, never.")] = "auto",
+    show_pii: Annotated[bool, typer.Option(
+        "--show-pii", help="Show e-mail addresses in the report (masked by default).")] = False,
+) -> None:
+    """Compare two saved runs: records that changed, appeared or disappeared, findings, inputs."""
+
+    def go() -> int:
+        from simulator import diff as diff_mod
+        from simulator.runfolder import CSV_MODES
+
+        if csv not in CSV_MODES:
+            raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
+        result = diff_mod.run(run_a, run_b, out, show_pii=show_pii, csv_mode=csv,
+                              progress=_progress)
+        _warn(result.summary["warnings"])
+        s = result.summary
+        for item in s["inputs"]:
+            state = "same" if item["same"] else "changed: " + "; ".join(item["details"])
+            out_console.print(f"{item['what']}: {state}", markup=False)
+        t = s["totals"]
+        out_console.print(f"{t['changed']:,} records changed outcome or rule, "
+                          f"{t['appeared']:,} appeared, {t['disappeared']:,} disappeared; "
+                          f"{len(s['finding_changes'])} findings changed. Folder: {result.out} "
+                          f"(open {result.out / 'report.html'})")
+        return Exit.OK
+
+    _run(go)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write (replaced if it holds an "
+                                                    "earlier generated set).")],
+    users: Annotated[int, typer.Option(help="Alma users at the freeze.")] = 100_000,
+    institutions: Annotated[int, typer.Option(help="Member institutions.")] = 12,
+    seed: Annotated[int, typer.Option(help="The same seed gives the same data.")] = 7,
+    memory_limit: Annotated[str | None, typer.Option(
+        help="DuckDB memory limit, e.g. 4GB (default: half of the machine's memory).")] = None,
+) -> None:
+    """Write a synthetic consortium: testload, freeze, extract and cutover snapshots."""
+
+    def go() -> int:
+        from simulator.generate import generate as run_generate
+
+        if memory_limit and (bad := db.check_memory_limit(memory_limit)):
+            raise UserError(f"--memory-limit: {bad}")
+        done = run_generate(out, users, institutions, seed, memory_limit, progress=_progress)
+        progress.done()
+        for stage, tables in done.rows.items():
+            out_console.print(f"{out / stage}: {len(tables)} tables, "
+                              f"{sum(tables.values()):,} rows")
+        out_console.print(f"Scenario: {out / 'scenario.yaml'}; what the cutover snapshot holds "
+                          f"that the rules do not predict: {out / 'generated.json'}")
+        return Exit.OK
+
+    _run(go)
 
 
 def main() -> None:

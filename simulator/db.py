@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
+import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -32,12 +36,54 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+MEMORY_SHARE = 0.5  # of the machine's memory (or the container's limit): machines are shared
+_MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*$", re.I)
+_connections = itertools.count()
+
+
+def machine_memory() -> int:
+    """Bytes of memory this process may use: physical memory, or a smaller cgroup limit."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        text = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if text.isdigit():
+            total = min(total, int(text))
+    except OSError:
+        pass
+    return total
+
+
+def default_memory_limit() -> str:
+    """DuckDB's memory limit when none is given: a safe share of the machine, at least 1 GB."""
+    env = os.environ.get("CUTOVER_MEMORY_LIMIT")
+    if env:
+        return env
+    return f"{max(1024, int(machine_memory() * MEMORY_SHARE) >> 20)}MB"
+
+
+def check_memory_limit(text: str) -> str | None:
+    """None if `text` is a size DuckDB takes (`1GB`, `512MB`, `1.5GiB`), else the problem."""
+    if _MEMORY_LIMIT.match(text):
+        return None
+    return f"'{text}' is not a memory size (write e.g. 1GB, 512MB or 1.5GiB)"
+
+
+def spill_directory() -> str:
+    """A fresh folder name under the system's temp folder; DuckDB creates it when it first
+    spills and removes it when the connection closes."""
+    name = f"cutover-spill-{os.getpid()}-{next(_connections)}"
+    return str(Path(tempfile.gettempdir()) / name)
+
+
 def connect(memory_limit: str | None = None, temp_directory: str | None = None) -> Connection:
+    """A new in-memory database, bounded by `memory_limit` (default: `default_memory_limit`);
+    beyond it, work spills to `temp_directory` (default: a fresh folder under the temp folder,
+    never the working folder)."""
     con = duckdb.connect(":memory:")
-    if memory_limit:
-        con.execute(f"set memory_limit = {literal(memory_limit)}")
-    if temp_directory:
-        con.execute(f"set temp_directory = {literal(temp_directory)}")
+    con.execute(f"set memory_limit = {literal(memory_limit or default_memory_limit())}")
+    con.execute(f"set temp_directory = {literal(temp_directory or spill_directory())}")
+    # Progress is shown by the command line (simulator.progress), not by DuckDB.
+    con.execute("set enable_progress_bar = false")
     threads = os.environ.get("CUTOVER_THREADS")
     if threads:
         con.execute(f"set threads = {int(threads)}")

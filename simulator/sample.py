@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from simulator import sample_post
+from simulator import sample_post, sample_variants
 from simulator.tables import TABLES
 
 SEED = 20260302
@@ -369,6 +369,82 @@ class Gen:
                 "username": pid.lower(), "original_id": "L" + pid[1:],
             })
 
+    def readiness_cases(self) -> None:
+        """What `cutover readiness` finds beyond the rules (see README, cutover readiness).
+
+        The test load held the codes of that day: MED|JOURNALS and V019 were added since, in the
+        legacy system and in Alma; SCI|MAKER and V021 only in the legacy system. Three staff
+        users changed since the test load (two deleted and re-created, one renamed) and own
+        user-folder reports; one was deleted. A few addresses in Alma are neither scrubbed nor
+        allowed, and a few migrated loans and requests point at items or patrons that do not
+        exist. Changes only: no random draws.
+        """
+        freeze, extract, testload = self.tables["freeze"], self.tables["extract"], \
+            self.tables["testload"]
+        testload["libraries"] = [dict(row) for row in freeze["libraries"]]
+        testload["locations"] = [dict(row) for row in freeze["locations"]
+                                 if (row["library_code"], row["code"]) != ("MED", "JOURNALS")]
+        testload["vendors"] = [dict(row) for row in freeze["vendors"] if row["code"] != "V019"]
+        testload["rs_partners"] = [dict(row) for row in freeze["rs_partners"]]
+        staff = {u["primary_id"]: u for u in freeze["users"] if u["record_type"] == "STAFF"}
+        for i in range(21, 38):
+            row = dict(staff[f"S{i:04d}"])
+            if i in (35, 36):
+                row["internal_id"] = str(8_000_000 + i - 20)  # deleted and re-created since
+            if i == 37:
+                row["primary_id"] = row["username"] = "S0037-OLD"  # renamed since
+            testload["users"].append(row)
+        testload["users"].append({**staff["S0021"], "primary_id": "S0070", "username": "s0070",
+                                  "internal_id": "9999070"})  # deleted since the test load
+        emails = {("users", "S0012"): "lena.moreau@northfield.example",
+                  ("users", "S0013"): "ils-team@northfield.example",  # on the allowed list
+                  ("vendors", "V007"): "orders@booksupplier.example",
+                  ("rs_partners", "RS03"): "ill@partner3.example"}
+        for (table, key), email in emails.items():
+            for row in freeze[table]:
+                if row.get("primary_id", row.get("code")) == key:
+                    row["email"] = email
+        extract["loans"] += [
+            {"loan_id": "LN009001", "item_barcode": "3199990001", "primary_id": "N00001",
+             "loan_date": "2026-02-02T10:00:00", "due_date": "2026-04-02T23:59:00",
+             "returned_at": ""},
+            {"loan_id": "LN009002", "item_barcode": "3100000001", "primary_id": "L-GONE-01",
+             "loan_date": "2026-02-02T10:00:00", "due_date": "2026-04-02T23:59:00",
+             "returned_at": ""},
+            {"loan_id": "LN009003", "item_barcode": "3199990002", "primary_id": "N00002",
+             "loan_date": "2025-11-02T10:00:00", "due_date": "2025-12-02T23:59:00",
+             "returned_at": "2025-11-20T16:00:00"},  # returned: not migrated, not a problem
+        ]
+        extract["requests"].append({"request_id": "RQ009001", "request_type": "HOLD",
+                                    "status": "ON_HOLD_SHELF", "item_barcode": "3100000002",
+                                    "primary_id": "L-GONE-02"})
+
+
+WAIVERS = """\
+# Northfield University (fictional): risks accepted before the cutover, used by `make demo`
+# (`cutover readiness --waivers sample_data/waivers.yaml`). A waiver holds through its expiry day.
+waivers:
+  - finding: vendors.missing-in-alma
+    records: [V021]
+    owner: Dana Okafor (acquisitions lead)
+    reason: Vendor 21 is a one-off supplier; it is added to Alma after go-live.
+    expires: 2026-03-31
+  - finding: orders.vendor-missing
+    owner: Dana Okafor (acquisitions lead)
+    reason: The three orders on vendor 21 are keyed by hand after go-live.
+    expires: 2026-03-31
+  - finding: ready.unscrubbed-email
+    records: [V007]
+    owner: Sam Haddad (systems librarian)
+    reason: The vendor's EDI test mailbox, agreed with the vendor for the cutover tests.
+    expires: 2026-03-16
+  - finding: requests.unfulfilled
+    owner: Lena Novak (circulation)
+    reason: Accepted for the test load only; the desk plans the re-creation for go-live.
+    expires: 2026-02-27
+"""
+
+
 MANIFESTS = {
     "testload": "format_version: 1\ninstitution: NFU\nstage: testload\n"
                 "taken_at: 2025-09-20T06:00:00Z\n",
@@ -405,7 +481,8 @@ def files(seed: int = SEED) -> dict[str, str]:
     g.configuration()
     g.fulfillment()
     g.created_public_staff()
-    out = {"scenario.yaml": SCENARIO}
+    g.readiness_cases()
+    out = {"scenario.yaml": SCENARIO, "waivers.yaml": WAIVERS}
     for snap, tables in g.tables.items():
         out[f"{snap}/snapshot.yaml"] = MANIFESTS[snap]
         for table, rows in tables.items():
@@ -416,6 +493,7 @@ def files(seed: int = SEED) -> dict[str, str]:
         out[f"{snap}/snapshot.yaml"] = sample_post.MANIFESTS[snap]
         for table, rows in tables.items():
             out[f"{snap}/{table}.csv"] = csv_text(table, rows)
+    out.update(sample_variants.files())
     return dict(sorted(out.items()))
 
 

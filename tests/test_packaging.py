@@ -139,4 +139,6 @@ def test_installed_demo_runs_from_another_folder(installed: Path, tmp_path: Path
         assert Path(snap["path"]).is_relative_to(installed), snap["path"]
     html = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="verdict"' in html
-    assert (tmp_path / "X").is_dir() and list(tmp_path.iterdir()) == [out]
+    # The demo's other runs (verify per stage, readiness, what-if) sit beside the prediction.
+    assert (tmp_path / "X").is_dir()
+    assert all(p.name == "X" or p.name.startswith("X-") for p in tmp_path.iterdir())

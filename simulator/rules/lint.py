@@ -173,11 +173,14 @@ def _structure(entity: Entity, seen: dict[str, Loc], problems: Collector) -> Non
 
 
 def _parse(text: str, loc: Loc, text_loc: Loc | None, problems: Collector,
-           what: str) -> exp.Expression | None:
+           what: str, boolean: bool | None = None,
+           params: set[str] | None = None) -> exp.Expression | None:
     """One boolean-shaped expression, or None after reporting why not.
 
     `loc` is where the value starts in the pack file; `text_loc`, when known, is where the SQL
-    text starts on a single source line, so a parse error can point at its token.
+    text starts on a single source line, so a parse error can point at its token. `boolean`
+    (default: whether `what` names a rule) words the messages; `params` are the `$names` the
+    text may use (default: every scenario value; empty: none).
     """
     try:
         trees = [t for t in sqlglot.parse(text, read=DIALECT) if t is not None]
@@ -197,14 +200,16 @@ def _parse(text: str, loc: Loc, text_loc: Loc | None, problems: Collector,
                           "statements")
         return None
     tree = trees[0]
-    shape = "boolean expression" if what.startswith("rule") else "SQL expression"
+    if boolean is None:
+        boolean = what.startswith("rule")
+    shape = "boolean expression" if boolean else "SQL expression"
     if isinstance(tree, (*_STATEMENTS, exp.Query)) and not isinstance(tree, exp.Subquery):
         problems.add(loc, f"{what}: must be one {shape}, not a {tree.key.upper()} statement")
         return None
     if not isinstance(tree, exp.Expression):
         problems.add(loc, f"{what}: must be one {shape}")
         return None
-    known = scenario.param_names()
+    known = scenario.param_names() if params is None else params
     for node in tree.walk():
         if isinstance(node, _STATEMENTS):
             problems.add(loc, f"{what}: only SELECT subqueries are allowed, found "
@@ -216,12 +221,34 @@ def _parse(text: str, loc: Loc, text_loc: Loc | None, problems: Collector,
                 problems.add(loc, f"{what}: function {name.lower()}() is not allowed in rules "
                                   "(rules read snapshot tables and scenario values only)")
                 return None
+        if isinstance(node, exp.Placeholder) and not known:
+            problems.add(loc, f"{what}: scenario values (${node.name or '?'}) cannot be used "
+                              "here; write the value itself")
+            return None
         if isinstance(node, exp.Placeholder) and node.name not in known:
             hint = _hint(f"${node.name}", {f"${p}" for p in known})
             problems.add(loc, f"{what}: unknown scenario value ${node.name or '?'}{hint} "
                               f"(known: {', '.join('$' + p for p in sorted(known))})")
             return None
     return tree
+
+
+def parse_condition(text: str, loc: Loc, problems: Collector, what: str,
+                    text_loc: Loc | None = None,
+                    params: set[str] | None = None) -> exp.Expression | None:
+    """One boolean SQL condition with the checks every rule's `when` gets (one expression, no
+    statements, no file-reading or non-deterministic functions, known `$names`), or None after
+    reporting why not. Shared with what-if patches (`where:`)."""
+    return _parse(text, loc, text_loc, problems, what, boolean=True, params=params)
+
+
+def check_names(tree: exp.Expression, table: str, side: str, loc: Loc, problems: Collector,
+                what: str) -> bool:
+    """Whether every table, alias and column `tree` names exists, read as a condition over a
+    row of `table` (of `side`) that may also read snapshot tables; problems are reported."""
+    before = len(problems.problems)
+    _names(tree, Entity(table, side, TABLES[table].key, loc), set(), loc, problems, what)
+    return len(problems.problems) == before
 
 
 def _hint(word: str, choices: object) -> str:

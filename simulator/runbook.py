@@ -1,0 +1,316 @@
+"""The dated cutover runbook: steps placed on the scenario's dates, exported as iCalendar and CSV.
+
+Dates: F freeze_start, C clean_data_delivered, FF fulfillment_freeze, G go_live (DESIGN 3.2).
+Where the vendor's description gives a relative time, it is used (the old link resolver stays one
+month after go-live; Summon customers keep the fulfillment freeze one week longer and go live with
+Summon about two weeks after Alma). Where it gives none, the step is placed on the nearest date the
+description implies, and its detail says so.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from simulator.scenario import Scenario
+
+DAY = dt.timedelta(days=1)
+REPORTS_AT_RISK = "reports-at-risk"  # a count: user-folder reports any finding names, once each
+PREPARE_DAYS = 14  # the preparation weeks before the freeze (the seed: "the weeks preceding")
+
+THIRD_PARTIES = "Cutover Preparation and Approach for Third-Parties that are Provided Library " \
+                "Data and Services"
+ANALYTICS = "Data and Configuration Elements Retained at Cutover (Reports in Analytics)"
+META = "Note on meta-collections (Data and Configuration Elements Retained at Cutover)"
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    start: dt.date
+    end: dt.date  # inclusive; equal to start for a one-day step
+    label: str  # a few words, for the timeline
+    title: str
+    detail: str
+    who: str  # library | Ex Libris | library and Ex Libris
+    cite: str
+
+    @property
+    def kind(self) -> str:
+        return "milestone" if self.start == self.end else "window"
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.id, "start": self.start.isoformat(), "end": self.end.isoformat(),
+                "label": self.label, "title": self.title, "detail": self.detail,
+                "who": self.who, "cite": self.cite}
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, or the month's last day when it is shorter."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def build(scenario: Scenario, counts: Mapping[str, int] | None = None
+          ) -> tuple[list[Event], list[str]]:
+    """The steps in date order, and notes on steps that could not be dated.
+
+    `counts` maps finding ids to their record counts, so that steps name their workload
+    (webhooks to switch on, holds to re-create, reports to move).
+    """
+    n = dict(counts or {})
+    dates = {k: v.date() for k, v in scenario.dates.items()}
+    f, c = dates["freeze_start"], dates["clean_data_delivered"]
+    ff, g = dates.get("fulfillment_freeze"), dates.get("go_live")
+    summon = bool(scenario.options.get("summon"))
+    ev: list[Event] = []
+    notes: list[str] = []
+
+    def add(id: str, start: dt.date, end: dt.date | None, title: str, detail: str, who: str,
+            cite: str) -> None:
+        ev.append(Event(id, start, max(end or start, start), LABELS[id], title, detail, who, cite))
+
+    # -- before the freeze ----------------------------------------------------------------------
+    add("prepare", f - PREPARE_DAYS * DAY, f - DAY,
+        "Prepare for cutover: fix blockers at the source",
+        "Handle the test load's rejects in the legacy system, add every new library, location, "
+        "vendor and resource sharing partner to Alma with the legacy code, finalise the migration "
+        "and field mapping forms. The two-week span is this tool's choice.",
+        "library", "Prepare for Cutover")
+    reports = n.get(REPORTS_AT_RISK, n.get("analytics.owner-deleted", 0)
+                    + n.get("analytics.owner-id-changed", 0))
+    if reports:
+        add("save-reports", f - DAY, None,
+            f"Save {_plural(reports, 'Analytics report')} to the institution folder",
+            "Reports in a staff user's own folder are lost when the user was deleted or changed "
+            "Primary ID since the test load; the institution folder keeps them.",
+            "library", ANALYTICS)
+    logical = n.get("ready.itemized-could-be-logical", 0)
+    if logical:
+        add("logical-sets", f - DAY, None,
+            f"Turn {_plural(logical, 'itemized set')} into logical sets",
+            "Itemized sets are removed at cutover; a logical set (a saved query) is configuration "
+            "and is kept.", "library", "Data and Configuration Elements Retained at Cutover")
+
+    # -- the freeze and the clean data ------------------------------------------------------------
+    add("freeze", f, None, "Technical services freeze and Alma configuration freeze begin",
+        "Cataloguing, inventory, e-resources, acquisitions and course work stop in the legacy "
+        "system; Alma's configuration is taken as it is now.", "library",
+        "Technical Services Freeze; Alma Configuration Freeze")
+    add("configuration-freeze", f, c - DAY, "Alma configuration freeze: changes are not kept",
+        "Anything changed in Alma until the clean data is back is lost; a good time for staff "
+        "training.", "library", "Alma Configuration Freeze")
+    add("clean-data", c, None, "Clean data delivered to production: review and accept it",
+        "Check the migrated data in Alma and Primo carefully: what is changed from now on stays.",
+        "Ex Libris", "Test Final Data – Delivered back on Production")
+    add("targeted-work", c, (g - DAY) if g else None,
+        "Staff targeted work in Alma (changes are kept from now on)",
+        "Cataloguing and acquisitions staff work in Alma, minimally and with care: apart from "
+        "patrons, loans and hold-shelf requests, every change remains after go-live.",
+        "library", "Alma Configuration Freeze")
+    collections = n.get("collections.all", 0)
+    linked = n.get("configuration.collection-link", 0) \
+        + n.get("configuration.changed-during-freeze-linked", 0)
+    if collections or linked:
+        what = [x for x in (collections and _plural(collections, "collection"),
+                            linked and f"re-select them in {_plural(linked, 'configuration item')}")
+                if x]
+        add("collections", c, None, "Re-create " + " and ".join(str(w) for w in what),
+            "Meta-collections are removed by the cutover load; configuration that pointed at them "
+            "shows no collection until it is selected again.", "library", META)
+
+    # -- fulfillment ------------------------------------------------------------------------------
+    if ff is None:
+        notes.append("fulfillment_freeze is not in the scenario: the fulfillment freeze, offline "
+                     "circulation and fulfillment load are not dated.")
+    else:
+        add("fulfillment-freeze", ff, None,
+            "Fulfillment freeze: legacy patrons, loans and requests become read-only",
+            "The last fulfillment extract is taken; later changes in the legacy system do not "
+            "reach Alma.", "library", "Fulfillment/Circulation Freeze")
+        add("offline-circulation", ff, (g - DAY) if g else None,
+            "Offline circulation with the Ex Libris offline client",
+            "Loans and returns go on in the offline client; the file is loaded into Alma just "
+            "before go-live.", "library", "Offline Circulation File")
+        if g is not None and g - DAY >= ff + DAY:
+            start, end = ff + DAY, g - DAY
+        else:
+            start, end = ff, ff
+        add("fulfillment-load", start, end,
+            "Fulfillment load: patrons, loans and hold-shelf requests loaded again",
+            "With exactly the same migration form, field mapping form and file structure as at "
+            "cutover; placed between the fulfillment freeze and go-live.", "Ex Libris",
+            "Fulfillment Load")
+
+    # -- go-live and after ------------------------------------------------------------------------
+    if g is None:
+        notes.append("go_live is not in the scenario: go-live and the steps after it are not "
+                     "dated.")
+        return _ordered(ev), notes
+    if ff is not None:
+        add("offline-file-ill", g, None, "Load the ILL/RS offline file (ILLcirc.dat) first",
+            "Only for libraries that tracked ILL/RS loans on temporary items since the freeze: "
+            "this file goes in before the regular offline file.", "library",
+            "Appendix – Large Volume of Borrowed ILL/RS Items During Cutover")
+        add("offline-file", g, None,
+            "Load the offline circulation file, immediately before go-live",
+            "After the fulfillment load, so that the latest loans and returns are in Alma when "
+            "work moves there.", "library", "Offline Circulation File")
+    add("go-live", g, None, "Go-live: Alma and discovery in production",
+        "The go-live job unscrubs e-mail and FTP addresses, switches the job schedule on and "
+        "enables Solr indexing and saving for PO lines.", "Ex Libris", "Go-Live")
+    webhooks = n.get("webhooks.inactive", 0)
+    if webhooks:
+        add("webhooks", g, None, f"Switch {_plural(webhooks, 'webhook')} on by hand",
+            "The load sets webhooks inactive and the go-live job does not switch them on.",
+            "library", "Not included in Go-Live")
+    add("link-resolver", g, None, "Point third parties' link resolving at Alma (not before)",
+        "Base URLs, link syntax and icons registered with search providers (Google Scholar, "
+        "EBSCO, ...) and integrations (EOD, EDI) move to the new services page on go-live day.",
+        "library", THIRD_PARTIES)
+    old_off = add_months(g, 1)
+    add("old-resolver", g, old_off, "Old link resolver kept as a fallback for one month",
+        "Providers are updated during this month, including unknown ones found in the old "
+        "resolver's incoming requests.", "library", THIRD_PARTIES)
+    add("old-resolver-off", old_off, None, "Retire the old link resolver",
+        "Every provider now links to Alma.", "library", "Finalize Link Resolver Move")
+    add("z3950", g, None, "Z39.50 partners point at Alma (port 210)",
+        "Catalogues and tools that search the library over Z39.50 switch on go-live day.",
+        "library", THIRD_PARTIES)
+    add("publish", g, None, "Publish data and holdings to external parties",
+        "OCLC, union catalogues, HathiTrust, Google Scholar and the like, from Alma.",
+        "library", "Complete Publish to External Parties")
+    holds = n.get("requests.unfulfilled", 0)
+    if holds:
+        add("holds", g, None, f"Re-create {_plural(holds, 'unfulfilled hold')} in Alma",
+            "Holds not on the hold shelf are not migrated; the list is unfulfilled-holds.csv in "
+            "this run folder.", "library", "Unfulfilled Hold Requests")
+    authorities = n.get("authorities.local", 0)
+    add("authorities", g + DAY, None,
+        "Reload local authorities" + (f" ({_plural(authorities, 'record')} removed at cutover)"
+                                      if authorities else ""),
+        "After go-live, if the site uses local authorities besides the Community Zone's; placed "
+        "on the day after go-live.", "library", "Load Local Authorities")
+    if summon:
+        add("summon-freeze", g, g + 7 * DAY,
+            "Fulfillment freeze extended one week (Summon indexing)",
+            "Summon's re-indexing of the Alma data takes five to seven days; the freeze is kept a "
+            "week past go-live (the vendor also allows counting from data acceptance).",
+            "library and Ex Libris", "Summon – Alma Cutover Activities")
+        add("summon-go-live", g + 14 * DAY, None, "Summon go-live (about two weeks after Alma)",
+            "The project manager confirms the date.", "Ex Libris",
+            "Summon – Alma Cutover Activities")
+    return _ordered(ev), notes
+
+
+LABELS = {
+    "prepare": "Prepare for cutover",
+    "save-reports": "Save user-folder reports",
+    "logical-sets": "Itemized sets to logical",
+    "freeze": "Technical services freeze",
+    "configuration-freeze": "Configuration freeze",
+    "clean-data": "Clean data delivered",
+    "targeted-work": "Staff targeted work",
+    "collections": "Re-create collections",
+    "fulfillment-freeze": "Fulfillment freeze",
+    "offline-circulation": "Offline circulation",
+    "fulfillment-load": "Fulfillment load",
+    "offline-file-ill": "Load ILL offline file",
+    "offline-file": "Load offline file",
+    "go-live": "Go-live",
+    "webhooks": "Switch webhooks on",
+    "holds": "Re-create holds",
+    "link-resolver": "Link resolver switch",
+    "old-resolver": "Old resolver as fallback",
+    "z3950": "Z39.50 switch",
+    "publish": "Publish to external parties",
+    "summon-freeze": "Freeze extended (Summon)",
+    "authorities": "Reload local authorities",
+    "summon-go-live": "Summon go-live",
+    "old-resolver-off": "Old resolver retired",
+}
+_ORDER = tuple(LABELS)  # same-day steps in this order
+
+
+def _ordered(events: list[Event]) -> list[Event]:
+    return sorted(events, key=lambda e: (e.start, _ORDER.index(e.id)))
+
+
+# -- exports --------------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("start", "end", "days", "id", "title", "who", "detail", "cite")
+
+
+def to_csv(events: list[Event]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in events:
+        writer.writerow([e.start.isoformat(), e.end.isoformat(), e.days, e.id, e.title, e.who,
+                         e.detail, e.cite])
+    return buf.getvalue()
+
+
+def _ics_text(text: str) -> str:
+    """TEXT values (RFC 5545 3.3.11): backslash, semicolon, comma and newlines escaped."""
+    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n"))
+
+
+def _fold(line: str) -> str:
+    """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return line
+    parts: list[str] = []
+    limit = 75
+    while data:
+        cut = min(limit, len(data))
+        while cut < len(data) and (data[cut] & 0xC0) == 0x80:  # never split a character
+            cut -= 1
+        parts.append(data[:cut].decode("utf-8"))
+        data = data[cut:]
+        limit = 74  # the leading space of a continuation line counts
+    return "\r\n ".join(parts)
+
+
+def to_ics(events: list[Event], institution: str, stamp: dt.datetime) -> str:
+    """An iCalendar file of all-day events; UIDs are stable so a re-import updates the events."""
+    when = stamp.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    domain = "".join(ch for ch in institution.lower() if ch.isalnum() or ch in "-.") or "site"
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//cutover-simulator//readiness runbook//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{_ics_text(f'Alma cutover runbook: {institution}')}",
+    ]
+    for e in events:
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{e.id}@{domain}.cutover-simulator",
+            f"DTSTAMP:{when}",
+            f"DTSTART;VALUE=DATE:{e.start.strftime('%Y%m%d')}",
+            f"DTEND;VALUE=DATE:{(e.end + DAY).strftime('%Y%m%d')}",  # exclusive end
+            f"SUMMARY:{_ics_text(e.title)}",
+            f"DESCRIPTION:{_ics_text(f'{e.detail} Who: {e.who}. Source: {e.cite}.')}",
+            f"CATEGORIES:{_ics_text(e.who)}",
+            "TRANSP:TRANSPARENT",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "".join(_fold(line) + "\r\n" for line in lines)

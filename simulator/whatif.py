@@ -1,0 +1,275 @@
+"""`cutover whatif`: the base run and each variant, compared record by record.
+
+The snapshots are loaded and validated once; each run (the base, then every variant) classifies
+them on the same connection, with the variant's patches applied as views (simulator.patching),
+its scenario, and its rule pack; its ledger is kept in its own table. Every variant is then
+compared with the base (simulator.compare): transitions, matrices, changed findings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reports.render import ChangeTable, RunView, WhatifReport, matrix_view, render_whatif
+from simulator import compare, db, engine, runfolder
+from simulator.engine import Inputs, Result
+from simulator.errors import Collector, UserError, display_path
+from simulator.patching import patched
+from simulator.predict import verdict
+from simulator.privacy import mask_emails
+from simulator.reporting import verdict_level
+from simulator.rules.loader import load_pack
+from simulator.rules.model import Pack
+from simulator.scenario import Scenario
+from simulator.variant import BASE, Variant, load_variants
+
+SCHEMA = "whatif"
+TRANSITION_COLUMNS = ("variant", *compare.CHANGE_COLUMNS)
+
+
+@dataclass
+class Case:
+    """One run: the base or a variant."""
+
+    name: str
+    variant: Variant | None
+    pack: Pack
+    scenario: Scenario
+    table: str = ""  # its ledger
+    result: Result | None = None
+    matrices: list[dict[str, Any]] = field(default_factory=list)
+    finding_changes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        assert self.result is not None
+        return [f.as_dict() for f in self.result.findings]
+
+    def summary(self, base: Scenario) -> dict[str, Any]:
+        assert self.result is not None
+        out: dict[str, Any] = {"name": self.name}
+        if self.variant is not None:
+            out.update(self.variant.as_dict(base))
+        out.update({
+            "verdict": verdict(self.result),
+            "blockers": self.result.blockers,
+            "warnings": self.result.warnings,
+            "rule_pack_hash": self.pack.digest,
+            "counts": self.result.counts,
+            "findings": self.findings,
+        })
+        if self.variant is not None:
+            out["transitions"] = compare.totals(self.matrices)
+            out["matrices"] = self.matrices
+            out["finding_changes"] = self.finding_changes
+            out["new_blockers"] = [f["id"] for f in self.finding_changes if f["new_blocker"]]
+            out["cleared_blockers"] = [f["id"] for f in self.finding_changes
+                                       if f["cleared_blocker"]]
+        return out
+
+
+@dataclass
+class WhatifRun:
+    out: Path
+    cases: list[Case]
+    summary: dict[str, Any]
+
+    @property
+    def variants(self) -> list[Case]:
+        return self.cases[1:]
+
+
+def prepare(inputs: Inputs, variant_paths: list[Path], rules: list[Path] | None = None
+            ) -> list[Case]:
+    """Read and check every variant and every rule pack; all problems raised at once."""
+    problems = Collector()
+    base_pack: Pack | None = None
+    try:
+        base_pack = engine.checked_pack(load_pack(rules))
+    except UserError as e:
+        problems.extend(e.problems)
+    variants = load_variants(variant_paths, inputs.scenario, problems)
+    cases = []
+    for v in variants:
+        pack = base_pack
+        if v.rules:
+            try:
+                pack = engine.checked_pack(load_pack([*(rules or []), *v.rules]))
+            except UserError as e:
+                problems.extend(e.problems)
+        if pack is not None:
+            cases.append(Case(v.name, v, pack, v.scenario))
+    problems.raise_if_any()
+    assert base_pack is not None
+    return [Case(BASE, None, base_pack, inputs.scenario), *cases]
+
+
+def run(
+    inputs: Inputs,
+    variant_paths: list[Path],
+    out: Path,
+    rules: list[Path] | None = None,
+    command: list[str] | None = None,
+    memory_limit: str | None = None,
+    progress: Callable[[str], None] = lambda step: None,
+    show_pii: bool = False,
+    csv_mode: str = "auto",
+) -> WhatifRun:
+    runfolder.check_out(out)
+    if not variant_paths:
+        raise UserError("give at least one --variant FILE")
+    progress("checking rules and variants")
+    cases = prepare(inputs, variant_paths, rules)
+    con = db.connect(memory_limit=memory_limit)
+    try:
+        progress("loading and validating snapshots")
+        engine.load_and_validate(con, inputs)
+        con.execute(f"create schema if not exists {db.ident(SCHEMA)}")
+        for i, case in enumerate(cases):
+            progress(f"classifying records: {case.name}")
+            with patched(con, case.variant.patches if case.variant else []):
+                case.result = engine.classify(con, case.pack, case.scenario)
+            case.table = db.qualified(SCHEMA, f"ledger.{i}")
+            con.execute(f"create or replace table {case.table} as select * from ledger")
+        progress("comparing the variants with the base")
+        transitions = db.qualified(SCHEMA, "transitions")
+        cols = ", ".join(compare.CHANGE_COLUMNS)
+        con.execute(f"create or replace table {transitions} as select ''::varchar as variant, "
+                    f"0 as ord, {cols} from ({compare.changes_sql(cases[0].table, cases[0].table)}"
+                    ") limit 0")
+        base = cases[0]
+        for i, case in enumerate(cases[1:], 1):
+            con.execute(f"insert into {transitions} select $v, $i, {cols} from "
+                        f"({compare.changes_sql(base.table, case.table)})",
+                        {"v": case.name, "i": i})
+            case.matrices = compare.matrices(con, base.table, case.table)
+            case.finding_changes = compare.finding_changes(base.findings, case.findings)
+        rows = int(con.one(f"select count(*) from {transitions}"))
+        with_csv = csv_mode == "always" or (csv_mode == "auto" and rows <= runfolder.CSV_MAX_ROWS)
+        manifest = runfolder.manifest(inputs, base.pack, command)
+        manifest["variants"] = {
+            c.name: {"file": c.variant.shown, "sha256": c.variant.sha256,
+                     "rule_pack_hash": c.pack.digest,
+                     "rule_pack_files": [display_path(p) for p in c.pack.files]}
+            for c in cases[1:] if c.variant is not None}
+        summary = {
+            "kind": "whatif",
+            "institution": inputs.scenario.institution,
+            "base": base.summary(inputs.scenario),
+            "variants": [c.summary(inputs.scenario) for c in cases[1:]],
+            "transitions": {"rows": rows, "csv": with_csv,
+                            "columns": list(TRANSITION_COLUMNS)},
+            "manifest": manifest,
+        }
+        progress("writing the what-if folder")
+
+        def fill(folder: Path) -> None:
+            ordered = (f"select {', '.join(TRANSITION_COLUMNS)} from {transitions} "
+                       "order by ord, side, entity, record_key")
+            compare.export(con, ordered, folder, "transitions", csv=with_csv)
+            for i, case in enumerate(cases):
+                _write_case(con, folder / "variants" / case.name, case, inputs, manifest,
+                            command, i)
+            (folder / runfolder.MARKER).write_text(
+                json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n",
+                encoding="utf-8")
+            report = whatif_report(con, summary, transitions, show_pii)
+            (folder / "report.html").write_text(render_whatif(report), encoding="utf-8")
+
+        compare.write_folder(out, fill)
+    finally:
+        con.close()
+    return WhatifRun(out, cases, summary)
+
+
+def _write_case(con: db.Connection, folder: Path, case: Case, inputs: Inputs,
+                manifest: dict[str, Any], command: list[str] | None, index: int) -> None:
+    """The case's ledger and a predict-style summary: `cutover diff` compares any two."""
+    assert case.result is not None
+    folder.mkdir(parents=True)
+    ordered = (f"select {', '.join(engine.LEDGER_COLUMNS)} from {case.table} "
+               "order by side, entity, record_key")
+    rows = case.result.rows
+    compare.export(con, ordered, folder, "ledger", csv=rows <= runfolder.CSV_MAX_ROWS)
+    own = dict(manifest)
+    own.pop("variants", None)
+    own["rule_pack_hash"] = case.pack.digest
+    own["rule_pack_files"] = [display_path(p) for p in case.pack.files]
+    own["scenario"] = case.scenario.as_dict()
+    if case.variant is not None:
+        own["variant"] = {"name": case.name, "file": case.variant.shown,
+                          "sha256": case.variant.sha256}
+    summary = {
+        "kind": "predict",
+        "variant": case.name,
+        "institution": inputs.scenario.institution,
+        "verdict": verdict(case.result),
+        "counts": case.result.counts,
+        "findings": case.findings,
+        "manifest": own,
+        "ledger": {"rows": rows, "csv": rows <= runfolder.CSV_MAX_ROWS},
+    }
+    (folder / runfolder.MARKER).write_text(
+        json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+
+
+def _counts(counts: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for c in counts:
+        out.setdefault(f"{c['side']}.{c['entity']}", {})[c["outcome"]] = int(c["count"])
+    return out
+
+
+def run_view(case: dict[str, Any]) -> RunView:
+    """A run of summary.json (its base or one of its variants) as the report shows it."""
+    is_variant = "file" in case
+    changes: list[str] = []
+    if is_variant:
+        changes = [*case["scenario_changes"], *(p["description"] for p in case["assume"]),
+                   *(f"rules layered from {r}" for r in case["rules"])]
+    return RunView(
+        name=case["name"],
+        file=case.get("file", ""),
+        changes=changes,
+        verdict=case["verdict"],
+        verdict_level=verdict_level(case["findings"]),
+        blockers=int(case["blockers"]),
+        warnings=int(case["warnings"]),
+        counts=_counts(case["counts"]),
+        transitions=case.get("transitions", {}),
+        finding_changes=case.get("finding_changes", []),
+        matrices=[matrix_view(m) for m in case.get("matrices", [])
+                  if m["changed"] or m["appeared"] or m["disappeared"]],
+    )
+
+
+def whatif_report(con: db.Connection, summary: dict[str, Any], transitions: str,
+                  show_pii: bool = False) -> WhatifReport:
+    rows = compare.embedded_changes(con, transitions, group="variant")
+    # Variants in the order given, not by name.
+    order = {v["name"]: i for i, v in enumerate(summary["variants"])}
+    rows.sort(key=lambda r: (order.get(r[0], 0), r[1], r[2]))
+    if not show_pii:
+        rows = [[*r[:2], mask_emails(r[2]), *r[3:]] for r in rows]
+    runs = [run_view(summary["base"]), *(run_view(v) for v in summary["variants"])]
+    if not show_pii:  # patch values and finding titles may hold addresses too
+        for run in runs:
+            run.changes = [mask_emails(c) for c in run.changes]
+            run.finding_changes = [{**f, "title": mask_emails(f["title"])}
+                                   for f in run.finding_changes]
+    files = ["transitions.parquet"]
+    if summary["transitions"]["csv"]:
+        files.insert(0, "transitions.csv")
+    return WhatifReport(
+        institution=summary["institution"],
+        scenario=summary["manifest"]["scenario"],
+        runs=runs,
+        changes=ChangeTable("Variant", rows, int(summary["transitions"]["rows"]), files),
+        manifest=summary["manifest"],
+        transitions_csv=bool(summary["transitions"]["csv"]),
+        show_pii=show_pii,
+    )
