@@ -30,8 +30,8 @@ class Threshold:
     percent: bool
 
     def crossed(self, count: int, total: int) -> bool:
-        if self.percent:
-            return total > 0 and 100.0 * count / total > self.value
+        if self.percent:  # any share of nothing is too much: no record to measure it against
+            return count > 0 and (total <= 0 or 100.0 * count / total > self.value)
         return count > self.value
 
     def __str__(self) -> str:
@@ -45,6 +45,12 @@ class Budget:
     warn: Threshold | None
     fail: Threshold | None
     loc: Loc
+
+    def threshold(self, verdict: str) -> Threshold | None:
+        """The threshold behind a verdict of `judge`: the one crossed, else the fail one."""
+        if verdict == "warn":
+            return self.warn
+        return self.fail or self.warn
 
     def matches(self, entity: str, klass: str) -> bool:
         side_entity = entity.split(".", 1)[-1]

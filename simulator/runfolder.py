@@ -56,6 +56,7 @@ def manifest(inputs: Any, pack: Any, command: list[str] | None = None) -> dict[s
         "snapshots": {
             name: {
                 "path": display_path(s.path),
+                "location": str(s.path.resolve()),
                 "institution": s.institution,
                 "stage": s.stage,
                 "taken_at": s.taken_at,

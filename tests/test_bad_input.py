@@ -396,8 +396,9 @@ def test_institution_mismatch(inst: Path) -> None:
     errors = lines(result, "error")
     assert len(errors) == 2, result.stderr
     for folder, line in zip(("extract", "freeze"), errors, strict=True):
-        assert f"{folder}/snapshot.yaml" in line
-        assert line.endswith("institution 'TST' differs from the scenario's 'NFU'")
+        assert f"{folder}/snapshot.yaml:2:14: institution 'TST' differs" in line
+        assert line.endswith("institution 'TST' differs from the scenario's 'NFU' "
+                             "(scenario.yaml:1:14)")
     assert_nothing_written(inst, before)
 
 
