@@ -1,0 +1,456 @@
+"""One benchmark case per process: `python -m bench.cases CASE ARGS...`.
+
+Each case does its work and prints one JSON line on stdout (its own timings and results); the
+runner (`bench/run.py`) times the whole process and reads its peak RSS from the kernel, so every
+contender pays for its imports and its reading of the files alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from simulator import db, engine, snapshot
+from simulator.rules import compile as rc
+from simulator.rules.loader import load_pack
+
+HERE = Path(__file__).resolve().parent
+HAND_SQL = HERE / "hand_predict.sql"
+USERS_COLUMNS = ("primary_id", "record_type", "origin", "created_at", "updated_at")
+
+
+def _inputs(data: Path) -> engine.Inputs:
+    return engine.open_inputs(data / "freeze", data / "extract", data / "scenario.yaml",
+                              data / "testload")
+
+
+def _attach(con: db.Connection, inputs: engine.Inputs) -> None:
+    """The typed views predict reads (no validation: the contenders do not validate)."""
+    snaps = inputs.snapshots()
+    for schema, side in (("pre", "alma"), ("extract", "extract"), ("testload", "alma")):
+        snapshot.attach(con, schema, snaps.get(schema), side)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.steps: list[tuple[str, float]] = []
+        self._name: str | None = None
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        if self._name is not None:
+            self.steps.append((self._name, now - self.last))
+        self._name, self.last = name, now
+
+    def done(self) -> dict[str, Any]:
+        self("")
+        return {"seconds": time.perf_counter() - self.start,
+                "steps": [[n, round(s, 3)] for n, s in self.steps]}
+
+
+# -- predict and its hand-written twin --------------------------------------------------------
+
+def case_predict(a: argparse.Namespace) -> dict[str, Any]:
+    """`cutover predict` as the command runs it (library call; --csv never at scale)."""
+    from simulator.predict import predict
+
+    clock = Clock()
+    clock("opening inputs")
+    inputs = _inputs(a.data)
+    run = predict(inputs, a.out, a.rules or None, a.csv, memory_limit=a.memory_limit,
+                  progress=clock)
+    out = clock.done()
+    out.update(rows=run.result.rows, report_bytes=(a.out / "report.html").stat().st_size,
+               ledger_bytes=(a.out / "ledger.parquet").stat().st_size)
+    return out
+
+
+def run_script(con: db.Connection, text: str) -> None:
+    """Run a script of `;`-terminated statements (none holds a `;` inside)."""
+    for statement in text.split(";\n"):
+        body = "\n".join(line for line in statement.splitlines()
+                         if not line.lstrip().startswith("--")).strip()
+        if body:
+            con.execute(body)
+
+
+def set_scenario(con: db.Connection, params: dict[str, Any]) -> None:
+    for name, value in params.items():
+        if isinstance(value, bool | int | str) or hasattr(value, "isoformat"):
+            con.execute(f"set variable {db.ident(name)} = $v", {"v": value})
+
+
+def case_hand(a: argparse.Namespace) -> dict[str, Any]:
+    """The hand-written script: same inputs, same ledger file (sorted, zstd Parquet)."""
+    clock = Clock()
+    clock("opening inputs")
+    inputs = _inputs(a.data)
+    pack = load_pack()
+    con = db.connect(memory_limit=a.memory_limit)
+    try:
+        clock("attaching")
+        _attach(con, inputs)
+        set_scenario(con, inputs.scenario.params())
+        clock("classifying")
+        run_script(con, HAND_SQL.read_text(encoding="utf-8"))
+        clock("writing the ledger")
+        con.execute("create or replace temp table h_catalog (rule_id varchar, outcome varchar, "
+                    "reason varchar, cite varchar, message varchar)")
+        con.raw.executemany("insert into h_catalog values (?, ?, ?, ?, ?)",
+                            [[r.id, r.outcome, r.reason, r.cite, r.message]
+                             for _, r in pack.rules()])
+        a.out.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            "copy (select i.side, i.entity, i.record_key, c.outcome, i.rule_id, c.reason, c.cite, "
+            "c.message from h_index i join h_catalog c using (rule_id) "
+            "order by i.side, i.entity, i.record_key) "
+            f"to {db.literal(str(a.out / 'ledger.parquet'))} (format parquet, compression zstd)")
+        rows = int(con.one("select count(*) from h_index"))
+    finally:
+        con.close()
+    return {**clock.done(), "rows": rows}
+
+
+def case_same_ledger(a: argparse.Namespace) -> dict[str, Any]:
+    """Do two ledger files hold the same rows? A fingerprint per entity (row count and the sum
+    of the rows' hashes: equal multisets give equal sums), then the differing rows of the
+    entities whose fingerprints differ."""
+    con = db.connect(memory_limit=a.memory_limit)
+    try:
+        left, right = (f"read_parquet({db.literal(str(p))})" for p in (a.left, a.right))
+        cols = "side, entity, record_key, outcome, rule_id, reason, cite, message"
+        prints = [dict(((s, e), (n, h)) for s, e, n, h in con.rows(
+            f"select side, entity, count(*), sum(hash({cols})) from {t} group by all"))
+            for t in (left, right)]
+        differ = sorted(k for k in set(prints[0]) | set(prints[1])
+                        if prints[0].get(k) != prints[1].get(k))
+        sample: list[list[str]] = []
+        for side, entity in differ[:3]:
+            where = f"where side = {db.literal(side)} and entity = {db.literal(entity)}"
+            sample += [list(map(str, r)) for r in con.rows(
+                f"(select 'left', {cols} from {left} {where} except all "
+                f"select 'left', {cols} from {right} {where}) union all "
+                f"(select 'right', {cols} from {right} {where} except all "
+                f"select 'right', {cols} from {left} {where}) order by all limit 6")]
+        rows = [sum(n for n, _ in p.values()) for p in prints]
+    finally:
+        con.close()
+    return {"same": not differ, "rows": rows, "differ": [list(k) for k in differ],
+            "sample": sample}
+
+
+def case_profile(a: argparse.Namespace) -> dict[str, Any]:
+    """Where predict's time goes: its steps taken apart, each entity's query timed alone."""
+    from reports.render import render_predict
+    from simulator import reporting, validate
+    from simulator.predict import summarise
+
+    inputs = _inputs(a.data)
+    pack = engine.checked_pack(load_pack())
+    params = inputs.scenario.params()
+    parts: list[tuple[str, float]] = []
+
+    def timed(name: str, fn: Callable[[], Any]) -> Any:
+        start = time.perf_counter()
+        value = fn()
+        parts.append((name, time.perf_counter() - start))
+        return value
+
+    con = db.connect(memory_limit=a.memory_limit)
+    try:
+        timed("attach (views; every value decoded once)", lambda: _attach(con, inputs))
+        for schema, snap in inputs.snapshots().items():
+            timed(f"validate {schema} (pandera over ibis)",
+                  functools.partial(validate.validate, con, schema, snap))
+        entities = []
+        for entity in pack.ordered():
+            compiled = rc.compile_entity(entity, pack)
+            start = time.perf_counter()
+            con.execute(f"select count(*), sum(rule_index) from ({compiled.sql})",
+                        compiled.bind(params)).fetchall()
+            entities.append((entity.id, time.perf_counter() - start))
+        parts.append(("the entity queries alone (sum)", sum(s for _, s in entities)))
+        result = timed("engine.classify (ledger, counts, findings)",
+                       lambda: engine.classify(con, pack, inputs.scenario))
+        a.out.mkdir(parents=True, exist_ok=True)
+        ordered = ("select side, entity, record_key, outcome, rule_id, reason, cite, message "
+                   "from ledger order by side, entity, record_key")
+        timed("ledger.parquet (sorted)", lambda: con.execute(
+            f"copy ({ordered}) to {db.literal(str(a.out / 'ledger.parquet'))} "
+            "(format parquet, compression zstd)"))
+        summary = summarise(inputs, pack, result)
+        report = timed("report: sampling the ledger", lambda: reporting.predict_report(
+            con, pack, inputs.pre.stage, summary, False))
+        html, _ = timed("report: rendering", lambda: render_predict(report))
+    finally:
+        con.close()
+    entities.sort(key=lambda e: -e[1])
+    return {"parts": [[n, round(s, 3)] for n, s in parts],
+            "entities": [[n, round(s, 3)] for n, s in entities], "html_bytes": len(html)}
+
+
+# -- the users part: compiled SQL, pandas ------------------------------------------------------
+
+def case_users_sql(a: argparse.Namespace) -> dict[str, Any]:
+    """The compiled users entity (default pack, plus a layer if given) to a Parquet file."""
+    clock = Clock()
+    clock("opening inputs")
+    inputs = _inputs(a.data)
+    pack = engine.checked_pack(load_pack(a.rules or None))
+    entity = pack.entities[("alma", "users")]
+    compiled = rc.compile_entity(entity, pack)
+    con = db.connect(memory_limit=a.memory_limit)
+    try:
+        clock("attaching")
+        _attach(con, inputs)
+        clock("classifying")
+        con.execute("create or replace temp table rule_ids (rule_index int, rule_id varchar)")
+        con.raw.executemany("insert into rule_ids values (?, ?)",
+                            [[i, r.id] for i, r in enumerate(entity.rules)])
+        con.execute(
+            f"copy (select c.record_key, r.rule_id from ({compiled.sql}) c join rule_ids r "
+            f"using (rule_index)) to {db.literal(str(a.out))} (format parquet)",
+            compiled.bind(inputs.scenario.params()))
+    finally:
+        con.close()
+    return {**clock.done(), "rules": len(entity.rules)}
+
+
+def case_rules_interleaved(a: argparse.Namespace) -> dict[str, Any]:
+    """The users query with each layer (--rules, repeatable), run in turn in one process.
+
+    One attach, then A B A B ...: both packs see the same machine at nearly the same moments,
+    so the ratio is steadier than between processes on a shared machine."""
+    inputs = _inputs(a.data)
+    params = inputs.scenario.params()
+    queries = []
+    for layer in a.rules:
+        pack = engine.checked_pack(load_pack([layer]))
+        entity = pack.entities[("alma", "users")]
+        compiled = rc.compile_entity(entity, pack)
+        queries.append((len(entity.rules), compiled))
+    times: dict[int, list[float]] = {n: [] for n, _ in queries}
+    con = db.connect(memory_limit=a.memory_limit)
+    try:
+        _attach(con, inputs)
+        for i in range(a.repeat):
+            for n, compiled in queries if i % 2 == 0 else queries[::-1]:
+                start = time.perf_counter()
+                con.rows(f"select count(*), sum(hash(record_key, rule_index)) from "
+                         f"({compiled.sql})", compiled.bind(params))
+                times[n].append(time.perf_counter() - start)
+    finally:
+        con.close()
+    return {"times": {str(n): t for n, t in times.items()}}
+
+
+def case_users_pandas(a: argparse.Namespace) -> dict[str, Any]:
+    """The users rules of the default pack in pandas, from the same Parquet files."""
+    import pandas as pd
+
+    clock = Clock()
+    clock("opening inputs")
+    inputs = _inputs(a.data)
+    params = inputs.scenario.params()
+    start, end = pd.Timestamp(params["freeze_start"]), pd.Timestamp(params["clean_data_delivered"])
+    clock("reading")
+    users = pd.read_parquet(a.data / "freeze" / "users.parquet", columns=list(USERS_COLUMNS))
+    roles = pd.read_parquet(a.data / "freeze" / "user_roles.parquet",
+                            columns=["primary_id", "role_type"])
+    patrons = pd.read_parquet(a.data / "extract" / "patrons.parquet", columns=["primary_id"])
+    testload = pd.read_parquet(a.data / "testload" / "users.parquet",
+                               columns=["primary_id", "record_type"])
+    clock("classifying")
+    role = roles["role_type"].astype("string").str.strip().str.lower()
+    staff_ids = set(roles.loc[role.notna() & ~role.isin(["patron", "200"]),
+                              "primary_id"].str.lower())
+    patron_ids = set(patrons["primary_id"].str.lower())
+    testload_public = set(testload.loc[testload["record_type"] == "PUBLIC",
+                                       "primary_id"].str.lower())
+    key = users["primary_id"].str.lower()
+    has_staff = key.isin(staff_ids)
+    in_extract = key.isin(patron_ids)
+    at_testload = key.isin(testload_public)
+    created = pd.to_datetime(users["created_at"])
+    updated = pd.to_datetime(users["updated_at"])
+    created_in = (created >= start) & (created < end)
+    changed_in = (updated >= start) & (updated < end)
+    staff = users["record_type"].isin(["STAFF", "CONTACT"])
+    made = users["origin"] == "CREATED"
+    conditions = [
+        ("users.created-during-freeze", created_in),
+        ("users.changed-during-freeze", staff & changed_in),
+        ("users.staff-created-collides", staff & made & in_extract & ~at_testload),
+        ("users.non-public", staff),
+        ("users.public-staff-created-matched", has_staff & in_extract & made),
+        ("users.public-staff-matched", has_staff & in_extract),
+        ("users.public-staff-unmatched", has_staff),
+    ]
+    rule = pd.Series("users.public", index=users.index, dtype="object")
+    decided = pd.Series(False, index=users.index)
+    for rule_id, cond in conditions:
+        hit = cond.fillna(False).astype(bool) & ~decided
+        rule[hit] = rule_id
+        decided |= hit
+    clock("writing")
+    out = pd.DataFrame({"record_key": users["primary_id"].fillna(""), "rule_id": rule})
+    out.to_parquet(a.out, index=False)
+    return clock.done()
+
+
+def case_same_users(a: argparse.Namespace) -> dict[str, Any]:
+    con = db.connect()
+    try:
+        left, right = (f"read_parquet({db.literal(str(p))})" for p in (a.left, a.right))
+        diff = int(con.one(f"select count(*) from (select record_key, rule_id from {left} "
+                           f"except all select record_key, rule_id from {right})"))
+        rows = [int(con.one(f"select count(*) from {t}")) for t in (left, right)]
+    finally:
+        con.close()
+    return {"same": diff == 0 and rows[0] == rows[1], "rows": rows, "differ": diff}
+
+
+# -- the users reconciliation: datacompy -------------------------------------------------------
+
+EXPECTED_USERS = """
+    select lower(l.record_key) as match_key, l.record_key as primary_id,
+      u.record_type,
+      case when l.outcome = 'refreshed' then p.user_group else u.user_group end as user_group
+    from read_parquet({ledger}) l
+    join {pre_users} u on l.side = 'alma' and l.entity = 'users'
+      and u.primary_id = l.record_key
+    left join {patrons} p on lower(p.primary_id) = lower(u.primary_id)
+    where l.outcome in ('retained', 'refreshed', 'reverted')
+    union all
+    select lower(l.record_key), l.record_key, 'PUBLIC', p.user_group
+    from read_parquet({ledger}) l
+    join {patrons} p on l.side = 'extract' and l.entity = 'patrons'
+      and p.primary_id = l.record_key
+    where l.outcome = 'added' and not exists (
+      select 1 from read_parquet({ledger}) a join {pre_users} u2
+        on a.side = 'alma' and a.entity = 'users' and u2.primary_id = a.record_key
+      where lower(a.record_key) = lower(l.record_key)
+        and a.outcome in ('retained', 'refreshed', 'reverted'))
+"""
+
+
+def case_expected_users(a: argparse.Namespace) -> dict[str, Any]:
+    """Untimed preparation: the users the ledger says Alma holds after the load, and Alma's
+    actual users, as two Parquet files (match_key, primary_id, record_type, user_group)."""
+    con = db.connect()
+    try:
+        sql = EXPECTED_USERS.format(
+            ledger=db.literal(str(a.run / "ledger.parquet")),
+            pre_users=f"read_parquet({db.literal(str(a.data / 'freeze' / 'users.parquet'))})",
+            patrons=f"read_parquet({db.literal(str(a.data / 'extract' / 'patrons.parquet'))})")
+        a.out.mkdir(parents=True, exist_ok=True)
+        con.execute(f"copy ({sql}) to {db.literal(str(a.out / 'expected.parquet'))} "
+                    "(format parquet)")
+        post = db.literal(str(a.data / "cutover" / "users.parquet"))
+        con.execute(f"copy (select lower(primary_id) as match_key, primary_id, record_type, "
+                    f"user_group from read_parquet({post})) to "
+                    f"{db.literal(str(a.out / 'actual.parquet'))} (format parquet)")
+        rows = [int(con.one(f"select count(*) from read_parquet("
+                            f"{db.literal(str(a.out / n))})"))
+                for n in ("expected.parquet", "actual.parquet")]
+    finally:
+        con.close()
+    return {"rows": rows}
+
+
+def case_reconcile_sql(a: argparse.Namespace) -> dict[str, Any]:
+    """The same users reconciliation as one DuckDB query (for reference beside datacompy)."""
+    clock = Clock()
+    con = db.connect(memory_limit=a.memory_limit)
+    try:
+        clock("comparing")
+        e, x = (f"read_parquet({db.literal(str(a.prepared / n))})"
+                for n in ("expected.parquet", "actual.parquet"))
+        row = con.rows(
+            f"select count(*) filter (where x.match_key is null), "
+            f"count(*) filter (where e.match_key is null), "
+            f"count(*) filter (where e.match_key is not null and x.match_key is not null and "
+            f"(e.record_type is distinct from x.record_type or e.user_group is distinct from "
+            f"x.user_group)) from {e} e full join {x} x using (match_key)")[0]
+    finally:
+        con.close()
+    return {**clock.done(), "only_expected": row[0], "only_actual": row[1],
+            "mismatched": row[2]}
+
+
+def case_verify(a: argparse.Namespace) -> dict[str, Any]:
+    """`cutover verify --prediction RUN --post DIR` as the command runs it, step by step."""
+    from simulator import verify
+
+    clock = Clock()
+    verify.run(a.data / "cutover", a.out, prediction=a.run, csv_mode="never", progress=clock)
+    return clock.done()
+
+
+# -- the report in a browser --------------------------------------------------------------------
+
+def case_render(a: argparse.Namespace) -> dict[str, Any]:
+    """Open report.html in headless Chromium: time to load, and to open the users section."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=a.chromium, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            start = time.perf_counter()
+            page.goto(a.html.as_uri(), wait_until="load")
+            loaded = time.perf_counter() - start
+            section = page.locator("details#alma\\.users")
+            start = time.perf_counter()
+            section.locator("summary").click()
+            section.locator("tbody tr.record").first.wait_for()
+            rows = section.locator("tbody tr.record").count()
+            opened = time.perf_counter() - start
+        finally:
+            browser.close()
+    return {"load_seconds": loaded, "open_users_seconds": opened, "rows": rows,
+            "errors": errors}
+
+
+CASES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "predict": case_predict, "hand": case_hand, "profile": case_profile,
+    "same-ledger": case_same_ledger,
+    "users-sql": case_users_sql, "users-pandas": case_users_pandas,
+    "same-users": case_same_users, "rules-interleaved": case_rules_interleaved,
+    "expected-users": case_expected_users,
+    "reconcile-sql": case_reconcile_sql, "render": case_render, "verify": case_verify,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.cases")
+    parser.add_argument("case", choices=sorted(CASES))
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--run", type=Path)
+    parser.add_argument("--prepared", type=Path)
+    parser.add_argument("--left", type=Path)
+    parser.add_argument("--right", type=Path)
+    parser.add_argument("--html", type=Path)
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--rules", type=Path, action="append", default=[])
+    parser.add_argument("--csv", default="never")
+    parser.add_argument("--memory-limit", default=None)
+    parser.add_argument("--repeat", type=int, default=5)
+    a = parser.parse_args(argv)
+    result = CASES[a.case](a)
+    sys.stdout.write(json.dumps(result, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()

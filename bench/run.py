@@ -1,0 +1,486 @@
+"""The benchmark runner (issue 6, DESIGN 6): `make bench`, or `python -m bench.run [--smoke]`.
+
+Generates the synthetic consortium (`cutover generate`) at each scale under --work (never in
+the repository), runs every contender as its own process (bench/cases.py) side by side in one
+run, and writes docs/benchmarks.md: the machine, the command, the date, each target with the
+measured ratio, the profile of predict, and bench/ANALYSIS.md (the explanations and plans).
+Wall time is the parent's clock around the child process; peak RSS is the child's, from the
+kernel (`wait4`). Ratios compare runs made minutes apart on the same machine: the machine is
+shared and noisy, so absolute seconds vary more between runs than the ratios do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+ANALYSIS = BENCH / "ANALYSIS.md"
+GB = 1 << 30
+MB = 1 << 20
+
+
+@dataclass
+class Measure:
+    """One child process: its wall time, peak RSS and the JSON it printed."""
+
+    seconds: float
+    rss: int
+    result: dict[str, Any]
+    stderr: str = ""
+
+
+@dataclass
+class Target:
+    name: str
+    target: str
+    measured: str
+    ok: bool | None  # None: not measured here
+    note: str = ""
+
+
+@dataclass
+class Results:
+    args: argparse.Namespace
+    started: dt.datetime
+    targets: list[Target] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+RESUME: dict[str, bool] = {"on": False}
+
+
+def child(argv: list[str], log: Path, python: str = sys.executable,
+          env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,)) -> Measure:
+    """Run `python ARGV` in the repository; time it and read its peak RSS from the kernel.
+
+    Each measure is saved beside its log; with --resume, a saved one is used instead of running
+    the case again (an interrupted run goes on where it stopped)."""
+    saved = log.with_suffix(".json")
+    if RESUME["on"] and saved.is_file():
+        data = json.loads(saved.read_text(encoding="utf-8"))
+        return Measure(data["seconds"], data["rss"], data["result"])
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile() as out, log.open("wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen([python, *argv], cwd=ROOT, stdout=out, stderr=err,
+                                env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+    stderr = log.read_text(encoding="utf-8", errors="replace")
+    if proc.returncode not in ok:
+        raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}); see {log}:\n"
+                           f"{stderr[-3000:]}")
+    lines = [ln for ln in text.splitlines() if ln.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {}
+    measure = Measure(seconds, usage.ru_maxrss * 1024, result, stderr)
+    saved.write_text(json.dumps({"argv": argv, "seconds": seconds, "rss": measure.rss,
+                                 "result": result}, default=str), encoding="utf-8")
+    return measure
+
+
+def case(name: str, args: list[str], log: Path, **kw: Any) -> Measure:
+    return child(["-m", "bench.cases", name, *args], log, **kw)
+
+
+def generated(data: Path, users: int, institutions: int, seed: int) -> bool:
+    try:
+        meta = json.loads((data / "generated.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (meta.get("users"), meta.get("institutions"), meta.get("seed")) == (
+        users, institutions, seed)
+
+
+def ensure_data(r: Results, users: int) -> Path:
+    a = r.args
+    data = a.work / f"data-{users}"
+    if a.regenerate or not generated(data, users, a.institutions, a.seed):
+        m = child(["-m", "simulator", "--quiet", "generate", "--users", str(users),
+                   "--institutions", str(a.institutions), "--seed", str(a.seed),
+                   "--out", str(data)], a.work / "logs" / f"generate-{users}.log")
+        r.raw.setdefault("generate", {})[str(users)] = {"seconds": m.seconds, "rss": m.rss}
+    return data
+
+
+def fmt_s(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds >= 10 else f"{seconds:.2f} s"
+
+
+def fmt_b(n: float) -> str:
+    return f"{n / GB:.2f} GB" if n >= GB else f"{n / MB:.0f} MB"
+
+
+def rows_of(data: Path) -> dict[str, dict[str, int]]:
+    meta = json.loads((data / "generated.json").read_text(encoding="utf-8"))
+    rows: dict[str, dict[str, int]] = meta["rows"]
+    return rows
+
+
+# -- the benchmarks ---------------------------------------------------------------------------
+
+def bench_predict(r: Results, data: Path) -> Measure:
+    """predict vs the hand-written script; the ledgers must be equal."""
+    a, logs = r.args, r.args.work / "logs"
+    runs = a.work / "runs"
+    pm = case("predict", ["--data", str(data), "--out", str(runs / "predict"),
+                          "--memory-limit", a.memory_limit], logs / "predict.log")
+    hm = case("hand", ["--data", str(data), "--out", str(runs / "hand"),
+                       "--memory-limit", a.memory_limit], logs / "hand.log")
+    same = case("same-ledger", ["--left", str(runs / "predict" / "ledger.parquet"),
+                                "--right", str(runs / "hand" / "ledger.parquet"),
+                                "--memory-limit", a.memory_limit],
+                logs / "same-ledger.log").result
+    ratio = pm.seconds / hm.seconds
+    r.raw["predict"] = {"seconds": pm.seconds, "rss": pm.rss, **pm.result}
+    r.raw["hand"] = {"seconds": hm.seconds, "rss": hm.rss, **hm.result}
+    r.raw["same_ledger"] = same
+    note = "same ledger" if same["same"] else (
+        f"LEDGERS DIFFER in {same['differ']}, e.g. {same['sample'][:2]}")
+    r.targets.append(Target(
+        "predict vs the same classification as one hand-written DuckDB script",
+        "≤ 1.3×", f"{ratio:.2f}× ({fmt_s(pm.seconds)} vs {fmt_s(hm.seconds)})",
+        ratio <= 1.3 and same["same"], note))
+    r.targets.append(Target(
+        f"peak RSS of predict at {a.users:,} users (--memory-limit {a.memory_limit})",
+        "≤ 1.5 GB", fmt_b(pm.rss), pm.rss <= 1.5 * GB,
+        f"hand script: {fmt_b(hm.rss)}"))
+    steps = "\n".join(f"| {name} | {fmt_s(s)} | {100 * s / pm.result['seconds']:.0f} % |"
+                      for name, s in pm.result["steps"])
+    hsteps = "\n".join(f"| {name} | {fmt_s(s)} |" for name, s in hm.result["steps"])
+    r.sections.append(
+        f"### predict, step by step ({a.users:,} users, {pm.result['rows']:,} ledger rows)\n\n"
+        f"Wall time of the process {fmt_s(pm.seconds)}, peak RSS {fmt_b(pm.rss)}; the steps "
+        "are predict's own progress steps.\n\n| step | time | share |\n|---|---|---|\n"
+        f"{steps}\n\nThe hand-written script ({fmt_s(hm.seconds)}, peak RSS "
+        f"{fmt_b(hm.rss)}):\n\n| step | time |\n|---|---|\n{hsteps}\n")
+    return pm
+
+
+def bench_profile(r: Results, data: Path) -> None:
+    a = r.args
+    m = case("profile", ["--data", str(data), "--out", str(a.work / "runs" / "profile"),
+                         "--memory-limit", a.memory_limit], a.work / "logs" / "profile.log")
+    r.raw["profile"] = m.result
+    total = sum(s for _, s in m.result["parts"] if not _.startswith("the entity"))
+    parts = "\n".join(f"| {n} | {fmt_s(s)} | {100 * s / total:.0f} % |"
+                      for n, s in m.result["parts"])
+    entities = "\n".join(f"| {n} | {fmt_s(s)} |" for n, s in m.result["entities"][:8])
+    r.sections.append(
+        "### Profile: where predict's time goes\n\npredict's work taken apart and timed piece "
+        f"by piece in one process (`python -m bench.cases profile`, {fmt_s(m.seconds)} in all)."
+        "\n\n| part | time | share |\n|---|---|---|\n"
+        f"{parts}\n\nThe slowest entity queries, each run alone (`select count(*)` over the "
+        "compiled SQL):\n\n| entity | time |\n|---|---|\n"
+        f"{entities}\n")
+
+
+def bench_users(r: Results, data: Path) -> None:
+    """The users part: compiled SQL vs pandas; then 10 vs 110 rules."""
+    a, logs, work = r.args, r.args.work / "logs", r.args.work / "users"
+    work.mkdir(parents=True, exist_ok=True)
+    sql = case("users-sql", ["--data", str(data), "--out", str(work / "sql.parquet"),
+                             "--memory-limit", a.memory_limit], logs / "users-sql.log")
+    pandas = case("users-pandas", ["--data", str(data), "--out", str(work / "pandas.parquet")],
+                  logs / "users-pandas.log")
+    same = case("same-users", ["--left", str(work / "sql.parquet"),
+                               "--right", str(work / "pandas.parquet")],
+                logs / "same-users.log").result
+    ratio = pandas.seconds / sql.seconds
+    r.raw["users_sql"] = {"seconds": sql.seconds, "rss": sql.rss, **sql.result}
+    r.raw["users_pandas"] = {"seconds": pandas.seconds, "rss": pandas.rss, **pandas.result}
+    r.targets.append(Target(
+        "the users rules: compiled DuckDB SQL vs the same in pandas", "≥ 15× faster",
+        f"{ratio:.1f}× ({fmt_s(sql.seconds)} vs {fmt_s(pandas.seconds)}; peak RSS "
+        f"{fmt_b(sql.rss)} vs {fmt_b(pandas.rss)})", ratio >= 15 and same["same"],
+        "same rule for every user" if same["same"] else f"RESULTS DIFFER: {same}"))
+    # Rule count: the default users rules plus a generated layer, 10 and 110 rules in all.
+    from simulator.generate import write_rule_layer
+
+    layers = {n: write_rule_layer(work / f"layer-{n}", n - 8) for n in (10, 110)}
+    times: dict[int, list[float]] = {10: [], 110: []}
+    inner: dict[int, list[float]] = {10: [], 110: []}
+    for i in range(a.repeat):
+        for n in ((10, 110) if i % 2 == 0 else (110, 10)):
+            m = case("users-sql", ["--data", str(data), "--rules", str(layers[n]),
+                                   "--out", str(work / f"rules-{n}.parquet"),
+                                   "--memory-limit", a.memory_limit],
+                     logs / f"users-rules-{n}-{i}.log")
+            times[n].append(m.seconds)
+            inner[n].append(dict(m.result["steps"])["classifying"])
+    med = {n: statistics.median(v) for n, v in times.items()}
+    imed = {n: statistics.median(v) for n, v in inner.items()}
+    m = case("rules-interleaved", ["--data", str(data), "--rules", str(layers[10]),
+                                   "--rules", str(layers[110]), "--repeat",
+                                   str(2 * a.repeat + 1), "--memory-limit", a.memory_limit],
+             logs / "rules-interleaved.log")
+    qmed = {int(n): statistics.median(v) for n, v in m.result["times"].items()}
+    extra = qmed[110] / qmed[10] - 1
+    r.raw["rules"] = {"process": times, "classifying": inner, "interleaved": m.result["times"]}
+    r.targets.append(Target(
+        "the users entity with 110 rules instead of 10 (one pass per entity)", "< 10 % more",
+        f"{100 * extra:+.1f} % (the users query, {fmt_s(qmed[10])} vs {fmt_s(qmed[110])}, "
+        f"median of {2 * a.repeat + 1} interleaved runs in one process); whole processes: "
+        f"{100 * (med[110] / med[10] - 1):+.1f} % (median of {a.repeat}; classifying "
+        f"{100 * (imed[110] / imed[10] - 1):+.1f} %)", extra < 0.10))
+
+
+def bench_verify(r: Results, data: Path, predict_run: Path) -> None:
+    """cutover verify (the whole ledger) vs datacompy on the users reconciliation."""
+    a, logs, work = r.args, r.args.work / "logs", r.args.work / "verify"
+    work.mkdir(parents=True, exist_ok=True)
+    # `cutover verify --prediction RUN --post DIR` (the library call, to time its steps).
+    vm = case("verify", ["--run", str(predict_run), "--data", str(data),
+                         "--out", str(work / "run")], logs / "verify-steps.log",
+              env={"CUTOVER_MEMORY_LIMIT": a.memory_limit})
+    r.raw["verify"] = {"seconds": vm.seconds, "rss": vm.rss, **vm.result}
+    steps = "\n".join(f"| {name} | {fmt_s(s)} | {100 * s / vm.result['seconds']:.0f} % |"
+                      for name, s in vm.result["steps"])
+    r.sections.append(
+        f"### verify, step by step\n\n`cutover verify --prediction RUN --post DIR` at "
+        f"{a.users:,} users: {fmt_s(vm.seconds)}, peak RSS {fmt_b(vm.rss)}; its own progress "
+        f"steps:\n\n| step | time | share |\n|---|---|---|\n{steps}\n")
+    case("expected-users", ["--run", str(predict_run), "--data", str(data),
+                            "--out", str(work / "users")], logs / "expected-users.log")
+    sm = case("reconcile-sql", ["--prepared", str(work / "users"),
+                                "--memory-limit", a.memory_limit], logs / "reconcile-sql.log")
+    r.raw["reconcile_sql"] = {"seconds": sm.seconds, "rss": sm.rss, **sm.result}
+    python = a.compare_python
+    if not python or not Path(python).exists():
+        r.targets.append(Target("cutover verify vs datacompy on the users reconciliation",
+                                "≥ 10× faster", "not measured", None,
+                                "datacompy is not installed here (make bench installs it)"))
+        return
+    dm = child([str(BENCH / "datacompy_case.py"), str(work / "users")],
+               logs / "datacompy.log", python=python)
+    r.raw["datacompy"] = {"seconds": dm.seconds, "rss": dm.rss, **dm.result}
+    dp = child([str(BENCH / "datacompy_case.py"), str(work / "users"), "pandas"],
+               logs / "datacompy-pandas.log", python=python)
+    r.raw["datacompy_pandas"] = {"seconds": dp.seconds, "rss": dp.rss, **dp.result}
+    r.targets.append(Target(
+        "users reconciliation: the same check as one DuckDB query vs datacompy (pandas)",
+        "(reference)", f"{dp.seconds / sm.seconds:.1f}× ({fmt_s(sm.seconds)} vs "
+                       f"{fmt_s(dp.seconds)}; peak RSS {fmt_b(sm.rss)} vs {fmt_b(dp.rss)})",
+        None, f"datacompy (pandas) finds {dp.result['only_expected']} missing, "
+              f"{dp.result['only_actual']} unexpected, {dp.result['mismatched']} mismatched"))
+    ratio = dm.seconds / vm.seconds
+    agree = all(dm.result[k] == sm.result[k] for k in ("only_expected", "only_actual",
+                                                        "mismatched"))
+    r.targets.append(Target(
+        "users reconciliation: the same check as one DuckDB query vs datacompy (polars)",
+        "(reference)", f"{dm.seconds / sm.seconds:.1f}× ({fmt_s(sm.seconds)} vs "
+                       f"{fmt_s(dm.seconds)}; peak RSS {fmt_b(sm.rss)} vs {fmt_b(dm.rss)})",
+        None, "both processes read the same two prepared Parquet files"))
+    r.targets.append(Target(
+        "cutover verify (every entity) vs datacompy (users only)", "≥ 10× faster",
+        f"{ratio:.2f}× ({fmt_s(vm.seconds)} vs {fmt_s(dm.seconds)}; peak RSS {fmt_b(vm.rss)} "
+        f"vs {fmt_b(dm.rss)})", ratio >= 10,
+        f"datacompy {dm.result.get('datacompy')} (polars {dm.result.get('polars')}) finds "
+        f"{dm.result['only_expected']} missing, {dm.result['only_actual']} unexpected, "
+        f"{dm.result['mismatched']} mismatched users; the same users query in DuckDB takes "
+        f"{fmt_s(sm.seconds)} and " + ("agrees" if agree else f"DISAGREES: {sm.result}")))
+
+
+def bench_report(r: Results, pm: Measure, predict_run: Path) -> None:
+    a = r.args
+    size = pm.result["report_bytes"]
+    r.targets.append(Target(f"report.html at {a.users:,} users", "≤ 25 MB", fmt_b(size),
+                            size <= 25 * MB))
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        r.targets.append(Target("report.html opens in headless Chromium", "< 3 s",
+                                "not measured", None, "Chromium is not installed"))
+        return
+    m = case("render", ["--html", str(predict_run / "report.html"), "--chromium", chromium],
+             a.work / "logs" / "render.log")
+    r.raw["render"] = m.result
+    total = m.result["load_seconds"] + m.result["open_users_seconds"]
+    r.targets.append(Target(
+        "report.html in headless Chromium: load, then open the users section", "< 3 s",
+        f"{fmt_s(total)} ({fmt_s(m.result['load_seconds'])} load + "
+        f"{fmt_s(m.result['open_users_seconds'])} to show {m.result['rows']:,} rows)",
+        total < 3 and not m.result["errors"],
+        "page errors: " + "; ".join(m.result["errors"]) if m.result["errors"] else ""))
+
+
+def bench_scaling(r: Results, main_data: Path, main_predict: Measure) -> None:
+    a = r.args
+    points: list[tuple[int, int, float]] = []  # users, ledger rows, seconds
+    for users in a.scales:
+        data = ensure_data(r, users)
+        m = case("predict", ["--data", str(data), "--out", str(a.work / "runs" / f"s-{users}"),
+                             "--memory-limit", a.memory_limit],
+                 a.work / "logs" / f"predict-{users}.log")
+        points.append((users, m.result["rows"], m.seconds))
+    points.append((a.users, main_predict.result["rows"], main_predict.seconds))
+    points.sort()
+    r.raw["scaling"] = points
+    base_users, base_rows, base_s = points[0]
+    worst = max(s / base_s / (rows / base_rows) for _, rows, s in points)
+    lines = "\n".join(
+        f"| {u:,} | {rows:,} | {fmt_s(s)} | {s / rows * 1e6:.2f} s | "
+        f"{s / base_s / (rows / base_rows):.2f} |" for u, rows, s in points)
+    r.sections.append(
+        "### Row scaling (predict, whole process)\n\n| users | ledger rows | time | per "
+        f"million rows | time ratio ÷ row ratio (vs {base_users:,}) |\n|---|---|---|---|---|\n"
+        f"{lines}\n")
+    r.targets.append(Target(
+        f"row scaling {', '.join(f'{u / 1e6:g}M' for u, _, _ in points)} users",
+        "linear or better", f"worst time ratio ÷ row ratio {worst:.2f}", worst <= 1.15,
+        "≤ 1.15 counts as linear (fixed start-up costs make small runs dearer per row)"))
+
+
+# -- the report ---------------------------------------------------------------------------------
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return (f"{os.cpu_count()} cores ({cpu}), {mem / GB:.0f} GB memory, "
+            f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
+
+
+def write_report(r: Results, path: Path, finished: dt.datetime | None = None,
+                 command: str | None = None) -> None:
+    from simulator import db
+
+    a = r.args
+    finished = finished or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    rows = r.raw.get("main_rows", {})
+    inputs = ", ".join(f"{t} {n:,}" for t, n in sorted(rows.items())) if rows else ""
+    mark = {True: "met", False: "**missed**", None: "—"}
+    table = "\n".join(f"| {t.name} | {t.target} | {t.measured} | {mark[t.ok]} | {t.note} |"
+                      for t in r.targets)
+    command = command or " ".join(["python -m bench.run", *sys.argv[1:]])
+    minutes = (finished - r.started).total_seconds() / 60
+    text = f"""# Benchmarks
+
+Measured on {finished.date().isoformat()} (finished {finished.isoformat()}, {minutes:.0f} minutes)
+by `{command}`, which `make bench` runs. The measured parts are written by the runner: to change
+them, run `make bench` again; the analysis at the end is `bench/ANALYSIS.md`.
+
+- Machine: {machine()}; DuckDB {db.VERSION}.
+- Data: `cutover generate --users {a.users:,} --institutions {a.institutions} --seed {a.seed}`
+  ({inputs}).
+- Each contender is its own process, run one after the other in this one run; times are wall
+  times of the whole process (start-up, imports and reading the files included), RSS the
+  process's peak resident memory. DuckDB runs with `--memory-limit {a.memory_limit}` (predict,
+  the hand-written script and verify alike) and spills to a temp folder beyond it.
+
+## Targets (DESIGN 6)
+
+| benchmark | target | measured | result | notes |
+|---|---|---|---|---|
+{table}
+
+## Details
+
+{chr(10).join(r.sections)}
+"""
+    if ANALYSIS.is_file():
+        text += "\n" + ANALYSIS.read_text(encoding="utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    (a.work / "results.json").write_text(json.dumps(
+        {"targets": [t.__dict__ for t in r.targets], "sections": r.sections, "raw": r.raw,
+         "started": r.started.isoformat(), "finished": finished.isoformat(),
+         "command": command}, indent=2, default=str), encoding="utf-8")
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    p.add_argument("--users", type=int, default=5_000_000, help="the main scale")
+    p.add_argument("--scales", default="500000,1000000,2000000",
+                   help="smaller scales for row scaling (comma separated)")
+    p.add_argument("--institutions", type=int, default=12)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--memory-limit", default="1GB")
+    p.add_argument("--repeat", type=int, default=3, help="runs of each rule-count case")
+    p.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "cutover-bench")
+    p.add_argument("--report", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    p.add_argument("--compare-python", default=str(ROOT / ".venv" / "bench" / "bin" / "python"),
+                   help="the Python that has datacompy and polars (bench/requirements.txt)")
+    p.add_argument("--regenerate", action="store_true", help="generate the data again")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse the measures an interrupted run saved in --work/logs")
+    p.add_argument("--rerender", action="store_true",
+                   help="only write the report again from --work's results.json (after "
+                        "editing bench/ANALYSIS.md)")
+    p.add_argument("--smoke", action="store_true",
+                   help="a tiny run that checks the harness (tests/test_bench_smoke.py)")
+    a = p.parse_args(argv)
+    if a.smoke:
+        a.users, a.scales, a.repeat, a.institutions = 1000, "400", 1, 2
+        a.memory_limit = "512MB"
+    a.scales = [int(s) for s in str(a.scales).split(",") if s.strip()]
+    return a
+
+
+def main(argv: list[str] | None = None) -> None:
+    a = parse(argv)
+    a.work.mkdir(parents=True, exist_ok=True)
+    RESUME["on"] = a.resume
+    if a.rerender:
+        saved = json.loads((a.work / "results.json").read_text(encoding="utf-8"))
+        r = Results(a, dt.datetime.fromisoformat(saved["started"]),
+                    [Target(**t) for t in saved["targets"]], saved["sections"], saved["raw"])
+        write_report(r, a.report, dt.datetime.fromisoformat(saved["finished"]),
+                     saved["command"])
+        print(f"written: {a.report}")
+        return
+    r = Results(a, dt.datetime.now(dt.UTC).replace(microsecond=0))
+    print(f"benchmarks at {a.users:,} users in {a.work}\n… generating data", flush=True)
+    data = ensure_data(r, a.users)
+    r.raw["main_rows"] = {f"{stage} {table}": n for stage, tables in rows_of(data).items()
+                          for table, n in tables.items()
+                          if table in ("users", "user_roles", "patrons", "items", "loans",
+                                       "requests") and stage != "cutover"}
+    print("… predict vs the hand-written script", flush=True)
+    pm = bench_predict(r, data)
+    predict_run = a.work / "runs" / "predict"
+    groups = [
+        ("the users part: pandas, rule count", lambda: bench_users(r, data)),
+        ("verify vs datacompy", lambda: bench_verify(r, data, predict_run)),
+        ("the report", lambda: bench_report(r, pm, predict_run)),
+        ("profile", lambda: bench_profile(r, data)),
+        ("row scaling", lambda: bench_scaling(r, data, pm)),
+    ]
+    for name, run in groups:
+        print(f"… {name}", flush=True)
+        try:
+            run()
+        except Exception as e:  # one failed benchmark must not lose the others' numbers
+            r.targets.append(Target(name, "", "failed", False, str(e).splitlines()[0]))
+            print(f"failed: {name}: {e}", file=sys.stderr, flush=True)
+    write_report(r, a.report)
+    for t in r.targets:
+        print(f"{'ok  ' if t.ok else '--  ' if t.ok is None else 'MISS'} {t.name}: "
+              f"{t.measured} (target {t.target})", flush=True)
+    print(f"written: {a.report}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
