@@ -419,8 +419,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--memory-limit", default="1GB")
     p.add_argument("--repeat", type=int, default=3, help="runs of each rule-count case")
-    p.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "cutover-bench")
-    p.add_argument("--report", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    p.add_argument("--work", type=Path, default=None,
+                   help="data, runs and logs (default: cutover-bench[-smoke] in the temp folder)")
+    p.add_argument("--report", type=Path, default=None,
+                   help="default: docs/benchmarks.md (with --smoke: benchmarks.md in --work)")
     p.add_argument("--compare-python", default=str(ROOT / ".venv" / "bench" / "bin" / "python"),
                    help="the Python that has datacompy and polars (bench/requirements.txt)")
     p.add_argument("--regenerate", action="store_true", help="generate the data again")
@@ -435,6 +437,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     if a.smoke:
         a.users, a.scales, a.repeat, a.institutions = 1000, "400", 1, 2
         a.memory_limit = "512MB"
+    a.work = a.work or Path(tempfile.gettempdir()) / ("cutover-bench-smoke" if a.smoke
+                                                      else "cutover-bench")
+    a.report = a.report or (a.work / "benchmarks.md" if a.smoke
+                            else ROOT / "docs" / "benchmarks.md")
     a.scales = [int(s) for s in str(a.scales).split(",") if s.strip()]
     return a
 
