@@ -90,8 +90,20 @@ Extract = Annotated[Path, typer.Option("--extract", help="Final legacy extract f
 ScenarioOpt = Annotated[Path, typer.Option("--scenario", help="Scenario YAML file.")]
 Testload = Annotated[Path | None, typer.Option(
     "--testload", help="Alma snapshot after the test load (optional).")]
+ShowPii = Annotated[bool, typer.Option(
+    "--show-pii", help="Show e-mail addresses in the report (masked by default).")]
 RulesOpt = Annotated[list[Path] | None, typer.Option(
     "--rules", help="A rule pack folder layered over the default (repeatable).")]
+
+
+def _check_options(csv: str | None = None, memory_limit: str | None = None) -> None:
+    """The options several commands share, checked before any work starts."""
+    from simulator.runfolder import CSV_MODES
+
+    if csv is not None and csv not in CSV_MODES:
+        raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
+    if memory_limit and (bad := db.check_memory_limit(memory_limit)):
+        raise UserError(f"--memory-limit: {bad}")
 
 
 def _inputs(pre: Path, extract: Path, scenario: Path, testload: Path | None) -> Any:
@@ -115,8 +127,7 @@ def predict(
     memory_limit: Annotated[str | None, typer.Option(
         help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk (default: half "
              "of the machine's memory).")] = None,
-    show_pii: Annotated[bool, typer.Option(
-        "--show-pii", help="Show e-mail addresses in the report (masked by default).")] = False,
+    show_pii: ShowPii = False,
     pseudonymize: Annotated[str | None, typer.Option(
         help="Replace Primary IDs in the ledger and report with pseudonyms keyed by this "
              "secret: the same in every run with the same key, so shared runs still join.")
@@ -126,12 +137,8 @@ def predict(
 
     def go() -> int:
         from simulator.predict import predict as run_predict
-        from simulator.runfolder import CSV_MODES
 
-        if csv not in CSV_MODES:
-            raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
-        if memory_limit and (bad := db.check_memory_limit(memory_limit)):
-            raise UserError(f"--memory-limit: {bad}")
+        _check_options(csv, memory_limit)
         inputs = _inputs(pre, extract, scenario, testload)
         run = run_predict(inputs, out, rules, csv, memory_limit=memory_limit,
                           progress=_progress, show_pii=show_pii, pseudonymize=pseudonymize)
@@ -217,16 +224,14 @@ def verify(
         help="fulfillment stage: the cutover extract, whose forms must hash the same.")] = None,
     rules: RulesOpt = None,
     csv: Annotated[str, typer.Option(help="ledger.csv: auto, always, never.")] = "auto",
-    show_pii: Annotated[bool, typer.Option("--show-pii", help="Show e-mail addresses.")] = False,
+    show_pii: ShowPii = False,
 ) -> None:
     """Reconcile Alma after a load with the prediction, record by record."""
 
     def go() -> int:
         from simulator import verify as verify_mod
-        from simulator.runfolder import CSV_MODES
 
-        if csv not in CSV_MODES:
-            raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
+        _check_options(csv)
         inline = [p for p in (pre, extract, scenario) if p is not None]
         if prediction is not None and inline:
             raise UserError("give either --prediction or --pre/--extract/--scenario, not both")
@@ -273,18 +278,15 @@ def readiness(
                                           "spreadsheet), always, never.")] = "auto",
     memory_limit: Annotated[str | None, typer.Option(
         help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk.")] = None,
-    show_pii: Annotated[bool, typer.Option(
-        "--show-pii", help="Show e-mail addresses in the report (masked by default).")] = False,
+    show_pii: ShowPii = False,
 ) -> None:
     """Review readiness before the cutover: blockers, risks, waivers and a dated runbook."""
 
     def go() -> int:
         from simulator.readiness import parse_as_of
         from simulator.readiness import readiness as run_readiness
-        from simulator.runfolder import CSV_MODES
 
-        if csv not in CSV_MODES:
-            raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
+        _check_options(csv)
         day = parse_as_of(as_of)
         inputs = _inputs(pre, extract, scenario, testload)
         run = run_readiness(inputs, out, waivers, day, rules, holds_threshold, csv,
@@ -497,19 +499,14 @@ def whatif(
                                           "spreadsheet), always, never.")] = "auto",
     memory_limit: Annotated[str | None, typer.Option(
         help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk.")] = None,
-    show_pii: Annotated[bool, typer.Option(
-        "--show-pii", help="Show e-mail addresses in the report (masked by default).")] = False,
+    show_pii: ShowPii = False,
 ) -> None:
     """Run the base and each variant, and show every record whose outcome changes."""
 
     def go() -> int:
         from simulator import whatif as whatif_mod
-        from simulator.runfolder import CSV_MODES
 
-        if csv not in CSV_MODES:
-            raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
-        if memory_limit and (bad := db.check_memory_limit(memory_limit)):
-            raise UserError(f"--memory-limit: {bad}")
+        _check_options(csv, memory_limit)
         inputs = _inputs(pre, extract, scenario, testload)
         run = whatif_mod.run(inputs, variant, out, rules, memory_limit=memory_limit,
                              progress=_progress, show_pii=show_pii, csv_mode=csv)
@@ -556,17 +553,14 @@ def diff(
     out: Annotated[Path, typer.Option("--out", help="Folder to write.")],
     csv: Annotated[str, typer.Option(help="Write changes.csv: auto (when it fits a "
                                           "spreadsheet), always, never.")] = "auto",
-    show_pii: Annotated[bool, typer.Option(
-        "--show-pii", help="Show e-mail addresses in the report (masked by default).")] = False,
+    show_pii: ShowPii = False,
 ) -> None:
     """Compare two saved runs: records that changed, appeared or disappeared, findings, inputs."""
 
     def go() -> int:
         from simulator import diff as diff_mod
-        from simulator.runfolder import CSV_MODES
 
-        if csv not in CSV_MODES:
-            raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
+        _check_options(csv)
         result = diff_mod.run(run_a, run_b, out, show_pii=show_pii, csv_mode=csv,
                               progress=_progress)
         _warn(result.summary["warnings"])
@@ -599,8 +593,7 @@ def generate(
     def go() -> int:
         from simulator.generate import generate as run_generate
 
-        if memory_limit and (bad := db.check_memory_limit(memory_limit)):
-            raise UserError(f"--memory-limit: {bad}")
+        _check_options(memory_limit=memory_limit)
         done = run_generate(out, users, institutions, seed, memory_limit, progress=_progress)
         progress.done()
         for stage, tables in done.rows.items():
