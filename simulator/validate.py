@@ -2,6 +2,8 @@
 
 Every check is a dataframe-level pandera check over the raw (all text) view, so each failure
 case carries the whole row, including `_row`: the problem names file, row, column and value.
+A table is first validated with all its checks as one check (one query; valid data is the
+common case); only a table that fails is validated check by check, to report its problems.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class _Check:
     fn: CheckFn
     kind: str = "value"  # value | required | domain | unique | ref
     domain: tuple[str, ...] = ()
+    whole: CheckFn | None = None  # the table's verdict alone, cheaper than `fn` (fast path)
 
 
 def validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
@@ -61,20 +64,54 @@ def _validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
         tf = TableFile(tf.table, tf.path, tf.format, tuple(tf.header or header))
         checks, missing_refs = _checks(tf, header, snap, lambda t: backend.table(t, database=raw))
         problems.extend(missing_refs)
-        schema_obj = pa.DataFrameSchema(
-            {c.name: pa.Column(str, required=c.required, nullable=True) for c in tf.table.columns},
-            checks=[
-                pa.Check(_ignore_na(ck.fn), name=str(i), n_failure_cases=MAX_CASES)
-                for i, ck in enumerate(checks)
-            ],
-        )
+        columns = {c.name: pa.Column(str, required=c.required, nullable=True)
+                   for c in tf.table.columns}
         data = backend.table(name, database=raw)
+        if _valid(columns, checks, data):
+            continue
+        schema_obj = pa.DataFrameSchema(columns, checks=[
+            pa.Check(_ignore_na(ck.fn), name=str(i), n_failure_cases=MAX_CASES)
+            for i, ck in enumerate(checks)
+        ])
         try:
             schema_obj.validate(data, lazy=True)
         except pandera.errors.SchemaErrors as e:
             cases = e.failure_cases.to_dict("records")
             problems.extend(_problems(con, raw, tf, checks, cases))
     return problems
+
+
+def _valid(columns: dict[str, Any], checks: list[_Check], data: Any) -> bool:
+    """Whether the table passes every check, in one query: pandera runs a query (a scan of the
+    file) per check, and for a failing check two more (its failure cases and its result on
+    every row), so here all checks are one check returning one boolean. A table that fails is
+    then validated check by check, to report each problem with its rows."""
+    import pandera.errors
+    import pandera.ibis as pa
+
+    try:
+        pa.DataFrameSchema(columns, checks=[pa.Check(_every(checks), name="all")]).validate(
+            data, lazy=True)
+    except pandera.errors.SchemaErrors:
+        return False  # a failing check or a missing column
+    return True
+
+
+def _every(checks: list[_Check]) -> Callable[[Any], Any]:
+    """Every check's result as a column (NULL is a failure, as in `_ignore_na`), and all of them
+    on all rows as the verdict; a table without rows passes."""
+    import ibis
+
+    def check(data: Any) -> Any:
+        d = data.table
+        results = {str(i): v.fill_null(False)  # keyed by index: a column may have several
+                   for i, ck in enumerate(checks) for v in (ck.whole or ck.fn)(d).values()}
+        if not results:
+            return True
+        rows = d.mutate(**results)
+        return ibis.and_(*(rows[k] for k in results)).all().fill_null(True)
+
+    return check
 
 
 def _problems(con: db.Connection, raw: str, tf: TableFile, checks: list[_Check],
@@ -116,17 +153,36 @@ def _key_parts(t: Table, d: Any) -> list[Any]:
     return [(d[k].lower() if t.column(k).ci else d[k]).fill_null("") for k in t.key]
 
 
-def _unique(t: Table) -> CheckFn:
+def _blank_key(t: Table, d: Any) -> Any:
+    """A missing key value is reported once, by the required check, not as a duplicate."""
     import ibis
 
-    required = [k for k in t.key if t.column(k).required]
+    blank = ibis.literal(False)
+    for k in t.key:
+        if t.column(k).required:
+            blank = blank | d[k].isnull() | (d[k].strip() == "")
+    return blank
+
+
+def _unique(t: Table) -> CheckFn:
+    """Every row after the first of its key fails: the rows to report."""
+    import ibis
 
     def check(d: Any) -> dict[str, Any]:
         nth = ibis.row_number().over(ibis.window(group_by=_key_parts(t, d), order_by=d["_row"]))
-        blank = ibis.literal(False)
-        for k in required:  # a missing key value is reported once, by the required check
-            blank = blank | d[k].isnull() | (d[k].strip() == "")
-        return {t.key[0]: (nth == 0) | blank}
+        return {t.key[0]: (nth == 0) | _blank_key(t, d)}
+
+    return check
+
+
+def _no_duplicates(t: Table) -> CheckFn:
+    """The same verdict for the whole table as `_unique`, from a hash aggregate instead of a
+    sorted window (a key's rows are all blank or none are, so its blank rows never count)."""
+    def check(d: Any) -> dict[str, Any]:
+        keys = d.filter(~_blank_key(t, d)).select(
+            **{f"k{i}": part for i, part in enumerate(_key_parts(t, d))})
+        repeated = keys.group_by(keys.columns).having(keys.count() > 1).aggregate()
+        return {t.key[0]: (repeated.count() == 0).as_scalar()}
 
     return check
 
@@ -165,7 +221,7 @@ def _checks(
                               _in_domain(c.name, c.domain), "domain", c.domain))
     if set(t.key) <= present:
         out.append(_Check(t.key[0], "a unique key (" + "|".join(t.key) + ")", _unique(t),
-                          "unique"))
+                          "unique", whole=_no_duplicates(t)))
     for ref in t.refs:
         if ref.column not in present or ref.table in snap.unreadable:
             continue

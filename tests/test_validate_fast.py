@@ -1,0 +1,127 @@
+"""Validation's fast path: one pandera check (one query) per valid table, and the check-by-check
+fallback that reports every problem of a table that fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from simulator import db, snapshot, validate
+
+ROW = "2026-02-01T10:00:00"
+MANIFEST = "format_version: 1\ninstitution: TST\nstage: freeze\ntaken_at: 2026-03-02T07:00:00Z\n"
+USERS = ("primary_id,record_type,account_type,status,origin,internal_id,created_at,updated_at\n"
+         f"JSmith,PUBLIC,INTERNAL,ACTIVE,MIGRATED,I-1,{ROW},{ROW}\n"
+         f"S1,STAFF,INTERNAL,ACTIVE,MIGRATED,I-2,{ROW},{ROW}\n")
+ROLES = "primary_id,role_type,scope,status\nJSmith,Patron,TST,ACTIVE\nS1,Cataloger,TST,ACTIVE\n"
+VALID = {
+    "users.csv": USERS,
+    "user_roles.csv": ROLES,
+    "items.csv": "barcode,library_code,loan_count\nB1,MAIN,3\nB2,MAIN,0\n",
+    "libraries.csv": "code,name\nMAIN,Main\nLAW,Law\n",
+    "vendors.csv": "code,name,status,email\n",  # no rows
+}
+# users: 2 required, 4 domain, 2 timestamp checks and the key; user_roles: 2 required, 1 domain,
+# the key and the reference to users; items: 1 required, 1 whole number and the key; libraries:
+# 1 required and the key; vendors: 1 required, 1 domain and the key.
+CHECKS = 9 + 5 + 3 + 2 + 3
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # messages name freeze/<file>
+    return tmp_path / "freeze"
+
+
+def _write(folder: Path, files: dict[str, str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "snapshot.yaml").write_text(MANIFEST, encoding="utf-8")
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+@contextmanager
+def _attached(folder: Path) -> Iterator[tuple[db.Connection, snapshot.Snapshot]]:
+    snap = snapshot.open_snapshot(folder)
+    con = db.connect()
+    try:
+        assert snapshot.attach(con, "pre", snap, snap.side) == []
+        yield con, snap
+    finally:
+        con.close()
+
+
+def _problems(folder: Path) -> list[str]:
+    with _attached(folder) as (con, snap):
+        return [str(p) for p in sorted(validate.validate(con, "pre", snap))]
+
+
+def _queries(folder: Path) -> list[str]:
+    """The data queries validation sends to DuckDB, from DuckDB's own query log (without the
+    `describe` of each view and the settings)."""
+    with _attached(folder) as (con, snap):
+        con.execute("call enable_logging('QueryLog')")
+        assert validate.validate(con, "pre", snap) == []
+        logged = con.rows("select message from duckdb_logs where type = 'QueryLog'")
+    skip = ("describe", "set ", "call ", "pragma")
+    return [m for (m,) in logged if not m.lstrip().lower().startswith(skip)]
+
+
+def test_valid_tables_have_no_problems(folder: Path) -> None:
+    _write(folder, VALID)
+    assert _problems(folder) == []
+
+
+def test_a_valid_table_costs_one_query_whatever_its_checks(folder: Path) -> None:
+    """One query per table, not one per check (pandera's way: a scan of the file each)."""
+    _write(folder, VALID)
+    queries = _queries(folder)
+    assert len(queries) == len(VALID), queries
+    assert len(VALID) < CHECKS
+
+
+def test_many_problems_of_one_table_are_each_reported(folder: Path) -> None:
+    """The fallback reports every failing check of a table, as the per-check schema does."""
+    users = USERS + (f",PUBLIC,INTERNAL,ACTIVE,MIGRATED,I-3,{ROW},{ROW}\n"
+                     f"S2,PUBLICK,INTERNAL,ACTIVE,MIGRATED,I-4,{ROW},{ROW}\n"
+                     f"jsmith,STAFF,INTERNAL,ACTIVE,CREATED,I-5,yesterday,{ROW}\n")
+    roles = ROLES + "ghost,Cataloger,TST,ACTIVE\njsmith,Patron,TST,GONE\n"
+    _write(folder, {**VALID, "users.csv": users, "user_roles.csv": roles})
+    assert _problems(folder) == [
+        "freeze/user_roles.csv:4:1: column primary_id: 'ghost' is not a primary_id present in "
+        "users (users.csv)",
+        "freeze/user_roles.csv:5:1: column primary_id: 'jsmith|Patron|TST' is not a unique key "
+        "(primary_id|role_type|scope): row 2 has 'JSmith|Patron|TST' (Primary IDs match "
+        "ignoring letter case)",
+        "freeze/user_roles.csv:5:4: column status: 'GONE' is not one of ACTIVE, INACTIVE, NEW",
+        "freeze/users.csv:4:1: column primary_id: no value, but the column is required",
+        "freeze/users.csv:5:2: column record_type: 'PUBLICK' is not one of PUBLIC, STAFF, "
+        "CONTACT (did you mean 'PUBLIC'?)",
+        "freeze/users.csv:6:1: column primary_id: 'jsmith' is not a unique key (primary_id): "
+        "row 2 has 'JSmith' (Primary IDs match ignoring letter case)",
+        "freeze/users.csv:6:7: column created_at: 'yesterday' is not an ISO date or timestamp "
+        "(YYYY-MM-DD[THH:MM:SS])",
+    ]
+
+
+def test_a_missing_column_and_more_rows_than_listed_are_reported_as_before(folder: Path) -> None:
+    items = "barcode,loan_count\nB1,3\nB1,abc\n" + "".join(f"B{n},x\n" for n in range(2, 23))
+    roles = "primary_id,scope,status\nJSmith,TST,ACTIVE\nghost,TST,ACTIVE\n"
+    _write(folder, {**VALID, "items.csv": items, "user_roles.csv": roles})
+    listed = [f"freeze/items.csv:{n}:2: column loan_count: 'x' is not a whole number"
+              for n in range(4, 4 + validate.MAX_CASES - 1)]
+    assert _problems(folder) == [  # in file, row, column order
+        "freeze/items.csv: column loan_count: only the first 20 rows failing 'a whole number' "
+        "are listed",
+        "freeze/items.csv:3:1: column barcode: 'B1' is not a unique key (barcode): row 2 has "
+        "'B1'",
+        "freeze/items.csv:3:2: column loan_count: 'abc' is not a whole number",
+        *listed,
+        "freeze/user_roles.csv:1:1: missing required column 'role_type' (the header has: "
+        "primary_id, scope, status)",
+        "freeze/user_roles.csv:3:1: column primary_id: 'ghost' is not a primary_id present in "
+        "users (users.csv)",
+    ]
