@@ -323,3 +323,157 @@ def test_the_case_picks_the_first_matching_rule(items_con: db.Connection, rules:
     expected = {f"B{i}": next((j for j, (_, fn) in enumerate(rules) if fn(v) is True), None)
                 for i, v in enumerate(values)}
     assert got == expected
+
+
+# -- correlated `exists` facts become joins on distinct keys ----------------------------------
+
+def _base(fact_sql: str) -> str:
+    entity = Entity("users", "alma", ("primary_id",), Loc("x"))
+    return rc.base_sql(entity, [Fact("f", fact_sql, Loc("x"), rc.parse(fact_sql))])
+
+
+def test_a_simply_correlated_exists_becomes_a_left_join_on_distinct_keys() -> None:
+    sql = _base("exists (select 1 from pre.user_roles r where lower(r.primary_id) = "
+                "lower(users.primary_id) and r.role_type = 'X')")
+    assert "EXISTS" not in sql
+    assert ("left join (SELECT DISTINCT LOWER(r.primary_id) AS k FROM pre.user_roles AS r "
+            "WHERE r.role_type = 'X') as _j0 on _j0.k = LOWER(users.primary_id)") in sql
+    assert "(NOT _j0.k IS NULL) as \"f\"" in sql
+
+
+def test_equal_subqueries_share_one_join() -> None:
+    entity = Entity("users", "alma", ("primary_id",), Loc("x"))
+    text = "exists (select 1 from pre.user_roles r where r.primary_id = users.primary_id)"
+    facts = [Fact(n, t, Loc("x"), rc.parse(t)) for n, t in (("a", text), ("b", f"not {text}"))]
+    sql = rc.base_sql(entity, facts)
+    assert sql.count("left join") == 1 and sql.count("_j0.k IS NULL") == 2
+
+
+@pytest.mark.parametrize("fact", [
+    # correlated by two equalities
+    "exists (select 1 from pre.user_roles r where r.primary_id = users.primary_id "
+    "and r.role_type = users.record_type)",
+    # an unqualified column could be the record's
+    "exists (select 1 from pre.user_roles r where r.primary_id = users.primary_id "
+    "and role_type = 'X')",
+    # not correlated by an equality
+    "exists (select 1 from pre.user_roles r where r.primary_id > users.primary_id)",
+    # inside another subquery
+    "(select count(*) from pre.users u where exists (select 1 from pre.user_roles r "
+    "where r.primary_id = users.primary_id)) > 0",
+    # grouped
+    "exists (select 1 from pre.user_roles r where r.primary_id = users.primary_id "
+    "group by r.primary_id having count(*) > 1)",
+])
+def test_other_exists_stay_as_written(fact: str) -> None:
+    assert "left join" not in _base(fact)
+
+
+@pytest.fixture(scope="module")
+def keys_con() -> Iterator[db.Connection]:
+    con = db.connect()
+    con.execute("create schema pre")
+    con.execute("create table pre.users (primary_id varchar, record_type varchar)")
+    con.execute("create table pre.user_roles (primary_id varchar, role_type varchar)")
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+_IDS = st.sampled_from(["a", "A", "b", "B ", "c", None])
+
+
+@given(users=st.lists(st.tuples(_IDS, st.sampled_from(["PUBLIC", "STAFF", None])), max_size=8),
+       roles=st.lists(st.tuples(_IDS, st.sampled_from(["X", "Y", None])), max_size=8),
+       negate=st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_the_join_gives_the_truth_values_of_the_exists(
+        keys_con: db.Connection, users: list[tuple[str | None, str | None]],
+        roles: list[tuple[str | None, str | None]], negate: bool) -> None:
+    con = keys_con
+    con.execute("delete from pre.users")
+    con.execute("delete from pre.user_roles")
+    for table, rows in (("pre.users", users), ("pre.user_roles", roles)):
+        for row in rows:
+            con.execute(f"insert into {table} values ($a, $b)", {"a": row[0], "b": row[1]})
+    exists = ("exists (select 1 from pre.user_roles r where lower(r.primary_id) = "
+              "lower(users.primary_id) and r.role_type = 'X')")
+    fact = f"not {exists}" if negate else exists
+    joined = _base(fact)
+    plain = (f"select users.*, ({fact}) as f from pre.users as users")
+    assert "left join" in joined
+    order = " order by all"
+    assert con.rows(f"select * from ({joined}){order}") == con.rows(plain + order)
+
+
+# -- runs of rules guarded by constants are decided behind one hash join ----------------------
+
+STATUSES = ("A", "B", "C", None)
+guarded = st.tuples(st.sampled_from(["=", "in"]), st.lists(st.sampled_from(STATUSES[:3]),
+                                                           min_size=1, max_size=2, unique=True),
+                    conditions)
+
+
+def _guarded_rule(g: tuple[str, list[str], Cond]) -> Cond:
+    op, statuses, (sql, fn) = g
+    statuses = statuses[:1] if op == "=" else statuses
+    test = (f"status = '{statuses[0]}'" if op == "=" else
+            "status in (" + ", ".join(f"'{s}'" for s in statuses) + ")")
+    return (f"{test} and ({sql})",
+            lambda v: _and(None if v[0] is None else v[0] in statuses, fn(v[1])))
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(rules=st.lists(st.one_of(guarded.map(_guarded_rule),
+                                conditions.map(lambda c: (c[0], lambda v: c[1](v[1])))),
+                      min_size=1, max_size=10),
+       values=st.lists(st.tuples(st.sampled_from(STATUSES), st.one_of(st.none(), SMALL)),
+                       min_size=1, max_size=8),
+       few=st.sampled_from([0, rc.FEW]))
+def test_guarded_runs_pick_the_first_matching_rule(
+        items_con: db.Connection, few: int,
+        rules: list[tuple[str, Callable[[tuple[str | None, int | None]], Truth]]],
+        values: list[tuple[str | None, int | None]]) -> None:
+    loc = Loc("p.yaml", 1, 1)
+    entity = Entity("items", "alma", ("barcode",), loc, rules=[
+        Rule(f"r{i}", sql, "removed", "r", "c", loc, loc) for i, (sql, _) in enumerate(rules)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rc, "LOOKUP_MIN", 2)  # runs of two and more: most examples have one
+        patch.setattr(rc, "FEW", few)  # the constants joined, or compared directly
+        compiled = rc.compile_entity(entity, Pack({("alma", "items"): entity}, {}, [], ""))
+    items_con.execute("delete from pre.items")
+    items_con.raw.executemany(
+        "insert into pre.items (barcode, status, loan_count) values (?, ?, ?)",
+        [[f"B{i}", s, n] for i, (s, n) in enumerate(values)])
+    got = dict(items_con.rows(compiled.sql))
+    expected = {f"B{i}": next((j for j, (_, fn) in enumerate(rules) if fn(v) is True), None)
+                for i, v in enumerate(values)}
+    assert got == expected
+
+
+def test_a_long_guarded_run_is_one_when_behind_a_join_with_its_constants() -> None:
+    loc = Loc("p.yaml", 1, 1)
+    whens = [f"status = 'S{i}' and loan_count > {i}" for i in range(rc.LOOKUP_MIN)]
+    whens += ["loan_count > 5 or library_code = 'MAIN'", "true"]
+    entity = Entity("items", "alma", ("barcode",), loc, rules=[
+        Rule(f"r{i}", w, "removed", "r", "c", loc, loc) for i, w in enumerate(whens)])
+    sql = rc.compile_entity(entity, Pack({("alma", "items"): entity}, {}, [], "")).sql
+    statuses = ", ".join(f"('S{i}')" for i in range(rc.LOOKUP_MIN))
+    assert (f'left join (values {statuses}) as _l0(_value) on _l0._value = "items"."status"'
+            in sql)
+    assert "case when _l0._value is not null then case" in sql
+    assert "when _run0 is not null then _run0" in sql
+    n = rc.LOOKUP_MIN
+    # the rules after the run are plain WHENs with their own indexes
+    assert f"when (loan_count > 5 OR library_code = 'MAIN') then {n}" in sql
+    assert f"when (TRUE) then {n + 1}" in sql
+
+
+def test_a_short_run_stays_plain() -> None:
+    loc = Loc("p.yaml", 1, 1)
+    whens = [f"status = 'S{i}'" for i in range(rc.LOOKUP_MIN - 1)] + ["true"]
+    entity = Entity("items", "alma", ("barcode",), loc, rules=[
+        Rule(f"r{i}", w, "removed", "r", "c", loc, loc) for i, w in enumerate(whens)])
+    sql = rc.compile_entity(entity, Pack({("alma", "items"): entity}, {}, [], "")).sql
+    assert "_run" not in sql and "looked" not in sql

@@ -1,10 +1,11 @@
 """One pass per entity, read from DuckDB's EXPLAIN (DESIGN 4, 6): a regression guard, no timing.
 
-Each compiled entity query must scan its own table once, and each table a fact's subquery names
-once per mention, however many rules the entity has. The plans come from plain `EXPLAIN (FORMAT
-JSON)` over a small generated consortium, copied into DuckDB tables so that every scan names its
-table. With a generated layer of 102 local rules on users (110 in all) the scans stay the same;
-and a compiler that pasted facts into each rule instead would fail this test (checked below).
+Each compiled entity query must scan its own table, and each table a fact's subquery names at
+most once per mention, however many rules the entity has. The plans come from plain `EXPLAIN
+(FORMAT JSON)` over a small generated consortium, copied into DuckDB tables so that every scan
+names its table. With a generated layer of 102 local rules on users (110 in all) the scans stay
+the same; and a compiler that pasted facts into each rule instead would fail this test (checked
+below).
 """
 
 from __future__ import annotations
@@ -82,9 +83,10 @@ def check(con: db.Connection, params: dict[str, Any], pack: Pack,
           entity: Entity) -> Counter[str]:
     compiled = rc.compile_entity(entity, pack)
     got = scans(con, compiled.sql, compiled.bind(params))
-    assert got == designed(entity, compiled), (
-        f"{entity.id}: the plan scans {dict(got)}, the design says "
-        f"{dict(designed(entity, compiled))}")
+    want = designed(entity, compiled)
+    # A fact a constant scenario value rules out may be planned away: at most, never more.
+    assert got[f"{entity.schema}.{entity.name}"] >= 1 and got <= want, (
+        f"{entity.id}: the plan scans {dict(got)}, the design says at most {dict(want)}")
     return got
 
 
@@ -94,8 +96,7 @@ def test_each_entity_scans_each_table_once_per_design(
     con, params = world
     pack = default_pack()
     entity = next(e for e in pack.ordered() if e.id == entity_id)
-    got = check(con, params, pack, entity)
-    assert got[f"{entity.schema}.{entity.name}"] >= 1
+    check(con, params, pack, entity)
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +141,7 @@ def test_the_guard_catches_a_compiler_that_scans_per_rule(
     sql = naive_sql(users, pack)
     got = scans(con, sql, {k: v for k, v in params.items() if f"${k}" in sql})
     assert got["pre.user_roles"] > 10  # one scan per rule that mentions has_staff_role
-    assert got != designed(users, rc.compile_entity(users, pack))
+    assert not got <= designed(users, rc.compile_entity(users, pack))
 
 
 def test_generated_layer_is_a_valid_layer(tmp_path: Path) -> None:

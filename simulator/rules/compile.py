@@ -77,20 +77,178 @@ def key_sql(entity: Entity, alias: str, pseudonymize: bool = False) -> str:
 
 
 def base_sql(entity: Entity, facts: list[Fact]) -> str:
-    """The entity's rows with one column per fact (one line per fact)."""
+    """The entity's rows with one column per fact (one line per fact).
+
+    A fact's `exists` correlated with the record by one equality becomes a left join of the
+    record with the distinct keys its subquery finds (`_jN.k is not null`): DuckDB would plan
+    the `exists` as a duplicate-eliminating join over every record, at twice the cost. Equal
+    subqueries share one join.
+    """
     alias = db.ident(entity.name)
-    cols = [f"{alias}.*"] + [f"({render(f.tree or parse(f.sql))}) as {db.ident(f.name)}"
-                             for f in facts]
+    joins: dict[tuple[str, str], tuple[str, str]] = {}
+    cols = [f"{alias}.*"] + [
+        f"({render(_joined(f.tree or parse(f.sql), entity.name, joins))}) as {db.ident(f.name)}"
+        for f in facts]
     source = db.qualified(entity.schema, TABLES[entity.name].name)
-    return "select " + ",\n    ".join(cols) + f"\n  from {source} as {alias}"
+    return ("select " + ",\n    ".join(cols) + f"\n  from {source} as {alias}"
+            + "".join(f"\n  {join}" for _, join in joins.values()))
 
 
-def case_sql(rules: list[Rule]) -> str:
-    """One CASE over the ordered rules: the index of the first whose `when` holds."""
-    whens = "".join(
-        f"\n    when ({render(r.tree or parse(r.when))}) then {i}" for i, r in enumerate(rules)
-    )
-    return f"case{whens}\n  end"
+def _joined(tree: exp.Expression, outer: str,
+            joins: dict[tuple[str, str], tuple[str, str]]) -> exp.Expression:
+    """`tree` with each top-level simply correlated `exists` read from a join in `joins`."""
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Exists) or node.find_ancestor(exp.Select) is not None:
+            return node
+        found = _correlation(node, outer)
+        if found is None:
+            return node
+        outer_key, inner = found
+        sql, key = render(inner), render(outer_key)
+        if (sql, key) not in joins:
+            name = f"_j{len(joins)}"
+            joins[(sql, key)] = name, f"left join ({sql}) as {name} on {name}.k = {key}"
+        name = joins[(sql, key)][0]
+        return exp.Not(this=exp.Is(this=exp.column("k", table=name), expression=exp.Null()))
+
+    return tree.copy().transform(rewrite)
+
+
+def _correlation(node: exp.Exists, outer: str) -> tuple[Any, exp.Select] | None:
+    """(the record's key, `select distinct <inner key> as k ... where <the rest>`) when the
+    subquery is tied to the record by exactly one equality, and every other column it names is
+    qualified by one of its own tables; otherwise None (the `exists` stays as written)."""
+    select = node.this
+    if not isinstance(select, exp.Select) or select.args.get("where") is None \
+            or select.args.get("group") or select.args.get("having") \
+            or select.args.get("limit") or select.args.get("with"):
+        return None
+    own = {t.alias_or_name for t in select.find_all(exp.Table)}
+    where = select.args["where"].this
+    terms = list(where.flatten()) if isinstance(where, exp.And) else [where]
+    for term in terms:
+        if not isinstance(term, exp.EQ):
+            continue
+        sides = (term.left, term.right)
+        tables = [{c.table for c in side.find_all(exp.Column)} for side in sides]
+        for mine, theirs in ((0, 1), (1, 0)):
+            if tables[mine] != {outer} or not tables[theirs] <= own or not tables[theirs] \
+                    or any(side.find(exp.Select) for side in sides):
+                continue
+            rest = [t for t in terms if t is not term]
+            inner = select.copy()
+            inner.set("where", exp.Where(this=exp.and_(*rest)) if rest else None)
+            if not all(c.table in own for c in inner.find_all(exp.Column)):
+                return None
+            inner.set("expressions", [exp.alias_(sides[theirs].copy(), "k")])
+            inner.set("distinct", exp.Distinct())
+            return sides[mine].copy(), inner
+    return None
+
+
+def case_sql(rules: list[Rule], runs: dict[int, tuple[int, str]] | None = None,
+             start: int = 0) -> str:
+    """One CASE over the ordered rules: the index of the first whose `when` holds.
+
+    `runs` maps the first rule of a guarded run to (its length, the column holding the run's
+    deciding rule): one WHEN stands for the whole run. `start` is the first rule's index.
+    """
+    runs = runs or {}
+    whens, i = [], 0
+    while i < len(rules):
+        if i in runs:
+            length, column = runs[i]
+            whens.append(f"\n    when {column} is not null then {column}")
+            i += length
+        else:
+            whens.append(f"\n    when ({_when(rules[i])}) then {start + i}")
+            i += 1
+    return f"case{''.join(whens)}\n  end"
+
+
+def _when(rule: Rule) -> str:
+    return render(rule.tree or parse(rule.when))
+
+
+# -- rules guarded by constants: one hash probe instead of one test per rule ------------------
+
+LOOKUP_MIN = 8  # consecutive guarded rules; fewer cost less as plain WHENs
+FEW = 4  # constants of a guard column compared directly; more are joined (one hash probe)
+
+
+def _guards(entity: Entity) -> list[tuple[str, list[str]] | None]:
+    """Per rule, a conjunct `column = 'x'` or `column in ('x', ...)` that must hold for the rule
+    to match (a text column of the entity's table), or None. Of several, the column with the
+    most distinct constants across the entity's rules: it splits the records most finely."""
+    columns = {c.name for c in TABLES[entity.name].columns if c.type == "text"}
+    options = []
+    for rule in entity.rules:
+        tree = (rule.tree or parse(rule.when)).unnest()
+        terms = list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
+        found = []
+        for term in (t.unnest() for t in terms):
+            pairs: list[tuple[Any, list[Any]]] = []
+            if isinstance(term, exp.EQ):
+                pairs = [(term.left, [term.right]), (term.right, [term.left])]
+            elif isinstance(term, exp.In) and not (term.args.get("query")
+                                                   or term.args.get("unnest")):
+                pairs = [(term.this, term.expressions)]
+            for col, values in pairs:
+                if (isinstance(col, exp.Column) and not col.table and col.name in columns
+                        and values and all(isinstance(v, exp.Literal) and v.is_string
+                                           for v in values)):
+                    found.append((col.name, [str(v.this) for v in values]))
+        options.append(found)
+    distinct: dict[str, set[str]] = {}
+    for found in options:
+        for name, constants in found:
+            distinct.setdefault(name, set()).update(constants)
+    return [max(found, key=lambda g: len(distinct[g[0]])) if found else None
+            for found in options]
+
+
+def _lookups(entity: Entity, alias: str) -> tuple[dict[int, tuple[int, str]], str]:
+    """The runs of at least LOOKUP_MIN guarded rules, and the SQL that decides each run.
+
+    A record none of whose values is one of the run's guard constants matches no rule of the
+    run: a hash join with the constants of each guard column (a plain comparison when they are
+    few) settles that for most records, and only the records it finds try the run's rules one
+    by one. Each run's deciding rule (or NULL) becomes a column `_runN`.
+    """
+    guards = _guards(entity)
+    runs: dict[int, tuple[int, str]] = {}
+    cols, joins = [f"{alias}.*"], list[str]()
+    i = 0
+    while i < len(guards):
+        j = i
+        while j < len(guards) and guards[j] is not None:
+            j += 1
+        if j - i < LOOKUP_MIN:
+            i = max(j, i + 1)
+            continue
+        constants: dict[str, set[str]] = {}
+        for k in range(i, j):
+            column, values = guards[k] or ("", [])
+            constants.setdefault(column, set()).update(values)
+        found = []
+        for column, named in sorted(constants.items()):
+            listed = [db.literal(v) for v in sorted(named)]
+            if len(listed) <= FEW:
+                found.append(f"{alias}.{db.ident(column)} in ({', '.join(listed)})")
+                continue
+            name = f"_l{len(joins)}"
+            joins.append(f"left join (values {', '.join(f'({v})' for v in listed)}) as "
+                         f"{name}(_value) on {name}._value = {alias}.{db.ident(column)}")
+            found.append(f"{name}._value is not null")
+        column = f"_run{len(runs)}"
+        cols.append(f"case when {' or '.join(found)} then "
+                    f"{case_sql(entity.rules[i:j], start=i)} end as {column}")
+        runs[i] = (j - i, column)
+        i = j
+    if not runs:
+        return {}, ""
+    return runs, ("select " + ",\n    ".join(cols) + f"\n  from base as {alias}"
+                  + "".join(f"\n  {join}" for join in joins))
 
 
 def _trees(facts: list[Fact], rules: list[Rule]) -> list[exp.Expression]:
@@ -102,11 +260,15 @@ def compile_entity(entity: Entity, pack: Pack, pseudonymize: bool = False) -> Co
     facts = facts_for(entity, pack)
     alias = db.ident(entity.name)
     key = key_sql(entity, alias, pseudonymize)
+    runs, looked = _lookups(entity, alias)
+    ctes = f"base as (\n  {base_sql(entity, facts)}\n)"
+    if looked:
+        ctes += f", looked as (\n  {looked}\n)"
     sql = (
-        f"with base as (\n  {base_sql(entity, facts)}\n)\n"
+        f"with {ctes}\n"
         f"select {key} as record_key,\n"
-        f"  {case_sql(entity.rules)} as rule_index\n"
-        f"from base as {alias}\n"
+        f"  {case_sql(entity.rules, runs)} as rule_index\n"
+        f"from {'looked' if looked else 'base'} as {alias}\n"
     )
     params = params_used(_trees(facts, entity.rules))
     if "$pseudonymize_key" in key:
