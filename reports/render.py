@@ -202,6 +202,7 @@ class VerifyReport:
     actions: list[dict[str, Any]]
     warnings: list[str]
     manifest: dict[str, Any]
+    scope_note: str = ""  # "Entities checked: ..." when --entity limited the run
 
     def severity_counts(self) -> dict[str, int]:
         return {s: sum(1 for f in self.findings if f["severity"] == s) for s in SEVERITY_ORDER}

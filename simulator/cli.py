@@ -225,13 +225,20 @@ def verify(
     rules: RulesOpt = None,
     csv: Annotated[str, typer.Option(help="ledger.csv: auto, always, never.")] = "auto",
     show_pii: ShowPii = False,
+    entity: Annotated[list[str] | None, typer.Option(
+        "--entity", help="Check only this entity (repeatable): an Alma table with every record "
+                         "that lands in it (users: users and patrons), or one side's entity "
+                         "(alma.users, extract.patrons, post.users).")] = None,
+    memory_limit: Annotated[str | None, typer.Option(
+        help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk (default: half "
+             "of the machine's memory).")] = None,
 ) -> None:
     """Reconcile Alma after a load with the prediction, record by record."""
 
     def go() -> int:
         from simulator import verify as verify_mod
 
-        _check_options(csv)
+        _check_options(csv, memory_limit)
         inline = [p for p in (pre, extract, scenario) if p is not None]
         if prediction is not None and inline:
             raise UserError("give either --prediction or --pre/--extract/--scenario, not both")
@@ -241,7 +248,8 @@ def verify(
         run = verify_mod.run(post, out, prediction=prediction, inputs=inputs, stage=stage,
                              budgets_path=budgets, baseline=baseline,
                              cutover_extract=cutover_extract, rules=rules, csv_mode=csv,
-                             show_pii=show_pii, progress=_progress)
+                             show_pii=show_pii, entities=entity, memory_limit=memory_limit,
+                             progress=_progress)
         _warn(run.summary["warnings"])
         table = RichTable(title="Discrepancies")
         for col in ("severity", "discrepancy", "records"):
@@ -252,6 +260,8 @@ def verify(
             out_console.print(table)
         for action in run.summary["actions"]:
             out_console.print(f"action: {action['action']}", markup=False)
+        if run.summary["scope"]["partial"]:
+            out_console.print(run.summary["scope"]["note"], markup=False)
         out_console.print(run.summary["verdict"])
         out_console.print(f"run folder: {run.out}")
         return Exit.FINDINGS if run.failed else Exit.OK

@@ -76,13 +76,37 @@ def write_run(
     summary: dict[str, Any],
     extra: Callable[[Path], None] | None = None,
     csv_mode: str = "auto",
+    presorted: bool = False,
 ) -> Path:
-    """Ledger (Parquet, and CSV when it fits), summary.json and whatever `extra` adds.
+    """Ledger (Parquet, and CSV when it fits), summary.json and whatever `extra` adds, written
+    atomically (`write_folder`). `presorted`: `ledger` reads a ledger file in its order (DuckDB
+    keeps the order of a scan), so sorting it again is skipped."""
+    def fill(tmp: Path) -> None:
+        ordered = ("select side, entity, record_key, outcome, rule_id, reason, cite, message "
+                   "from ledger" + ("" if presorted else " order by side, entity, record_key"))
+        con.execute(f"copy ({ordered}) to {db.literal(str(tmp / 'ledger.parquet'))} "
+                    "(format parquet, compression zstd)")
+        rows = int(con.one("select count(*) from ledger"))
+        if csv_mode == "always" or (csv_mode == "auto" and rows <= CSV_MAX_ROWS):
+            con.execute(f"copy ({ordered}) to {db.literal(str(tmp / 'ledger.csv'))} "
+                        "(format csv, header true)")
+        done = {**summary, "ledger": {"rows": rows, "csv": (tmp / "ledger.csv").exists()}}
+        (tmp / MARKER).write_text(json.dumps(done, indent=2, sort_keys=True, default=str) + "\n",
+                                  encoding="utf-8")
+        if extra:
+            extra(tmp)
 
-    Everything is written to a hidden temp folder beside `out` and renamed into place; an earlier
-    run at `out` is moved aside first and deleted only once the new run is in place. On any
-    failure the temp folder and the parent folders this call created are removed, and an
-    earlier run is left as it was.
+    return write_folder(out, fill)
+
+
+def write_folder(out: Path, fill: Callable[[Path], None]) -> Path:
+    """A result folder written atomically: all files appear at once or not at all.
+
+    `fill` writes into a hidden temp folder beside `out`, renamed into place; an earlier run at
+    `out` is moved aside first and deleted only once the new one is in place. On any failure
+    the temp folder and the parent folders this call created are removed, and an earlier run
+    is left as it was. `fill` must write `summary.json`, which marks the folder as one a later
+    run may replace.
     """
     check_out(out)
     created = _missing_parents(out)
@@ -93,20 +117,9 @@ def write_run(
         umask = os.umask(0)
         os.umask(umask)
         tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is for sharing
-        ordered = ("select side, entity, record_key, outcome, rule_id, reason, cite, message "
-                   "from ledger order by side, entity, record_key")
-        con.execute(f"copy ({ordered}) to {db.literal(str(tmp / 'ledger.parquet'))} "
-                    "(format parquet, compression zstd)")
-        rows = int(con.one("select count(*) from ledger"))
-        if csv_mode == "always" or (csv_mode == "auto" and rows <= CSV_MAX_ROWS):
-            con.execute(f"copy ({ordered}) to {db.literal(str(tmp / 'ledger.csv'))} "
-                        "(format csv, header true)")
-        summary = {**summary, "ledger": {"rows": rows,
-                                         "csv": (tmp / "ledger.csv").exists()}}
-        (tmp / MARKER).write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n",
-                                  encoding="utf-8")
-        if extra:
-            extra(tmp)
+        fill(tmp)
+        if not (tmp / MARKER).is_file():
+            raise RuntimeError(f"{MARKER} was not written")
         _replace(tmp, out)
     except BaseException:
         if tmp is not None:

@@ -24,21 +24,18 @@ def per_rule_cap(counts: list[int], limit: int) -> int:
 def sample_ledger(
     con: db.Connection, limit: int = ROWS_PER_ENTITY
 ) -> dict[tuple[str, str], list[tuple[str, str]]]:
-    """(side, entity) -> [(record_key, rule_id)] sorted by key, at most ~`limit` per entity."""
-    counts = con.rows("select side, entity, rule_id, count(*) from ledger group by all")
-    by_entity: dict[tuple[str, str], list[int]] = {}
-    for side, entity, _rule, n in counts:
-        by_entity.setdefault((side, entity), []).append(int(n))
-    con.execute("create or replace temp table sample_cap (side varchar, entity varchar, k bigint)")
-    con.raw.executemany("insert into sample_cap values (?, ?, ?)",
-                        [[s, e, per_rule_cap(c, limit)] for (s, e), c in by_entity.items()])
-    rows = con.rows(
-        "select l.side, l.entity, l.record_key, l.rule_id from ledger l "
-        "join sample_cap c using (side, entity) "
-        "qualify row_number() over (partition by l.side, l.entity, l.rule_id "
-        "order by l.record_key) <= c.k order by l.side, l.entity, l.record_key"
-    )
-    out: dict[tuple[str, str], list[tuple[str, str]]] = {k: [] for k in by_entity}
-    for side, entity, key, rule in rows:
-        out[(side, entity)].append((key, rule))
+    """(side, entity) -> [(record_key, rule_id)] sorted by key, at most ~`limit` per entity.
+
+    One pass: each rule keeps its `limit` smallest keys (a bounded heap, no sort of the
+    ledger); each rule's share is then cut from those.
+    """
+    found = con.rows("select side, entity, rule_id, count(*), min(record_key, $k) from ledger "
+                     "group by all", {"k": limit})
+    by_entity: dict[tuple[str, str], list[tuple[str, int, list[str]]]] = {}
+    for side, entity, rule, n, keys in found:
+        by_entity.setdefault((side, entity), []).append((rule, int(n), keys))
+    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for key, rules in by_entity.items():
+        k = per_rule_cap([n for _, n, _ in rules], limit)
+        out[key] = sorted((record, rule) for rule, _, keys in rules for record in keys[:k])
     return out

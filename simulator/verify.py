@@ -11,15 +11,25 @@ scales like predict. Classes of discrepancy:
 
 A record predicted gone whose key comes back from another input record (a public user removed
 and its patron loaded again) is confirmed as long as that other record is present.
+
+The reconciliation runs one Alma table at a time (`reconcile`): the records that land in the
+table and the table's rows are matched on normalised keys computed once, and only counts and
+the records that are not confirmed are kept, so memory follows the largest table, not the
+ledger. `--entity` (a `Scope`) limits the run to some entities; the other records that land in
+the same table still count as evidence (a patron loaded again confirms a removed user).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import difflib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import sqlglot.expressions as exp
 
 from simulator import db, engine, snapshot, validate
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
@@ -44,12 +54,11 @@ STAGE_CLASSES = {
 }
 SURPRISES = ("survived_unexpectedly", "lost_unexpectedly", "unexpected", "state_mismatch",
              *STAGE_CLASSES)
-# Post rows that no input record predicts but the load makes by design.
+# Post rows that no input record predicts but the load makes by design: the patron role of every
+# user the load keeps or loads. table: (the table whose wanted keys it reads, condition on `t`).
 _IMPLIED = {
-    "user_roles": (
-        "is_patron_role(t.role_type) and exists (select 1 from expect e where "
-        "e.post_table = 'users' and e.want and e.match_key = lower(coalesce(t.primary_id, '')))"
-    ),
+    "user_roles": ("users", "is_patron_role(t.role_type) and lower(coalesce(t.primary_id, '')) "
+                            "in (select match_key from {wanted})"),
 }
 # What a budget's `entity` may name: a table, alone or with its side ("post" for unexpected rows;
 # "extract.forms" for the fulfillment load's form check).
@@ -59,6 +68,9 @@ BUDGET_ENTITIES = frozenset(
 GOLIVE_PARAMETERS = ("acquisition_solr_indexing_enabled", "acquisition_solr_save_enabled")
 # Not in the vendor's parameter list; the name this tool expects (see README, verify).
 PREFERRED_TERM_PARAMETER = "authority_preferred_term_correction_enabled"
+# Tables a fulfillment check of a table reads besides that table (items follow their loans,
+# instructors must link to users).
+_STAGE_READS = {"items": ("loans",), "course_instructors": ("users",)}
 
 
 @dataclass
@@ -67,6 +79,137 @@ class VerifyResult:
     matrix: list[dict[str, Any]]
     discrepancies: int
     actions: list[dict[str, Any]] = field(default_factory=list)
+
+
+# --- which entities a run checks --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The records a run checks: all of them, or those of the entities named with --entity.
+
+    `pairs` are (side, entity) as discrepancies name them: ledger entities (`alma`, `extract`),
+    `post` for rows in no input record, `extract.forms`; None: every one.
+    """
+
+    names: tuple[str, ...] = ()
+    pairs: frozenset[tuple[str, str]] | None = None
+
+    @property
+    def partial(self) -> bool:
+        return self.pairs is not None
+
+    def has(self, side: str, entity: str) -> bool:
+        return self.pairs is None or (side, entity) in self.pairs
+
+    def where(self) -> str:
+        """SQL condition on columns `side` and `entity`: true for the records checked."""
+        return "true" if self.pairs is None else _one_of(self.pairs)
+
+    @property
+    def checked(self) -> list[str]:
+        return [f"{s}.{e}" for s, e in sorted(self.pairs or ())]
+
+    @property
+    def note(self) -> str:
+        """One line for reports; empty when every entity was checked."""
+        if self.pairs is None:
+            return ""
+        return (f"Entities checked: {', '.join(self.names)} ({', '.join(self.checked)}; "
+                "filtered with --entity)")
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.pairs is None:
+            return {"partial": False}
+        return {"partial": True, "entities": list(self.names), "checked": self.checked,
+                "note": self.note}
+
+
+EVERY_ENTITY = Scope()
+
+
+def _one_of(pairs: frozenset[tuple[str, str]] | list[tuple[str, str]]) -> str:
+    """SQL condition on columns `side` and `entity`: one of `pairs`."""
+    if not pairs:
+        return "false"
+    return "(" + " or ".join(f"(side = {db.literal(s)} and entity = {db.literal(e)})"
+                             for s, e in sorted(pairs)) + ")"
+
+
+def entity_names(pack: Pack) -> dict[str, frozenset[tuple[str, str]]]:
+    """What each name --entity accepts stands for.
+
+    A bare name is an Alma table with every record that lands in it (`users`: Alma's users, the
+    patrons loaded into it, its rows in no input record) or an entity of the ledger
+    (`patrons`); `alma.NAME` and `extract.NAME` are one entity of the ledger, `post.NAME` the
+    rows of an Alma table that are in no input record.
+    """
+    names: dict[str, set[tuple[str, str]]] = {}
+    for side, entity in pack.entities:
+        for name in {entity, post_table(side, entity)} - {None}:
+            names.setdefault(str(name), set()).add((side, entity))
+        names.setdefault(f"{side}.{entity}", set()).add((side, entity))
+    for table in tables_for("alma"):  # its stage checks and its rows in no input record
+        names.setdefault(table.name, set()).update({("alma", table.name), ("post", table.name)})
+        names.setdefault(f"alma.{table.name}", set()).add(("alma", table.name))
+        names.setdefault(f"post.{table.name}", set()).add(("post", table.name))
+    for name in ("forms", "extract.forms"):
+        names[name] = {("extract", "forms")}
+    return {k: frozenset(v) for k, v in names.items()}
+
+
+def resolve_scope(given: list[str] | None, pack: Pack) -> Scope:
+    """The Scope of `--entity` names; every unknown name is reported together."""
+    if not given:
+        return EVERY_ENTITY
+    known = entity_names(pack)
+    wanted = list(dict.fromkeys(n.strip().lower() for n in given))
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        bare = sorted(n for n in known if "." not in n)
+        shown = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            shown.append(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        raise UserError(
+            f"--entity: unknown entit{'y' if len(unknown) == 1 else 'ies'} {', '.join(shown)}; "
+            f"valid names: {', '.join(bare)}; or one side of an entity: alma.NAME or "
+            "extract.NAME as the ledger names it (extract.patrons), post.NAME for the rows in no "
+            "input record")
+    pairs = frozenset(p for n in wanted for p in known[n])
+    return Scope(tuple(wanted), pairs)
+
+
+def tables_needed(scope: Scope, pack: Pack, stage: str) -> set[str] | None:
+    """The Alma tables (post and baseline snapshots) the scope's checks read; None: all.
+
+    Closed over references (user_roles → users), so validation finds what a table refers to.
+    """
+    if scope.pairs is None:
+        return None
+    alma = {t.name for t in tables_for("alma")}
+    need = set()
+    for side, name in scope.pairs:
+        target = name if side == "post" else post_table(side, name)
+        if target in alma:
+            need.add(target)
+    if stage == "cutover":  # expect_after may read other tables (a user's roles)
+        for entity, rule in pack.rules():
+            if rule.expect_after and scope.has(entity.side, entity.name):
+                tree = rule.expect_tree or parse(rule.expect_after)
+                need |= {t.name for t in tree.find_all(exp.Table) if t.db == "post"}
+    if stage == "fulfillment":
+        need |= {t for name in list(need) for t in _STAGE_READS.get(name, ())}
+    todo = list(need)
+    while todo:
+        for ref in TABLES[todo.pop()].refs:
+            if ref.table not in need:
+                need.add(ref.table)
+                todo.append(ref.table)
+    return need & alma
+
+
+# --- keys -----------------------------------------------------------------------------------
 
 
 # Parts of a key that are one value under several spellings: role "200" is the Patron role.
@@ -96,56 +239,10 @@ def _norm_ledger_key(table: str) -> str:
         return _part(table, spec.key[0], "record_key")
     parts = [_part(table, k, f"split_part(record_key, '|', {i})")
              for i, k in enumerate(spec.key, 1)]
-    n = len(spec.key) - 1
-    return (f"case when length(record_key) - length(replace(record_key, '|', '')) = {n} "
+    # As many parts as the key has (a key part holding `|` cannot be split): counting the parts
+    # is cheaper than comparing character lengths.
+    return (f"case when len(string_split(record_key, '|')) = {len(spec.key)} "
             f"then concat_ws('|', {', '.join(parts)}) else record_key end")
-
-
-def build_presence(con: db.Connection, pack: Pack) -> None:
-    """Tables `expect` (ledger + where each record lands), `post_keys` and `presence`."""
-    con.execute("create or replace temp table expect (side varchar, entity varchar, "
-                "record_key varchar, outcome varchar, rule_id varchar, post_table varchar, "
-                "match_key varchar, want boolean)")
-    entities = con.rows("select distinct side, entity from ledger order by all")
-    absent = sorted(ABSENT_OUTCOMES)
-    for side, entity in entities:
-        target = post_table(side, entity)
-        key = _norm_ledger_key(target) if target else "record_key"
-        con.execute(
-            "insert into expect select side, entity, record_key, outcome, rule_id, $target, "
-            f"{key}, not list_contains($absent, outcome) from ledger "
-            "where side = $side and entity = $entity",
-            {"target": target, "absent": absent, "side": side, "entity": entity},
-        )
-    con.execute("create or replace temp table post_keys (post_table varchar, match_key varchar, "
-                "record_key varchar, implied boolean)")
-    for table in tables_for("alma"):
-        source = f"{db.qualified('post', table.name)} as t"
-        implied = _IMPLIED.get(table.name, "false")
-        con.execute(
-            f"insert into post_keys select $t, {_norm_key(table.name, 't')}, "
-            f"{_raw_key(table.name, 't')}, {implied} from {source}",
-            {"t": table.name},
-        )
-    con.execute("""
-        create or replace temp table presence as
-        with wanted as (
-            select post_table, match_key, bool_or(want) as any_want from (
-                select post_table, match_key, want from expect where post_table is not null
-                union all select post_table, match_key, true from post_keys where implied)
-            group by all),
-        found as (select distinct post_table, match_key from post_keys)
-        select e.*, f.match_key is not null as present,
-            case when e.post_table is null then 'unverifiable'
-                 when e.want and f.match_key is not null then 'confirmed'
-                 when e.want then 'lost_unexpectedly'
-                 when f.match_key is null then 'confirmed'
-                 when w.any_want then 'confirmed'
-                 else 'survived_unexpectedly' end as class
-        from expect e
-        left join found f using (post_table, match_key)
-        left join wanted w using (post_table, match_key)
-    """)
 
 
 def _raw_key(table: str, alias: str) -> str:
@@ -153,49 +250,159 @@ def _raw_key(table: str, alias: str) -> str:
     return parts[0] if len(parts) == 1 else "concat_ws('|', " + ", ".join(parts) + ")"
 
 
-def _discrepancy_table(con: db.Connection) -> None:
+# --- presence and expectations, one Alma table at a time ------------------------------------
+
+
+def _result_tables(con: db.Connection) -> None:
+    """`discrepancies`, and what the summary needs of the records: counts per rule and class
+    (`presence_counts`), and the records not confirmed (`presence_odd`)."""
     con.execute("create or replace temp table discrepancies (side varchar, entity varchar, "
                 "record_key varchar, class varchar, expected varchar, observed varchar, "
                 "rule_id varchar)")
+    con.execute("create or replace temp table presence_counts (side varchar, entity varchar, "
+                "rule_id varchar, outcome varchar, class varchar, n bigint)")
+    con.execute("create or replace temp table presence_odd (side varchar, entity varchar, "
+                "record_key varchar, outcome varchar, rule_id varchar, want boolean, "
+                "present boolean, class varchar)")
 
 
-def presence_discrepancies(con: db.Connection) -> None:
+def reconcile(con: db.Connection, pack: Pack, source: str, scope: Scope, stage: str,
+              params: dict[str, Any]) -> None:
+    """Presence classes of every record in scope, its rows in no input record, and (at the
+    cutover stage) the expect_after conditions of the rules that decided it.
+
+    `source` is the full ledger (a table or a Parquet read): records out of scope that land in
+    the same Alma table are evidence too.
+    """
+    _result_tables(con)
+    entities = [(str(s), str(e)) for s, e in
+                con.rows(f"select distinct side, entity from {source} order by all")]
+    lands: dict[str, list[tuple[str, str]]] = {}
+    for side, entity in entities:
+        target = post_table(side, entity)
+        if target is not None:
+            lands.setdefault(target, []).append((side, entity))
+        elif scope.has(side, entity):  # orders and invoices: no Alma table to look in
+            con.execute(
+                "insert into presence_counts select side, entity, rule_id, outcome, "
+                f"'unverifiable', count(*) from {source} where side = $side and entity = $entity "
+                "group by all", {"side": side, "entity": entity})
+    todo = [t.name for t in tables_for("alma")
+            if scope.has("post", t.name) or any(scope.has(*e) for e in lands.get(t.name, []))]
+    keep = {of for name, (of, _) in _IMPLIED.items() if name in todo}
+    wanted: dict[str, str] = {}  # table -> temp table of its wanted keys (for _IMPLIED)
+    for name in todo:
+        here = lands.get(name, [])
+        implied = "false"
+        if name in _IMPLIED:
+            of, condition = _IMPLIED[name]
+            if of not in wanted:
+                wanted[of] = _wanted_keys(con, source, of, lands.get(of, []))
+            implied = condition.format(wanted=wanted[of])
+        _expect(con, source, name, here)
+        # Records out of scope landing here are evidence, but not counted or reported.
+        in_scope = [e for e in here if scope.has(*e)]
+        _presence(con, name, implied, "true" if in_scope == here else _one_of(in_scope),
+                  scope.has("post", name))
+        if stage == "cutover":
+            _expectations(con, pack, name, scope, params)
+        if name in keep and name not in wanted:  # read later by another table's pass
+            wanted[name] = _keep_wanted(con, name)
+    for temp in ("expect", "post_keys", "key_info", *wanted.values()):
+        con.execute(f"drop table if exists {db.ident(temp)}")
     con.execute("""
         insert into discrepancies
         select side, entity, record_key, class,
             case when want then 'present (' else 'absent (' end || outcome || ')',
             case when present then 'present' else 'absent' end, rule_id
-        from presence where class in ('survived_unexpectedly', 'lost_unexpectedly')
+        from presence_odd where class in ('survived_unexpectedly', 'lost_unexpectedly')
     """)
+
+
+def _expect(con: db.Connection, source: str, table: str, entities: list[tuple[str, str]]) -> None:
+    """Table `expect`: the ledger records that land in `table`, with their key as matched."""
+    con.execute("create or replace temp table expect (side varchar, entity varchar, "
+                "record_key varchar, outcome varchar, rule_id varchar, match_key varchar, "
+                "want boolean)")
+    for side, entity in entities:  # one entity at a time: a sorted Parquet ledger skips the rest
+        con.execute(
+            "insert into expect select side, entity, record_key, outcome, rule_id, "
+            f"{_norm_ledger_key(table)}, not list_contains($absent, outcome) from {source} "
+            "where side = $side and entity = $entity",
+            {"absent": sorted(ABSENT_OUTCOMES), "side": side, "entity": entity})
+
+
+def _wanted_keys(con: db.Connection, source: str, table: str,
+                 entities: list[tuple[str, str]]) -> str:
+    """A temp table of the keys of `table` some record is predicted to be there under."""
+    _expect(con, source, table, entities)
+    return _keep_wanted(con, table)
+
+
+def _keep_wanted(con: db.Connection, table: str) -> str:
+    name = "wanted_" + table
+    con.execute(f"create or replace temp table {db.ident(name)} as "
+                "select distinct match_key from expect where want")
+    return name
+
+
+def _presence(con: db.Connection, table: str, implied: str, counted: str,
+              unexpected: bool) -> None:
+    """Match `expect` with the table's rows: counts and records not confirmed of the records
+    `counted` (an SQL condition), and the rows in no input record if `unexpected`."""
+    con.execute(
+        f"create or replace temp table post_keys as select {_norm_key(table, 't')} as match_key, "
+        f"{_raw_key(table, 't')} as record_key, {implied} as implied "
+        f"from {db.qualified('post', table)} as t")
+    # Per key: is it in Alma, does a record want it there (or the load make it), is it in any
+    # input record.
     con.execute("""
-        insert into discrepancies
-        select 'post', k.post_table, k.record_key, 'unexpected', 'absent (in no input record)',
-               'present', null
-        from post_keys k
-        where not k.implied and not exists (
-            select 1 from expect e where e.post_table = k.post_table and e.match_key = k.match_key)
-    """)
+        create or replace temp table key_info as
+        select match_key, bool_or(is_post) as found, bool_or(want) as any_want,
+            bool_or(not is_post) as expected
+        from (select match_key, false as is_post, want from expect
+              union all select match_key, true, implied from post_keys)
+        group by all""")
+    classified = f"""
+        select e.side, e.entity, e.record_key, e.outcome, e.rule_id, e.want, k.found as present,
+            case when e.want and k.found then 'confirmed'
+                 when e.want then 'lost_unexpectedly'
+                 when not k.found then 'confirmed'
+                 when k.any_want then 'confirmed'
+                 else 'survived_unexpectedly' end as class
+        from expect e join key_info k using (match_key)
+        where {counted}"""
+    con.execute("insert into presence_counts select side, entity, rule_id, outcome, class, "
+                f"count(*) from ({classified}) group by all")
+    con.execute("insert into presence_odd select side, entity, record_key, outcome, rule_id, "
+                f"want, present, class from ({classified}) where class <> 'confirmed'")
+    if unexpected:
+        con.execute("""
+            insert into discrepancies
+            select 'post', $t, p.record_key, 'unexpected', 'absent (in no input record)',
+                   'present', null
+            from post_keys p join key_info k using (match_key)
+            where not p.implied and not k.expected""", {"t": table})
 
 
-def state_discrepancies(con: db.Connection, pack: Pack, params: dict[str, Any]) -> None:
-    """Each rule's expect_after over the post rows of the records it decided."""
+def _expectations(con: db.Connection, pack: Pack, table: str, scope: Scope,
+                  params: dict[str, Any]) -> None:
+    """Each rule's expect_after over the post rows of the records it decided (in `expect`)."""
     for entity, rule in pack.rules():
-        if rule.expect_after is None:
+        if rule.expect_after is None or post_table(entity.side, entity.name) != table \
+                or not scope.has(entity.side, entity.name):
             continue
-        target = post_table(entity.side, entity.name)
-        if target is None:
-            continue
-        alias = db.ident(target)
+        alias = db.ident(table)
         cond = render(rule.expect_tree or parse(rule.expect_after))
         fields = ", ".join(f"{db.ident(c)} := {alias}.{db.ident(c)}"
-                           for c in TABLES[target].column_names)
+                           for c in TABLES[table].column_names)
         observed = f"cast(to_json(struct_pack({fields})) as varchar)"
         sql = (
             f"insert into discrepancies select p.side, p.entity, p.record_key, 'state_mismatch', "
-            f"$expected, {observed}, p.rule_id from presence p "
-            f"join {db.qualified('post', target)} as {alias} "
-            f"on {_norm_key(target, alias)} = p.match_key "
-            f"where p.rule_id = $rule and p.present and not coalesce(({cond}), false)"
+            f"$expected, {observed}, p.rule_id from expect p "
+            f"join {db.qualified('post', table)} as {alias} "
+            f"on {_norm_key(table, alias)} = p.match_key "
+            f"where p.rule_id = $rule and not coalesce(({cond}), false)"
         )
         values = {**params, "expected": rule.expect_after, "rule": rule.id}
         con.execute(sql, {k: v for k, v in values.items() if f"${k}" in sql})
@@ -208,30 +415,31 @@ def _stage_insert(con: db.Connection, select: str, params: dict[str, Any] | None
     con.execute(f"insert into discrepancies {select}", params)
 
 
-def fulfillment_checks(con: db.Connection, has_baseline: bool, forms: dict[str, tuple[str,
-                       str]]) -> None:
+def fulfillment_checks(con: db.Connection, has_baseline: bool,
+                       forms: dict[str, tuple[str, str]], scope: Scope = EVERY_ENTITY) -> None:
     """Only patrons, loans and hold-shelf requests may change; items follow their loans."""
-    if has_baseline:
-        fulfillment_tables = {"users", "user_roles", "loans", "requests", "course_instructors",
-                              "items"}
-        for table in tables_for("alma"):
-            if table.name in fulfillment_tables:
-                continue
-            for a, b, seen in (("base", "post", "absent"), ("post", "base", "present")):
-                _stage_insert(con, f"""
-                    select 'alma', $t, {_raw_key(table.name, 'x')}, 'changed_at_fulfillment',
-                        '{'present' if seen == 'absent' else 'absent'} as at cutover',
-                        '{seen} after the fulfillment load', null
-                    from {db.qualified(a, table.name)} x
-                    where not exists (select 1 from {db.qualified(b, table.name)} y
-                                      where {_norm_key(table.name, 'y')} =
-                                            {_norm_key(table.name, 'x')})""", {"t": table.name})
-        # Staff users and non-hold-shelf requests are not fulfillment data.
+    fulfillment_tables = {"users", "user_roles", "loans", "requests", "course_instructors",
+                          "items"}
+    for table in tables_for("alma") if has_baseline else []:
+        if table.name in fulfillment_tables or not scope.has("alma", table.name):
+            continue
+        for a, b, seen in (("base", "post", "absent"), ("post", "base", "present")):
+            _stage_insert(con, f"""
+                select 'alma', $t, {_raw_key(table.name, 'x')}, 'changed_at_fulfillment',
+                    '{'present' if seen == 'absent' else 'absent'} as at cutover',
+                    '{seen} after the fulfillment load', null
+                from {db.qualified(a, table.name)} x
+                where not exists (select 1 from {db.qualified(b, table.name)} y
+                                  where {_norm_key(table.name, 'y')} =
+                                        {_norm_key(table.name, 'x')})""", {"t": table.name})
+    # Staff users and non-hold-shelf requests are not fulfillment data.
+    if has_baseline and scope.has("alma", "users"):
         _stage_insert(con, """
             select 'alma', 'users', b.primary_id, 'changed_at_fulfillment',
                 'staff user as at cutover', coalesce(p.record_type, 'absent'), null
             from base.users b left join post.users p on lower(p.primary_id) = lower(b.primary_id)
             where b.record_type <> 'PUBLIC' and p.record_type is distinct from b.record_type""")
+    if has_baseline and scope.has("alma", "requests"):
         _stage_insert(con, """
             select 'alma', 'requests', b.request_id, 'changed_at_fulfillment',
                 'request as at cutover (' || b.status || ')', coalesce(p.status, 'absent'), null
@@ -240,28 +448,31 @@ def fulfillment_checks(con: db.Connection, has_baseline: bool, forms: dict[str, 
                 or p.status is distinct from b.status
                 or p.primary_id is distinct from b.primary_id
                 or p.item_barcode is distinct from b.item_barcode)""")
+    if has_baseline and scope.has("alma", "items"):
         _stage_insert(con, """
             select 'alma', 'items', p.barcode, 'loan_count_changed',
                 'loan_count ' || coalesce(cast(b.loan_count as varchar), 'empty'),
                 'loan_count ' || coalesce(cast(p.loan_count as varchar), 'empty'), null
             from post.items p join base.items b on b.barcode = p.barcode
             where p.loan_count is distinct from b.loan_count""")
-    _stage_insert(con, """
-        select 'alma', 'items', i.barcode, 'item_status_mismatch',
-            case when l.item_barcode is null then 'not ON_LOAN (no active loan)'
-                 else 'ON_LOAN (active loan)' end,
-            coalesce(i.status, 'empty'), null
-        from post.items i
-        left join (select distinct item_barcode from post.loans where returned_at is null) l
-            on l.item_barcode = i.barcode
-        where (l.item_barcode is not null) <> (upper(coalesce(i.status, '')) = 'ON_LOAN')""")
-    _stage_insert(con, """
-        select 'alma', 'course_instructors', c.course_code || '|' || c.instructor_primary_id,
-            'instructor_unlinked', 'a user with this Primary ID', 'no such user', null
-        from post.course_instructors c
-        where not exists (select 1 from post.users u
-                          where lower(u.primary_id) = lower(c.instructor_primary_id))""")
-    for name, (before, after) in sorted(forms.items()):
+    if scope.has("alma", "items"):
+        _stage_insert(con, """
+            select 'alma', 'items', i.barcode, 'item_status_mismatch',
+                case when l.item_barcode is null then 'not ON_LOAN (no active loan)'
+                     else 'ON_LOAN (active loan)' end,
+                coalesce(i.status, 'empty'), null
+            from post.items i
+            left join (select distinct item_barcode from post.loans where returned_at is null) l
+                on l.item_barcode = i.barcode
+            where (l.item_barcode is not null) <> (upper(coalesce(i.status, '')) = 'ON_LOAN')""")
+    if scope.has("alma", "course_instructors"):
+        _stage_insert(con, """
+            select 'alma', 'course_instructors', c.course_code || '|' || c.instructor_primary_id,
+                'instructor_unlinked', 'a user with this Primary ID', 'no such user', null
+            from post.course_instructors c
+            where not exists (select 1 from post.users u
+                              where lower(u.primary_id) = lower(c.instructor_primary_id))""")
+    for name, (before, after) in sorted(forms.items()) if scope.has("extract", "forms") else []:
         if before != after:
             _stage_insert(con, "select 'extract', 'forms', $name, 'form_changed', $b, $a, null",
                           {"name": name, "b": _digest(before), "a": _digest(after)})
@@ -271,32 +482,38 @@ def _digest(value: str) -> str:
     return value if value == "missing" else f"sha256 {value}"
 
 
-def golive_checks(con: db.Connection, scenario: Scenario) -> list[dict[str, Any]]:
+def golive_checks(con: db.Connection, scenario: Scenario,
+                  scope: Scope = EVERY_ENTITY) -> list[dict[str, Any]]:
     """Go-live switches addresses, jobs and parameters; webhooks stay for the library."""
     params = {"pattern": scenario.scrubbed_email_pattern}
     for table, key in (("users", "primary_id"), ("vendors", "code"), ("rs_partners", "code")):
+        if not scope.has("alma", table):
+            continue
         _stage_insert(con, f"""
             select 'alma', $t, {db.ident(key)}, 'still_scrubbed', 'a real address',
                 email, null
             from {db.qualified('post', table)}
             where email is not null and regexp_matches(email, $pattern)""",
                       {**params, "t": table})
-    _stage_insert(con, """
-        select 'alma', 'jobs', j.job_id, 'job_not_enabled', 'ENABLED',
-            coalesce(j.status, 'empty'), l.rule_id
-        from post.jobs j join ledger l on l.side = 'alma' and l.entity = 'jobs'
-            and l.record_key = j.job_id
-        where l.rule_id = 'jobs.scheduled' and coalesce(j.status, '') <> 'ENABLED'""")
+    if scope.has("alma", "jobs"):
+        _stage_insert(con, """
+            select 'alma', 'jobs', j.job_id, 'job_not_enabled', 'ENABLED',
+                coalesce(j.status, 'empty'), l.rule_id
+            from post.jobs j join ledger l on l.side = 'alma' and l.entity = 'jobs'
+                and l.record_key = j.job_id
+            where l.rule_id = 'jobs.scheduled' and coalesce(j.status, '') <> 'ENABLED'""")
     expected = {name: "true" for name in GOLIVE_PARAMETERS}
     expected[PREFERRED_TERM_PARAMETER] = \
         "true" if scenario.options.get("authority_preferred_term_correction") else "false"
-    for name, value in expected.items():
+    for name, value in expected.items() if scope.has("alma", "parameters") else []:
         _stage_insert(con, """
             select 'alma', 'parameters', $name, 'parameter_not_enabled', $value,
                 coalesce(max(p.value), 'absent'), null
             from post.parameters p where p.name = $name
             having lower(coalesce(max(p.value), '')) <> $value
                 and ($value = 'true' or count(*) > 0)""", {"name": name, "value": value})
+    if not scope.has("alma", "webhooks"):
+        return []
     rows = con.rows("select w.profile_id, coalesce(w.name, '') from post.webhooks w "
                     "join ledger l on l.side = 'alma' and l.entity = 'webhooks' "
                     "and l.record_key = w.profile_id and l.rule_id = 'webhooks.inactive' "
@@ -311,20 +528,30 @@ def golive_checks(con: db.Connection, scenario: Scenario) -> list[dict[str, Any]
 
 def summarise(con: db.Connection) -> VerifyResult:
     # A record found as predicted but failing a check of its rule (expect_after, a job left off
-    # at go-live) counts under that check, not as confirmed: each record has one class.
+    # at go-live) counts under that check, not as confirmed: each record has one class. Such a
+    # record is confirmed in presence unless it is one of the few not confirmed there.
     con.execute("""
-        create or replace temp table flagged as
-        select distinct side, entity, record_key from discrepancies where rule_id is not null""")
+        create or replace temp table flagged_confirmed as
+        select side, entity, record_key, any_value(rule_id) as rule_id
+        from discrepancies f where rule_id is not null and not exists (
+            select 1 from presence_odd o where o.side = f.side and o.entity = f.entity
+                and o.record_key = f.record_key)
+        group by side, entity, record_key""")
     class_counts = [
         {"side": s, "entity": e, "class": c, "count": int(n)}
         for s, e, c, n in con.rows("""
-            select side, entity, class, count(*) from (
-                select side, entity, record_key, class from presence p
-                where class = 'unverifiable' or (class = 'confirmed' and not exists (
-                    select 1 from flagged f where f.side = p.side and f.entity = p.entity
-                        and f.record_key = p.record_key))
-                union all select side, entity, record_key, class from discrepancies)
-            group by all order by all""")
+            with kept as (
+                select side, entity, class, sum(n) as n from presence_counts
+                where class in ('confirmed', 'unverifiable') group by all),
+            flagged as (
+                select side, entity, 'confirmed' as class, count(*) as n
+                from flagged_confirmed group by all)
+            select side, entity, class, n from (
+                select k.side, k.entity, k.class, k.n - coalesce(f.n, 0) as n
+                from kept k left join flagged f using (side, entity, class)
+                union all
+                select side, entity, class, count(*) from discrepancies group by all)
+            where n > 0 order by all""")
     ]
     matrix = [
         {"rule_id": r, "side": s, "entity": e, "outcome": o, "predicted": int(p),
@@ -335,14 +562,17 @@ def summarise(con: db.Connection) -> VerifyResult:
                 where rule_id is not null group by all),
             agg as (select rule_id, sum(n) as surprises,
                            to_json(map(list(class order by class), list(n order by class))) as b
-                    from d group by all)
-            select p.rule_id, any_value(p.side), any_value(p.entity), any_value(p.outcome),
-                count(*), count(*) filter (where p.class = 'confirmed' and f.record_key is null),
-                coalesce(any_value(agg.surprises), 0), any_value(cast(agg.b as varchar))
-            from presence p left join agg using (rule_id)
-            left join flagged f on f.side = p.side and f.entity = p.entity
-                and f.record_key = p.record_key
-            group by p.rule_id order by p.rule_id""")
+                    from d group by all),
+            p as (select rule_id, any_value(side) as side, any_value(entity) as entity,
+                         any_value(outcome) as outcome, sum(n) as predicted,
+                         coalesce(sum(n) filter (where class = 'confirmed'), 0) as confirmed
+                  from presence_counts group by rule_id),
+            f as (select rule_id, count(*) as n from flagged_confirmed group by all)
+            select p.rule_id, p.side, p.entity, p.outcome, p.predicted,
+                p.confirmed - coalesce(f.n, 0), coalesce(agg.surprises, 0),
+                cast(agg.b as varchar)
+            from p left join agg using (rule_id) left join f using (rule_id)
+            order by p.rule_id""")
     ]
     total = int(con.one("select count(*) from discrepancies"))
     return VerifyResult(class_counts, matrix, total)
@@ -370,6 +600,7 @@ class Prediction:
     summary: dict[str, Any]
     inputs: engine.Inputs
     warnings: list[str]
+    unchanged: frozenset[str] = frozenset()  # inputs byte-identical to those predict validated
 
 
 def open_prediction(run: Path) -> Prediction:
@@ -393,6 +624,7 @@ def open_prediction(run: Path) -> Prediction:
     problems = Collector()
     opened: dict[str, Snapshot] = {}
     warnings = []
+    unchanged = set()
     for name, side in (("pre", "alma"), ("extract", "extract"), ("testload", "alma")):
         if name not in snaps:
             continue
@@ -406,6 +638,8 @@ def open_prediction(run: Path) -> Prediction:
             continue
         if opened[name].file_hashes() != snaps[name].get("files"):
             warnings.append(f"{display_path(path)}: files changed since the prediction was made")
+        else:
+            unchanged.add(name)
     problems.raise_if_any()
     if "pre" not in opened or "extract" not in opened:
         raise UserError(Problem(Loc(shown), "the prediction's manifest names no pre and extract "
@@ -413,14 +647,29 @@ def open_prediction(run: Path) -> Prediction:
     inputs = engine.Inputs(opened["pre"], opened["extract"],
                            scenario_from_manifest(manifest.get("scenario", {})),
                            opened.get("testload"))
-    return Prediction(run, summary, inputs, warnings)
+    return Prediction(run, summary, inputs, warnings, frozenset(unchanged))
 
 
-def load_post(con: db.Connection, post: Snapshot, schema: str = "post") -> None:
+def load_post(con: db.Connection, post: Snapshot, schema: str = "post",
+              tables: set[str] | None = None) -> None:
+    """Attach and validate an Alma-side snapshot; with `tables`, only those tables (the others
+    are attached empty and not read)."""
+    if tables is not None:
+        post = _only(post, tables)
     problems = Collector()
     problems.extend(snapshot.attach(con, schema, post, "alma"))
     problems.extend(validate.validate(con, schema, post))
     problems.raise_if_any()
+
+
+def _only(snap: Snapshot, tables: set[str]) -> Snapshot:
+    """The snapshot as if it held only `tables`: problems of its other files are not looked at."""
+    others = {display_path(p) for p in snap.path.iterdir()
+              if p.suffix.lower() in (".csv", ".parquet") and p.stem in TABLES
+              and p.stem not in tables}
+    return dataclasses.replace(
+        snap, files={n: f for n, f in snap.files.items() if n in tables},
+        problems=[p for p in snap.problems if p.loc.path not in others])
 
 
 # --- the command ----------------------------------------------------------------------------
@@ -452,10 +701,8 @@ CITES = {
 def findings(con: db.Connection, budgets_: list[Any], pack: Pack) -> list[dict[str, Any]]:
     from simulator import budgets as budget_mod
 
-    totals = dict(
-        ((s, e), int(n)) for s, e, n in con.rows(
-            "select side, entity, count(*) from presence group by all "
-            "union all select 'post', post_table, count(*) from post_keys group by all"))
+    totals = dict(((s, e), int(n)) for s, e, n in con.rows(
+        "select side, entity, sum(n) from presence_counts group by all"))
     groups = con.rows("""
         select side, entity, class, coalesce(rule_id, ''), count(*),
                list(record_key order by record_key)[1:$n],
@@ -465,7 +712,10 @@ def findings(con: db.Connection, budgets_: list[Any], pack: Pack) -> list[dict[s
     out = []
     for side, entity, klass, rule_id, n, keys, details in groups:
         # A stage check looks at the table's rows after the load: a percentage is of those.
-        total = totals.get(("post" if klass in STAGE_CLASSES else side, entity), 0)
+        where = ("post" if klass in STAGE_CLASSES else side, entity)
+        if where[0] == "post" and where not in totals:
+            totals[where] = _post_rows(con, entity)
+        total = totals.get(where, 0)
         verdict, budget = budget_mod.judge(budgets_, f"{side}.{entity}", klass, int(n), total)
         severity = {"fail": "blocker", "warn": "warning"}.get(verdict, "info")
         if klass == "form_changed":
@@ -493,6 +743,13 @@ def findings(con: db.Connection, budgets_: list[Any], pack: Pack) -> list[dict[s
     return out
 
 
+def _post_rows(con: db.Connection, table: str) -> int:
+    """Rows of an Alma table after the load (what a stage check's percentage is of)."""
+    if table not in {t.name for t in tables_for("alma")}:
+        return 0
+    return int(con.one(f"select count(*) from {db.qualified('post', table)}"))
+
+
 def junit_cases(con: db.Connection, pack: Pack) -> list[Any]:
     from simulator.junit import Case
 
@@ -503,7 +760,7 @@ def junit_cases(con: db.Connection, pack: Pack) -> list[Any]:
             from discrepancies group by all order by all""", {"n": SAMPLE}):
         failures.setdefault((f"{side}.{entity}", rule), []).append((klass, int(n), list(keys)))
     names = {(f"{s}.{e}", r) for s, e, r in con.rows(
-        "select distinct side, entity, rule_id from presence")}
+        "select distinct side, entity, rule_id from presence_counts")}
     return [Case(suite, name, failures.get((suite, name), []))
             for suite, name in sorted(names | set(failures))]
 
@@ -534,8 +791,14 @@ def run(
     csv_mode: str = "auto",
     command: list[str] | None = None,
     show_pii: bool = False,
+    entities: list[str] | None = None,
+    memory_limit: str | None = None,
     progress: Any = lambda step: None,
 ) -> Run:
+    """Verify the post snapshot at `post_path` against a prediction into run folder `out`.
+
+    `entities` (`--entity`) limits the run to some entities (see `resolve_scope`).
+    """
     from reports.render import VerifyReport, render_verify
     from simulator import budgets as budget_mod
     from simulator import reporting, runfolder
@@ -573,6 +836,7 @@ def run(
     progress("checking rules")
     try:
         pack = engine.checked_pack(load_pack(rules))
+        scope = resolve_scope(entities, pack)
     except UserError as e:
         problems.extend(e.problems)
     problems.raise_if_any()
@@ -582,27 +846,36 @@ def run(
     if post.stage != stage:
         warnings.append(f"{display_path(post.path)}: stage '{post.stage}' but verifying the "
                         f"'{stage}' stage")
-    con = db.connect()
+    con = db.connect(memory_limit)
     try:
         progress("loading and validating snapshots")
-        engine.load_and_validate(con, inputs)
-        load_post(con, post)
+        engine.load_and_validate(con, inputs, trusted=pred.unchanged if pred else frozenset())
+        needed = tables_needed(scope, pack, stage)
+        load_post(con, post, tables=needed)
         if "baseline" in snaps:
-            load_post(con, snaps["baseline"], "base")
+            load_post(con, snaps["baseline"], "base", tables=needed)
+        # `ledger` (what the run folder keeps, and go-live reads) holds the records in scope;
+        # `source` every record, read one entity at a time by the reconciliation.
+        columns = ", ".join(db.ident(c) for c in engine.LEDGER_COLUMNS)
         if pred is not None:
-            con.execute("create or replace temp table ledger as select * from "
-                        f"read_parquet({db.literal(str(pred.run / 'ledger.parquet'))})")
+            source = f"read_parquet({db.literal(str(pred.run / 'ledger.parquet'))})"
         else:
             progress("classifying records")
             engine.classify(con, pack, inputs.scenario)
+            source = "ledger"
+            if scope.partial:  # `ledger` (a table or a view) becomes the records in scope
+                kind = con.one("select table_type from information_schema.tables where "
+                               "table_catalog = 'temp' and table_name = 'ledger'")
+                con.execute(f"alter {'view' if kind == 'VIEW' else 'table'} ledger "
+                            "rename to ledger_all")
+                source = "ledger_all"
+        if source != "ledger":  # a view: the Parquet file is read where it is needed
+            con.execute(f"create or replace temp view ledger as select {columns} from {source} "
+                        f"where {scope.where()}")
         progress("verifying")
-        _discrepancy_table(con)
-        build_presence(con, pack)
-        presence_discrepancies(con)
         actions: list[dict[str, Any]] = []
-        if stage == "cutover":
-            state_discrepancies(con, pack, inputs.scenario.params())
-        elif stage == "fulfillment":
+        reconcile(con, pack, source, scope, stage, inputs.scenario.params())
+        if stage == "fulfillment":
             forms = {}
             if "cutover_extract" in snaps:
                 before = {n: snapshot.sha256(p) for n, p in snaps["cutover_extract"].forms.items()
@@ -617,9 +890,9 @@ def run(
             if "baseline" not in snaps:
                 warnings.append("no --baseline: what changed since the cutover load (other "
                                 "tables, staff users, requests, loan counts) was not checked")
-            fulfillment_checks(con, "baseline" in snaps, forms)
-        else:
-            actions = golive_checks(con, inputs.scenario)
+            fulfillment_checks(con, "baseline" in snaps, forms, scope)
+        elif stage == "golive":
+            actions = golive_checks(con, inputs.scenario, scope)
         result = summarise(con)
         result.actions = actions
         found = findings(con, budgets_, pack)
@@ -634,12 +907,16 @@ def run(
             if pred.summary["manifest"].get("rule_pack_hash") != pack.digest:
                 warnings.append("the rule pack differs from the one the prediction used; "
                                 "expectations come from the current pack")
+        if scope.partial:
+            manifest["entity_filter"] = list(scope.names)
         blockers = sum(1 for f in found if f["severity"] == "blocker")
         n = result.discrepancies
         noun = "discrepancy" if n == 1 else "discrepancies"
         verdict = (f"{n:,} {noun}; {blockers} over a fail budget." if blockers else
                    f"{n:,} {noun}, none over a fail budget." if n else
-                   "Confirmed: Alma holds exactly what the prediction said.")
+                   "Confirmed: Alma holds exactly what the prediction said." if not scope.partial
+                   else "Confirmed: for the entities checked, Alma holds exactly what the "
+                        "prediction said.")
         summary = {
             "kind": "verify",
             "stage": stage,
@@ -650,6 +927,7 @@ def run(
             "findings": found,
             "actions": actions,
             "warnings": warnings,
+            "scope": scope.as_dict(),
             "manifest": manifest,
         }
         progress("writing the run folder")
@@ -673,12 +951,13 @@ def run(
                 actions=actions,
                 warnings=warnings,
                 manifest=manifest,
+                scope_note=scope.note,
             )
             html, markdown = render_verify(report)
             (folder / "report.html").write_text(html, encoding="utf-8")
             (folder / "summary.md").write_text(markdown, encoding="utf-8")
 
-        runfolder.write_run(con, out, summary, extras, csv_mode)
+        runfolder.write_run(con, out, summary, extras, csv_mode, presorted=pred is not None)
     finally:
         con.close()
     return Run(out, result, summary, found)

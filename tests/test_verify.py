@@ -738,12 +738,40 @@ def test_prediction_mode_equals_inline(world: World, tmp_path: Path) -> None:
     assert manifest["prediction"]["rule_pack_hash"] == manifest["rule_pack_hash"]
     assert manifest["scenario"] == inline.summary["manifest"]["scenario"]
     assert by_prediction.summary["warnings"] == []
+    # The prediction's ledger is kept in its order (not sorted again), as inline runs sort it.
+    assert pq.read_table(by_prediction.out / "ledger.parquet").to_pylist() == \
+        pq.read_table(inline.out / "ledger.parquet").to_pylist() == \
+        pq.read_table(pred / "ledger.parquet").to_pylist()
     # A changed input is named: the prediction no longer describes it.
     vendors = inputs.pre.path / "vendors.csv"
     vendors.write_text("code\nV1\n", encoding="utf-8")
     again = verify.run(post, tmp_path / "v3", prediction=pred)
     assert again.summary["warnings"] == [
         f"{inputs.pre.path}: files changed since the prediction was made"]
+
+
+def test_inputs_unchanged_since_the_prediction_are_not_validated_again(
+        world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    post_tables = _funds_world(world)
+    inputs = world.inputs()
+    pred = tmp_path / "predict-1"
+    predict(inputs, pred, command=["cutover", "predict"])
+    post = write_snapshot(tmp_path / "post", "cutover", post_tables)
+    validated: list[str] = []
+    real = verify.validate.validate
+    monkeypatch.setattr(verify.validate, "validate",
+                        lambda con, schema, snap: validated.append(schema) or real(con, schema,
+                                                                                   snap))
+    verify.run(post, tmp_path / "v1", prediction=pred)
+    assert validated == ["post"]  # predict validated these very files (their hashes match)
+    # A changed input is validated again, and a problem in it stops verify.
+    (inputs.pre.path / "vendors.csv").write_text("code,status\nV1,SLEEPING\n", encoding="utf-8")
+    validated.clear()
+    with pytest.raises(UserError) as e:
+        verify.run(post, tmp_path / "v2", prediction=pred)
+    assert validated == ["pre"]
+    assert "column status: 'SLEEPING' is not one of" in str(e.value)
+    assert not (tmp_path / "v2").exists()
 
 
 def test_pseudonymised_prediction_is_refused(world: World, tmp_path: Path,
