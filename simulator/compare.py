@@ -8,14 +8,10 @@ a record one ledger does not have.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from simulator import db, runfolder
+from simulator import db
 from simulator.sampling import per_rule_cap
 
 ABSENT = "absent"
@@ -135,32 +131,3 @@ def export(con: db.Connection, query: str, folder: Path, stem: str,
     if csv:
         con.execute(f"copy ({query}) to {db.literal(str(folder / (stem + '.csv')))} "
                     "(format csv, header true)")
-
-
-def write_folder(out: Path, fill: Callable[[Path], None]) -> Path:
-    """A result folder written atomically, as run folders are (simulator.runfolder): `fill`
-    writes into a hidden temp folder beside `out`, which then replaces `out`. `fill` must write
-    `summary.json`, which marks the folder as one that a later run may replace."""
-    runfolder.check_out(out)
-    created = runfolder._missing_parents(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp: Path | None = None
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)
-        fill(tmp)
-        if not (tmp / runfolder.MARKER).is_file():
-            raise RuntimeError(f"{runfolder.MARKER} was not written")
-        runfolder._replace(tmp, out)
-    except BaseException:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        for folder in created:
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        raise
-    return out

@@ -175,7 +175,7 @@ def run(
             (folder / "report.html").write_text(render_diff(report), encoding="utf-8")
 
         progress("writing the diff folder")
-        compare.write_folder(out, fill)
+        runfolder.write_folder(out, fill)
     finally:
         con.close()
     return DiffRun(out, summary)

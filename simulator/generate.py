@@ -32,6 +32,7 @@ from typing import Any
 
 from simulator import db
 from simulator.errors import Loc, Problem, UserError, display_path
+from simulator.sample import scenario_text
 from simulator.tables import MERGED_CODE_TABLES, TABLES
 
 INSTITUTION = "CNS"
@@ -39,25 +40,8 @@ MARKER = "generated.json"
 SNAPSHOTS = ("testload", "freeze", "extract", "cutover")
 FORMAT = "(format parquet, compression zstd)"
 
-SCENARIO = f"""\
-# A synthetic consortium written by `cutover generate` (fictional data).
-institution: {INSTITUTION}
-dates:
-  testload: 2025-09-15
-  freeze_start: 2026-03-02
-  clean_data_delivered: 2026-03-11
-  fulfillment_freeze: 2026-03-13
-  go_live: 2026-03-16
-options:
-  reload_acquisitions: true
-  retain_funds: false
-  retain_licenses: true
-  retain_courses: false
-  authority_preferred_term_correction: false
-  summon: false
-allowed_emails: [ils-team@consortium.example]
-scrubbed_email_pattern: '@scrubbed\\.invalid$'
-"""
+SCENARIO = scenario_text(INSTITUTION, "A synthetic consortium written by `cutover generate` "
+                                      "(fictional data).", "ils-team@consortium.example")
 TAKEN_AT = {"testload": "2025-09-20T06:00:00Z", "freeze": "2026-03-02T07:00:00Z",
             "extract": "2026-03-03T18:00:00Z", "cutover": "2026-03-10T22:00:00Z"}
 FORMS = {

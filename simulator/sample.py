@@ -24,9 +24,11 @@ INSTITUTION = "NFU"
 FREEZE, CLEAN = "2026-03-02", "2026-03-11"
 BEFORE, DURING = "2026-02-10T10:00:00", "2026-03-05T14:30:00"
 
-SCENARIO = """\
-# Northfield University (fictional): the cutover scenario used by `make demo`.
-institution: NFU
+def scenario_text(institution: str, comment: str, team_email: str) -> str:
+    """A scenario file with the sample's dates and options (also for `cutover generate`)."""
+    return f"""\
+# {comment}
+institution: {institution}
 dates:
   testload: 2025-09-15
   freeze_start: 2026-03-02
@@ -40,9 +42,13 @@ options:
   retain_courses: false
   authority_preferred_term_correction: false
   summon: false
-allowed_emails: [ils-team@northfield.example]
+allowed_emails: [{team_email}]
 scrubbed_email_pattern: '@scrubbed\\.invalid$'
 """
+
+
+SCENARIO = scenario_text("NFU", "Northfield University (fictional): the cutover scenario used by "
+                                "`make demo`.", "ils-team@northfield.example")
 
 FIRST = ["Ada", "Bo", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", "Ines", "Jonas", "Kemal",
          "Lena", "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Vera"]

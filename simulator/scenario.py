@@ -124,8 +124,8 @@ def load(path: Path) -> Scenario:
                      "institution must be given as a code, e.g. institution: NFU")
     scenario = Scenario(str(institution or "").strip(), source=shown,
                         institution_loc=data.value_loc("institution"))
-    _dates(data, scenario, problems, shown)
-    _options(data, scenario, problems)
+    read_dates(data, scenario, problems, shown)
+    read_options(data, scenario, problems)
     emails = data.get("allowed_emails", [])
     if not isinstance(emails, list):
         problems.add(data.value_loc("allowed_emails"),
@@ -152,7 +152,8 @@ def load(path: Path) -> Scenario:
     return scenario
 
 
-def _dates(data: yamlsrc.YMap, scenario: Scenario, problems: Collector, shown: str) -> None:
+def read_dates(data: yamlsrc.YMap, scenario: Scenario, problems: Collector, shown: str) -> None:
+    """The `dates:` of `data` into `scenario`, order checked (also for variant files)."""
     if "dates" not in data:
         problems.add(Loc(shown, 1, 1), "missing key 'dates' (freeze_start and "
                                        "clean_data_delivered are required)")
@@ -186,7 +187,8 @@ def _dates(data: yamlsrc.YMap, scenario: Scenario, problems: Collector, shown: s
                          f"{later} ({_day(b)}) must come {relation} {earlier} ({_day(a)})")
 
 
-def _options(data: yamlsrc.YMap, scenario: Scenario, problems: Collector) -> None:
+def read_options(data: yamlsrc.YMap, scenario: Scenario, problems: Collector) -> None:
+    """The `options:` of `data` over `scenario`'s (also for variant files)."""
     options = data.get("options", yamlsrc.YMap())
     if not isinstance(options, yamlsrc.YMap):
         problems.add(data.value_loc("options"),

@@ -25,7 +25,7 @@ from simulator import scenario as scenario_mod
 from simulator.errors import Collector, Loc, UserError, display_path
 from simulator.rules.compile import render
 from simulator.rules.lint import check_names, parse_condition
-from simulator.rules.loader import _Source
+from simulator.rules.loader import Source
 from simulator.rules.model import SIDE_SCHEMA
 from simulator.scenario import Scenario
 from simulator.tables import TABLES, Col, Table
@@ -201,7 +201,7 @@ def load_variant(path: Path, base: Scenario, problems: Collector,
         name = path.stem
     scn = _scenario(data, base, problems, shown)
     text = path.read_bytes()
-    src = _Source(shown, text.decode("utf-8-sig").splitlines())
+    src = Source(shown, text.decode("utf-8-sig").splitlines())
     patches = _patches(data, problems, src, conditions if conditions is not None else [])
     rules = _rules(data, path, problems)
     if len(problems.problems) > start:
@@ -241,7 +241,7 @@ def _scenario(data: yamlsrc.YMap, base: Scenario, problems: Collector, shown: st
     """
     scn = copy.deepcopy(base)
     if "options" in data:
-        scenario_mod._options(data, scn, problems)
+        scenario_mod.read_options(data, scn, problems)
     if "dates" in data:
         dates = data["dates"]
         if not isinstance(dates, yamlsrc.YMap):
@@ -260,7 +260,7 @@ def _scenario(data: yamlsrc.YMap, base: Scenario, problems: Collector, shown: st
             wrapper["dates"] = merged
             wrapper.value_locs["dates"] = data.value_loc("dates")
             scn.dates = {}
-            scenario_mod._dates(wrapper, scn, problems, shown)
+            scenario_mod.read_dates(wrapper, scn, problems, shown)
     if "allowed_emails" in data:
         emails = data["allowed_emails"]
         if not isinstance(emails, list):
@@ -303,7 +303,7 @@ def _rules(data: yamlsrc.YMap, path: Path, problems: Collector) -> list[Path]:
 # --- patches -----------------------------------------------------------------------------------
 
 
-def _patches(data: yamlsrc.YMap, problems: Collector, src: _Source,
+def _patches(data: yamlsrc.YMap, problems: Collector, src: Source,
              conditions: list[Patch]) -> list[Patch]:
     raw = data.get("assume")
     if raw is None:
@@ -320,7 +320,7 @@ def _patches(data: yamlsrc.YMap, problems: Collector, src: _Source,
     return out
 
 
-def _patch(item: Any, loc: Loc, problems: Collector, src: _Source,
+def _patch(item: Any, loc: Loc, problems: Collector, src: Source,
            conditions: list[Patch]) -> Patch | None:
     if not isinstance(item, yamlsrc.YMap):
         problems.add(loc, "a patch is a mapping with entity and one of set (with where), "
@@ -375,7 +375,7 @@ def _patch(item: Any, loc: Loc, problems: Collector, src: _Source,
     return patch if len(problems.problems) == start else None
 
 
-def _where(item: yamlsrc.YMap, patch: Patch, problems: Collector, src: _Source) -> None:
+def _where(item: yamlsrc.YMap, patch: Patch, problems: Collector, src: Source) -> None:
     if "where" not in item:
         problems.add(item.key_loc(patch.kind), f"{patch.kind} needs where: the condition that "
                                                f"picks the rows (write where: true for all)")

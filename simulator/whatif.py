@@ -180,7 +180,7 @@ def run(
             report = whatif_report(con, summary, transitions, show_pii)
             (folder / "report.html").write_text(render_whatif(report), encoding="utf-8")
 
-        compare.write_folder(out, fill)
+        runfolder.write_folder(out, fill)
     finally:
         con.close()
     return WhatifRun(out, cases, summary)

@@ -58,7 +58,7 @@ def load_pack(layers: list[Path] | None = None, base: Path | None = None) -> Pac
             except UserError as e:
                 problems.extend(e.problems)
                 continue
-            src = _Source(display_path(path), lines)
+            src = Source(display_path(path), lines)
             if path.name == PACK_FILE:
                 _pack_file(data, path, shared, problems, src, broken_facts)
             else:
@@ -82,7 +82,7 @@ class _Layer:
 
 
 @dataclass
-class _Source:
+class Source:
     shown: str
     lines: list[str]
 
@@ -121,7 +121,7 @@ def _unknown(data: yamlsrc.YMap, allowed: set[str], problems: Collector, what: s
                                             f"(expected one of {', '.join(sorted(allowed))})")
 
 
-def _facts(data: Any, problems: Collector, src: _Source, broken: set[str]) -> dict[str, Fact]:
+def _facts(data: Any, problems: Collector, src: Source, broken: set[str]) -> dict[str, Fact]:
     if data is None:
         return {}
     if not isinstance(data, yamlsrc.YMap):
@@ -144,7 +144,7 @@ def _facts(data: Any, problems: Collector, src: _Source, broken: set[str]) -> di
 
 
 def _pack_file(data: Any, path: Path, shared: dict[str, Fact], problems: Collector,
-               src: _Source, broken: set[str]) -> None:
+               src: Source, broken: set[str]) -> None:
     data = _mapping(data, path, problems, "a mapping with name and facts")
     if data is None:
         return
@@ -158,7 +158,7 @@ def _entity_file(
     entities: dict[tuple[str, str], Entity],
     problems: Collector,
     layer: _Layer,
-    src: _Source,
+    src: Source,
 ) -> None:
     data = _mapping(data, path, problems, "a mapping with entity, side and rules")
     if data is None:
@@ -198,7 +198,7 @@ def _entity_file(
 
 
 def _rule(item: Any, loc: Loc, entity: Entity, problems: Collector, layer: _Layer,
-          src: _Source) -> None:
+          src: Source) -> None:
     if not isinstance(item, yamlsrc.YMap):
         problems.add(loc, "a rule is a mapping with id, when, outcome, reason and cite")
         return
@@ -267,7 +267,7 @@ def _rule(item: Any, loc: Loc, entity: Entity, problems: Collector, layer: _Laye
 
 
 def _build_rule(item: yamlsrc.YMap, loc: Loc, rid: str, problems: Collector,
-                src: _Source) -> Rule | None:
+                src: Source) -> Rule | None:
     ok = True
     for key in ("when", "outcome", "reason", "cite"):
         value = item.get(key)
