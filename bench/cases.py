@@ -177,7 +177,7 @@ def case_profile(a: argparse.Namespace) -> dict[str, Any]:
                         compiled.bind(params)).fetchall()
             entities.append((entity.id, time.perf_counter() - start))
         parts.append(("the entity queries alone (sum)", sum(s for _, s in entities)))
-        result = timed("engine.classify (ledger, counts, findings)",
+        result = timed("engine.classify (ledger index, counts, findings)",
                        lambda: engine.classify(con, pack, inputs.scenario))
         a.out.mkdir(parents=True, exist_ok=True)
         ordered = ("select side, entity, record_key, outcome, rule_id, reason, cite, message "
@@ -386,12 +386,14 @@ def case_reconcile_sql(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def case_verify(a: argparse.Namespace) -> dict[str, Any]:
-    """`cutover verify --prediction RUN --post DIR` as the command runs it, step by step."""
+    """`cutover verify --prediction RUN --post DIR [--entity E ...]` as the command runs it,
+    step by step, with the counts of its users discrepancies."""
     from simulator import verify
 
     clock = Clock()
-    verify.run(a.data / "cutover", a.out, prediction=a.run, csv_mode="never", progress=clock)
-    return clock.done()
+    run = verify.run(a.data / "cutover", a.out, prediction=a.run, csv_mode="never",
+                     progress=clock, entities=a.entity or None, memory_limit=a.memory_limit)
+    return {**clock.done(), "counts": run.summary["counts"]}
 
 
 # -- the report in a browser --------------------------------------------------------------------
@@ -444,6 +446,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--html", type=Path)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--rules", type=Path, action="append", default=[])
+    parser.add_argument("--entity", action="append", default=[])
     parser.add_argument("--csv", default="never")
     parser.add_argument("--memory-limit", default=None)
     parser.add_argument("--repeat", type=int, default=5)
