@@ -180,10 +180,8 @@ def case_profile(a: argparse.Namespace) -> dict[str, Any]:
         result = timed("engine.classify (ledger index, counts, findings)",
                        lambda: engine.classify(con, pack, inputs.scenario))
         a.out.mkdir(parents=True, exist_ok=True)
-        ordered = ("select side, entity, record_key, outcome, rule_id, reason, cite, message "
-                   "from ledger order by side, entity, record_key")
         timed("ledger.parquet (sorted)", lambda: con.execute(
-            f"copy ({ordered}) to {db.literal(str(a.out / 'ledger.parquet'))} "
+            f"copy ({result.ledger_in_order}) to {db.literal(str(a.out / 'ledger.parquet'))} "
             "(format parquet, compression zstd)"))
         summary = summarise(inputs, pack, result)
         report = timed("report: sampling the ledger", lambda: reporting.predict_report(

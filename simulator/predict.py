@@ -74,7 +74,8 @@ def predict(
             (folder / "report.html").write_text(html, encoding="utf-8")
             (folder / "summary.md").write_text(markdown, encoding="utf-8")
 
-        runfolder.write_run(con, out, summary, write_report, csv_mode)
+        runfolder.write_run(con, out, summary, write_report, csv_mode,
+                            result.ledger_in_order)
     finally:
         con.close()
     return Run(out, result, summary)

@@ -737,7 +737,8 @@ def readiness(
             (folder / "report.html").write_text(html, encoding="utf-8")
             (folder / "summary.md").write_text(markdown, encoding="utf-8")
 
-        runfolder.write_run(con, out, summary, write, csv_mode)
+        runfolder.write_run(con, out, summary, write, csv_mode,
+                            result.ledger_in_order)
     finally:
         con.close()
     return Readiness(out, result, findings, area_scores, events, notes, states, summary)

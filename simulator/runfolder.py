@@ -27,6 +27,8 @@ def check_out(out: Path) -> None:
                                 "--out exists and is not a run folder; choose a new folder"))
 
 
+LEDGER_IN_ORDER = ("select side, entity, record_key, outcome, rule_id, reason, cite, message "
+                   "from ledger order by side, entity, record_key")
 SECRET_OPTIONS = ("--pseudonymize",)
 
 
@@ -76,14 +78,12 @@ def write_run(
     summary: dict[str, Any],
     extra: Callable[[Path], None] | None = None,
     csv_mode: str = "auto",
-    presorted: bool = False,
+    ordered: str = LEDGER_IN_ORDER,
 ) -> Path:
     """Ledger (Parquet, and CSV when it fits), summary.json and whatever `extra` adds, written
-    atomically (`write_folder`). `presorted`: `ledger` reads a ledger file in its order (DuckDB
-    keeps the order of a scan), so sorting it again is skipped."""
+    atomically (`write_folder`). `ordered`: the query giving the ledger's rows in their order
+    (by side, entity and record key)."""
     def fill(tmp: Path) -> None:
-        ordered = ("select side, entity, record_key, outcome, rule_id, reason, cite, message "
-                   "from ledger" + ("" if presorted else " order by side, entity, record_key"))
         con.execute(f"copy ({ordered}) to {db.literal(str(tmp / 'ledger.parquet'))} "
                     "(format parquet, compression zstd)")
         rows = int(con.one("select count(*) from ledger"))

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from simulator import db, yamlsrc
@@ -59,6 +59,16 @@ class Snapshot:
         paths = [f.path for f in self.files.values()] + list(self.forms.values())
         paths.append(self.path / MANIFEST)
         return {p.name: sha256(p) for p in sorted(paths) if p.is_file()}
+
+
+def only(snap: Snapshot, tables: set[str]) -> Snapshot:
+    """The snapshot as if it held only `tables`: problems of its other files are not looked at
+    (a command that reads a few tables validates just those)."""
+    others = {display_path(p) for p in snap.path.iterdir()
+              if p.suffix.lower() in (".csv", ".parquet") and p.stem in TABLES
+              and p.stem not in tables}
+    return replace(snap, files={n: f for n, f in snap.files.items() if n in tables},
+                   problems=[p for p in snap.problems if p.loc.path not in others])
 
 
 def sha256(path: Path) -> str:

@@ -189,6 +189,17 @@ LANDS_IN = {
 }
 
 
+def with_references(names: set[str]) -> set[str]:
+    """`names` and every table they refer to, directly or not (validation checks references)."""
+    need, todo = set(names), list(names)
+    while todo:
+        for ref in TABLES[todo.pop()].refs:
+            if ref.table not in need:
+                need.add(ref.table)
+                todo.append(ref.table)
+    return need
+
+
 def post_table(side: str, entity: str) -> str | None:
     """The Alma-side table that holds a ledger record after the load (None: not checkable)."""
     return entity if side == "alma" else LANDS_IN.get(entity)

@@ -21,7 +21,6 @@ the same table still count as evidence (a patron loaded again confirms a removed
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import difflib
 import json
@@ -37,7 +36,7 @@ from simulator.rules.compile import parse, render
 from simulator.rules.model import ABSENT_OUTCOMES, Pack
 from simulator.scenario import DEFAULT_SCRUBBED, Scenario
 from simulator.snapshot import Snapshot
-from simulator.tables import TABLES, post_table, tables_for
+from simulator.tables import TABLES, post_table, tables_for, with_references
 
 STAGES = ("cutover", "fulfillment", "golive")
 PRESENCE_CLASSES = ("confirmed", "survived_unexpectedly", "lost_unexpectedly", "unverifiable")
@@ -200,13 +199,7 @@ def tables_needed(scope: Scope, pack: Pack, stage: str) -> set[str] | None:
                 need |= {t.name for t in tree.find_all(exp.Table) if t.db == "post"}
     if stage == "fulfillment":
         need |= {t for name in list(need) for t in _STAGE_READS.get(name, ())}
-    todo = list(need)
-    while todo:
-        for ref in TABLES[todo.pop()].refs:
-            if ref.table not in need:
-                need.add(ref.table)
-                todo.append(ref.table)
-    return need & alma
+    return with_references(need) & alma
 
 
 # --- keys -----------------------------------------------------------------------------------
@@ -655,21 +648,11 @@ def load_post(con: db.Connection, post: Snapshot, schema: str = "post",
     """Attach and validate an Alma-side snapshot; with `tables`, only those tables (the others
     are attached empty and not read)."""
     if tables is not None:
-        post = _only(post, tables)
+        post = snapshot.only(post, tables)
     problems = Collector()
     problems.extend(snapshot.attach(con, schema, post, "alma"))
     problems.extend(validate.validate(con, schema, post))
     problems.raise_if_any()
-
-
-def _only(snap: Snapshot, tables: set[str]) -> Snapshot:
-    """The snapshot as if it held only `tables`: problems of its other files are not looked at."""
-    others = {display_path(p) for p in snap.path.iterdir()
-              if p.suffix.lower() in (".csv", ".parquet") and p.stem in TABLES
-              and p.stem not in tables}
-    return dataclasses.replace(
-        snap, files={n: f for n, f in snap.files.items() if n in tables},
-        problems=[p for p in snap.problems if p.loc.path not in others])
 
 
 # --- the command ----------------------------------------------------------------------------
@@ -857,11 +840,12 @@ def run(
         # `ledger` (what the run folder keeps, and go-live reads) holds the records in scope;
         # `source` every record, read one entity at a time by the reconciliation.
         columns = ", ".join(db.ident(c) for c in engine.LEDGER_COLUMNS)
+        in_order = runfolder.LEDGER_IN_ORDER
         if pred is not None:
             source = f"read_parquet({db.literal(str(pred.run / 'ledger.parquet'))})"
         else:
             progress("classifying records")
-            engine.classify(con, pack, inputs.scenario)
+            in_order = engine.classify(con, pack, inputs.scenario).ledger_in_order
             source = "ledger"
             if scope.partial:  # `ledger` (a table or a view) becomes the records in scope
                 kind = con.one("select table_type from information_schema.tables where "
@@ -957,7 +941,11 @@ def run(
             (folder / "report.html").write_text(html, encoding="utf-8")
             (folder / "summary.md").write_text(markdown, encoding="utf-8")
 
-        runfolder.write_run(con, out, summary, extras, csv_mode, presorted=pred is not None)
+        if pred is not None:  # its ledger file is in order; DuckDB keeps the order of a scan
+            in_order = f"select {', '.join(engine.LEDGER_COLUMNS)} from ledger"
+        elif scope.partial:  # `ledger` is a filtered view of the classified records
+            in_order = runfolder.LEDGER_IN_ORDER
+        runfolder.write_run(con, out, summary, extras, csv_mode, in_order)
     finally:
         con.close()
     return Run(out, result, summary, found)

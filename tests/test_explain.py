@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import World, default_pack
+from conftest import World, default_pack, role, user
 from typer.testing import CliRunner
 
 from simulator import db, engine
 from simulator.cli import app
 from simulator.errors import UserError
-from simulator.explain import explain, explain_loaded, resolve_entity
+from simulator.explain import explain, explain_loaded, resolve_entity, tables_read
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -243,3 +243,26 @@ def test_a_null_when_does_not_decide(world: World) -> None:
     assert [(s.value, s.decided) for s in ex.steps][0] == (None, False)
     assert ex.decision.id == "configuration.retained"
     assert world.ledger()[("alma", "configuration", "letters|L1")].rule_id == ex.decision.id
+
+
+def test_explain_validates_only_the_tables_the_entity_reads(world: World) -> None:
+    """A bad vendors file does not stop explaining a user; a bad roles file (a fact reads it)
+    does, with the validation message."""
+    world.pre = {"users": [user("U1")], "vendors": [{"code": "V1", "status": "SLEEPING"}]}
+    con = db.connect()
+    try:
+        [ex] = explain(con, default_pack(), world.inputs(), "users", "U1")
+    finally:
+        con.close()
+    assert ex.decision.id == "users.public"
+    world.pre["user_roles"] = [{**role("U1"), "status": "SLEEPING"}]
+    con = db.connect()
+    try:
+        with pytest.raises(UserError) as e:
+            explain(con, default_pack(), world.inputs(), "users", "U1")
+    finally:
+        con.close()
+    assert "user_roles.csv:2:4: column status: 'SLEEPING' is not one of" in str(e.value)
+    assert "vendors" not in str(e.value)
+    assert tables_read(default_pack().entities[("alma", "users")], default_pack()) == {
+        "pre": {"users", "user_roles"}, "extract": {"patrons"}, "testload": {"users"}}

@@ -18,11 +18,11 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import World, role, user
+from conftest import World, default_pack, role, user
 from typer.testing import CliRunner, Result
 
 import simulator
-from simulator import db, runfolder
+from simulator import db, engine, runfolder
 from simulator.cli import app
 from simulator.engine import LEDGER_COLUMNS
 from simulator.tables import TABLES
@@ -143,13 +143,35 @@ def test_ledger_is_sorted_and_the_csv_holds_the_same_rows(sample_run: Run) -> No
     rows = table.to_pylist()
     order = [(r["side"], r["entity"], r["record_key"]) for r in rows]
     assert order == sorted(order)
-    assert all(r["outcome"] and r["rule_id"] and r["reason"] and r["cite"] for r in rows)
+    texts = {r.id: (e.name, r.outcome, r.reason, r.cite, r.message)
+             for e, r in default_pack().rules()}
+    assert all((r["entity"], r["outcome"], r["reason"], r["cite"], r["message"])
+               == texts[r["rule_id"]] for r in rows)
     with (sample_run.out / "ledger.csv").open(encoding="utf-8", newline="") as f:
         reader = csv.reader(f)
         assert tuple(next(reader)) == LEDGER_COLUMNS
         csv_rows = list(reader)
     assert csv_rows == [["" if r[c] is None else str(r[c]) for c in LEDGER_COLUMNS]
                         for r in rows]
+
+
+def test_the_ledger_written_in_order_is_the_ledger_sorted(world: World) -> None:
+    """The write sorts the narrow index and looks the texts up after: the same rows, in the
+    same order, as sorting the joined ledger."""
+    world.pre = {"users": [user(f"U{i:02d}", "STAFF" if i % 3 else "PUBLIC") for i in range(40)],
+                 "user_roles": [role(f"U{i:02d}", "Cataloger") for i in range(0, 40, 2)],
+                 "vendors": [{"code": f"V{i}"} for i in range(5)]}
+    world.extract = {"patrons": [{"primary_id": f"u{i:02d}"} for i in range(10, 50, 3)],
+                     "vendors": [{"code": f"V{i}"} for i in range(3, 8)]}
+    con = db.connect()
+    try:
+        engine.load_and_validate(con, inputs := world.inputs())
+        result = engine.classify(con, default_pack(), inputs.scenario)
+        written = con.rows(result.ledger_in_order)
+        assert written == con.rows(runfolder.LEDGER_IN_ORDER)
+        assert len(written) == 40 + 20 + 5 + 14 + 5
+    finally:
+        con.close()
 
 
 def test_summary_json_has_counts_findings_and_manifest(sample_run: Run) -> None:
