@@ -94,6 +94,9 @@ ShowPii = Annotated[bool, typer.Option(
     "--show-pii", help="Show e-mail addresses in the report (masked by default).")]
 RulesOpt = Annotated[list[Path] | None, typer.Option(
     "--rules", help="A rule pack folder layered over the default (repeatable).")]
+MemoryLimit = Annotated[str | None, typer.Option(
+    "--memory-limit", help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk "
+                           "(default: CUTOVER_MEMORY_LIMIT, or half of the machine's memory).")]
 
 
 def _check_options(csv: str | None = None, memory_limit: str | None = None) -> None:
@@ -124,9 +127,7 @@ def predict(
     rules: RulesOpt = None,
     csv: Annotated[str, typer.Option(help="Write ledger.csv: auto (when it fits a "
                                           "spreadsheet), always, never.")] = "auto",
-    memory_limit: Annotated[str | None, typer.Option(
-        help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk (default: half "
-             "of the machine's memory).")] = None,
+    memory_limit: MemoryLimit = None,
     show_pii: ShowPii = False,
     pseudonymize: Annotated[str | None, typer.Option(
         help="Replace Primary IDs in the ledger and report with pseudonyms keyed by this "
@@ -148,14 +149,22 @@ def predict(
     _run(go)
 
 
+def _print_table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]],
+                 right: tuple[str, ...] = ("records",)) -> None:
+    """A findings-like table on stdout (numbers right-aligned); nothing when there are no rows."""
+    if not rows:
+        return
+    table = RichTable(title=title)
+    for col in columns:
+        table.add_column(col, justify="right" if col in right else "left")
+    for row in rows:
+        table.add_row(*row)
+    out_console.print(table)
+
+
 def _print_run(run: Any) -> None:
-    table = RichTable(title="Findings", show_lines=False)
-    for col in ("severity", "finding", "records"):
-        table.add_column(col, justify="right" if col == "records" else "left")
-    for f in run.result.findings:
-        table.add_row(f.severity, f.title, f"{f.count:,}")
-    if run.result.findings:
-        out_console.print(table)
+    _print_table("Findings", ("severity", "finding", "records"),
+                 [(f.severity, f.title, f"{f.count:,}") for f in run.result.findings])
     out_console.print(run.summary["verdict"])
     out_console.print(f"{run.result.rows:,} records classified; run folder: {run.out}")
 
@@ -229,9 +238,7 @@ def verify(
         "--entity", help="Check only this entity (repeatable): an Alma table with every record "
                          "that lands in it (users: users and patrons), or one side's entity "
                          "(alma.users, extract.patrons, post.users).")] = None,
-    memory_limit: Annotated[str | None, typer.Option(
-        help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk (default: half "
-             "of the machine's memory).")] = None,
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Reconcile Alma after a load with the prediction, record by record."""
 
@@ -251,13 +258,8 @@ def verify(
                              show_pii=show_pii, entities=entity, memory_limit=memory_limit,
                              progress=_progress)
         _warn(run.summary["warnings"])
-        table = RichTable(title="Discrepancies")
-        for col in ("severity", "discrepancy", "records"):
-            table.add_column(col, justify="right" if col == "records" else "left")
-        for f in run.findings:
-            table.add_row(f["severity"], f["title"], f"{f['count']:,}")
-        if run.findings:
-            out_console.print(table)
+        _print_table("Discrepancies", ("severity", "discrepancy", "records"),
+                     [(f["severity"], f["title"], f"{f['count']:,}") for f in run.findings])
         for action in run.summary["actions"]:
             out_console.print(f"action: {action['action']}", markup=False)
         if run.summary["scope"]["partial"]:
@@ -286,8 +288,7 @@ def readiness(
     rules: RulesOpt = None,
     csv: Annotated[str, typer.Option(help="Write ledger.csv: auto (when it fits a "
                                           "spreadsheet), always, never.")] = "auto",
-    memory_limit: Annotated[str | None, typer.Option(
-        help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk.")] = None,
+    memory_limit: MemoryLimit = None,
     show_pii: ShowPii = False,
 ) -> None:
     """Review readiness before the cutover: blockers, risks, waivers and a dated runbook."""
@@ -308,13 +309,8 @@ def readiness(
 
 
 def _print_readiness(run: Any) -> None:
-    table = RichTable(title="Readiness findings", show_lines=False)
-    for col in ("severity", "area", "finding", "records", "status"):
-        table.add_column(col, justify="right" if col == "records" else "left")
-    for f in run.findings:
-        table.add_row(f.severity, f.area, f.title, f"{f.count:,}", f.status)
-    if run.findings:
-        out_console.print(table)
+    _print_table("Readiness findings", ("severity", "area", "finding", "records", "status"),
+                 [(f.severity, f.area, f.title, f"{f.count:,}", f.status) for f in run.findings])
     out_console.print("  ".join(f"{s.area} {s.score} ({s.status})" for s in run.scores))
     out_console.print(run.summary["verdict"])
     out_console.print(f"{len(run.events)} runbook steps; run folder: {run.out}")
@@ -507,8 +503,7 @@ def whatif(
     rules: RulesOpt = None,
     csv: Annotated[str, typer.Option(help="Write transitions.csv: auto (when it fits a "
                                           "spreadsheet), always, never.")] = "auto",
-    memory_limit: Annotated[str | None, typer.Option(
-        help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk.")] = None,
+    memory_limit: MemoryLimit = None,
     show_pii: ShowPii = False,
 ) -> None:
     """Run the base and each variant, and show every record whose outcome changes."""
@@ -527,17 +522,13 @@ def whatif(
 
 
 def _print_whatif(run: Any) -> None:
-    table = RichTable(title="What-if")
-    for col in ("variant", "changed", "appeared", "disappeared", "new blockers",
-                "cleared blockers"):
-        table.add_column(col, justify="left" if "blockers" in col or col == "variant"
-                         else "right")
-    for v in run.summary["variants"]:
-        t = v["transitions"]
-        table.add_row(v["name"], f"{t['changed']:,}", f"{t['appeared']:,}",
-                      f"{t['disappeared']:,}", ", ".join(v["new_blockers"]) or "-",
-                      ", ".join(v["cleared_blockers"]) or "-")
-    out_console.print(table)
+    _print_table("What-if", ("variant", "changed", "appeared", "disappeared", "new blockers",
+                             "cleared blockers"),
+                 [(v["name"], f"{v['transitions']['changed']:,}",
+                   f"{v['transitions']['appeared']:,}", f"{v['transitions']['disappeared']:,}",
+                   ", ".join(v["new_blockers"]) or "-", ", ".join(v["cleared_blockers"]) or "-")
+                  for v in run.summary["variants"]],
+                 right=("changed", "appeared", "disappeared"))
     out_console.print(f"{run.summary['transitions']['rows']:,} changed records; folder: "
                       f"{run.out} (open {run.out / 'report.html'})")
 
@@ -595,8 +586,7 @@ def generate(
     users: Annotated[int, typer.Option(help="Alma users at the freeze.")] = 100_000,
     institutions: Annotated[int, typer.Option(help="Member institutions.")] = 12,
     seed: Annotated[int, typer.Option(help="The same seed gives the same data.")] = 7,
-    memory_limit: Annotated[str | None, typer.Option(
-        help="DuckDB memory limit, e.g. 4GB (default: half of the machine's memory).")] = None,
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Write a synthetic consortium: testload, freeze, extract and cutover snapshots."""
 

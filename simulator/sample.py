@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import random
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -520,4 +519,9 @@ def sample_dir() -> Path:
 
 
 if __name__ == "__main__":
-    write(Path(sys.argv[1] if len(sys.argv) > 1 else "sample_data"))
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m simulator.sample",
+                                     description="Write the sample institution (make sample).")
+    parser.add_argument("folder", nargs="?", type=Path, default=Path("sample_data"))
+    write(parser.parse_args().folder)
