@@ -12,6 +12,7 @@ from typing import Any
 
 from simulator import yamlsrc
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
+from simulator.yamlsrc import describe
 
 DATES = ("testload", "freeze_start", "clean_data_delivered", "fulfillment_freeze", "go_live")
 REQUIRED_DATES = ("freeze_start", "clean_data_delivered")
@@ -84,21 +85,6 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     return f"did you mean '{close[0]}'? " if close else ""
 
 
-def _what(value: Any) -> str:
-    """A YAML value as its writer thinks of it (not as a Python repr)."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, dt.date | dt.datetime):
-        return f"'{value.isoformat()}'"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return str(value).lower()
-    return repr(value)
-
-
 def _day(value: dt.datetime) -> str:
     return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
 
@@ -126,21 +112,12 @@ def load(path: Path) -> Scenario:
                         institution_loc=data.value_loc("institution"))
     read_dates(data, scenario, problems, shown)
     read_options(data, scenario, problems)
-    emails = data.get("allowed_emails", [])
-    if not isinstance(emails, list):
-        problems.add(data.value_loc("allowed_emails"),
-                     "allowed_emails must be a list of addresses")
-    else:
-        for i, email in enumerate(emails):
-            if not isinstance(email, str) or not email.strip():
-                where = emails.item_locs[i] if isinstance(emails, yamlsrc.YList) else data.loc
-                problems.add(where, f"allowed_emails: {_what(email)} is not an address")
-        scenario.allowed_emails = [e for e in emails if isinstance(e, str)]
+    read_emails(data, scenario, problems)
     pattern = data.get("scrubbed_email_pattern", DEFAULT_SCRUBBED)
     if not isinstance(pattern, str):
         problems.add(data.value_loc("scrubbed_email_pattern"),
                      "scrubbed_email_pattern must be a regular expression in quotes, "
-                     f"not {_what(pattern)}")
+                     f"not {describe(pattern)}")
     else:
         try:
             re.compile(pattern)
@@ -152,6 +129,20 @@ def load(path: Path) -> Scenario:
     return scenario
 
 
+def read_emails(data: yamlsrc.YMap, scenario: Scenario, problems: Collector) -> None:
+    """`allowed_emails:` of `data` into `scenario` (also for variant files)."""
+    emails = data.get("allowed_emails", [])
+    if not isinstance(emails, list):
+        problems.add(data.value_loc("allowed_emails"),
+                     "allowed_emails must be a list of addresses")
+        return
+    for i, email in enumerate(emails):
+        if not isinstance(email, str) or not email.strip():
+            where = emails.item_locs[i] if isinstance(emails, yamlsrc.YList) else data.loc
+            problems.add(where, f"allowed_emails: {describe(email)} is not an address")
+    scenario.allowed_emails = [e for e in emails if isinstance(e, str)]
+
+
 def read_dates(data: yamlsrc.YMap, scenario: Scenario, problems: Collector, shown: str) -> None:
     """The `dates:` of `data` into `scenario`, order checked (also for variant files)."""
     if "dates" not in data:
@@ -161,7 +152,7 @@ def read_dates(data: yamlsrc.YMap, scenario: Scenario, problems: Collector, show
     dates = data["dates"]
     if not isinstance(dates, yamlsrc.YMap):
         problems.add(data.value_loc("dates"),
-                     f"dates must be a mapping of name: ISO date, not {_what(dates)}")
+                     f"dates must be a mapping of name: ISO date, not {describe(dates)}")
         return
     for key, value in dates.items():
         if key not in DATES:
@@ -170,7 +161,7 @@ def read_dates(data: yamlsrc.YMap, scenario: Scenario, problems: Collector, show
             continue
         parsed = _as_datetime(value)
         if parsed is None:
-            problems.add(dates.value_loc(key), f"{key}: {_what(value)} is not an ISO date "
+            problems.add(dates.value_loc(key), f"{key}: {describe(value)} is not an ISO date "
                                                "(YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)")
         else:
             scenario.dates[key] = parsed
@@ -192,7 +183,7 @@ def read_options(data: yamlsrc.YMap, scenario: Scenario, problems: Collector) ->
     options = data.get("options", yamlsrc.YMap())
     if not isinstance(options, yamlsrc.YMap):
         problems.add(data.value_loc("options"),
-                     f"options must be a mapping of name: true/false, not {_what(options)}")
+                     f"options must be a mapping of name: true/false, not {describe(options)}")
         return
     for key, value in options.items():
         if key not in OPTIONS:
@@ -201,6 +192,6 @@ def read_options(data: yamlsrc.YMap, scenario: Scenario, problems: Collector) ->
                                                f"{', '.join(OPTIONS)}")
         elif not isinstance(value, bool):
             problems.add(options.value_loc(key),
-                         f"option {key} must be true or false, not {_what(value)}")
+                         f"option {key} must be true or false, not {describe(value)}")
         else:
             scenario.options[key] = value

@@ -29,6 +29,7 @@ from simulator.rules.loader import Source
 from simulator.rules.model import SIDE_SCHEMA
 from simulator.scenario import Scenario
 from simulator.tables import TABLES, Col, Table
+from simulator.yamlsrc import describe
 
 KEYS = ("name", "options", "dates", "allowed_emails", "assume", "rules")
 PATCH_KEYS = ("entity", "side", "where", "set", "delete", "insert")
@@ -197,7 +198,7 @@ def load_variant(path: Path, base: Scenario, problems: Collector,
     name_loc = data.value_loc("name") if "name" in data else Loc(shown, 1, 1)
     if not isinstance(name, str) or not _NAME.match(name):
         problems.add(name_loc, f"name must be a short name of letters, digits, '.', '-' or '_' "
-                               f"(it names a folder), not {_what(name)}")
+                               f"(it names a folder), not {describe(name)}")
         name = path.stem
     scn = _scenario(data, base, problems, shown)
     text = path.read_bytes()
@@ -213,20 +214,6 @@ def load_variant(path: Path, base: Scenario, problems: Collector,
 def _hint(word: str, choices: Any) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _what(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dt.date):
-        return f"'{value.isoformat()}'"
-    return repr(value)
 
 
 # --- scenario ----------------------------------------------------------------------------------
@@ -246,7 +233,7 @@ def _scenario(data: yamlsrc.YMap, base: Scenario, problems: Collector, shown: st
         dates = data["dates"]
         if not isinstance(dates, yamlsrc.YMap):
             problems.add(data.value_loc("dates"),
-                         f"dates must be a mapping of name: ISO date, not {_what(dates)}")
+                         f"dates must be a mapping of name: ISO date, not {describe(dates)}")
         else:
             merged = yamlsrc.YMap(dates.loc)
             for name, value in base.dates.items():
@@ -262,16 +249,7 @@ def _scenario(data: yamlsrc.YMap, base: Scenario, problems: Collector, shown: st
             scn.dates = {}
             scenario_mod.read_dates(wrapper, scn, problems, shown)
     if "allowed_emails" in data:
-        emails = data["allowed_emails"]
-        if not isinstance(emails, list):
-            problems.add(data.value_loc("allowed_emails"),
-                         "allowed_emails must be a list of addresses")
-        else:
-            for i, email in enumerate(emails):
-                if not isinstance(email, str) or not email.strip():
-                    where = emails.item_locs[i] if isinstance(emails, yamlsrc.YList) else data.loc
-                    problems.add(where, f"allowed_emails: {_what(email)} is not an address")
-            scn.allowed_emails = [e for e in emails if isinstance(e, str)]
+        scenario_mod.read_emails(data, scn, problems)
     scn.source = shown
     return scn
 
@@ -333,14 +311,14 @@ def _patch(item: Any, loc: Loc, problems: Collector, src: Source,
                                             f": expected {', '.join(PATCH_KEYS)}")
     side = item.get("side", "alma")
     if side not in SIDE_SCHEMA:
-        problems.add(item.value_loc("side"), f"side must be alma or extract, not {_what(side)}")
+        problems.add(item.value_loc("side"), f"side must be alma or extract, not {describe(side)}")
         return None
     table = item.get("entity")
     if "entity" not in item:
         problems.add(loc, "a patch needs entity: the table it changes")
         return None
     if not isinstance(table, str) or table not in TABLES:
-        problems.add(item.value_loc("entity"), f"unknown entity {_what(table)}"
+        problems.add(item.value_loc("entity"), f"unknown entity {describe(table)}"
                                                f"{_hint(str(table), TABLES)}: expected a table "
                                                "name (see README, Snapshots)")
         return None
@@ -369,7 +347,7 @@ def _patch(item: Any, loc: Loc, problems: Collector, src: Source,
         if kind == "delete":
             if item["delete"] is not True:
                 problems.add(item.value_loc("delete"), f"delete must be true, not "
-                                                       f"{_what(item['delete'])}")
+                                                       f"{describe(item['delete'])}")
         else:
             _set(item, patch, problems)
     return patch if len(problems.problems) == start else None
@@ -384,7 +362,7 @@ def _where(item: yamlsrc.YMap, patch: Patch, problems: Collector, src: Source) -
     if isinstance(text, bool):
         text = "true" if text else "false"
     if not isinstance(text, str) or not text.strip():
-        problems.add(loc, f"where must be an SQL condition, not {_what(text)}")
+        problems.add(loc, f"where must be an SQL condition, not {describe(text)}")
         return
     what = f"where ({patch.table})"
     tree = parse_condition(text, loc, problems, what, text_loc=src.text_loc(loc, text),
@@ -456,7 +434,7 @@ def coerce(col: Col, value: Any, loc: Loc, problems: Collector,
     what = f"{table}.{col.name}"
 
     def bad(expected: str) -> tuple[bool, Any]:
-        problems.add(loc, f"{what}: {_what(value)} is not {expected}")
+        problems.add(loc, f"{what}: {describe(value)} is not {expected}")
         return False, None
 
     if value is None or value == "":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -159,3 +160,18 @@ def load(path: Path, text: str | None = None) -> Any:
         loader.dispose()
     problems.raise_if_any()
     return out
+
+
+def describe(value: Any) -> str:
+    """A YAML value as its writer thinks of it (not as a Python repr), for messages."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dt.date):
+        return f"'{value.isoformat()}'"
+    return repr(value)
