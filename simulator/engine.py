@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -122,9 +122,9 @@ class Result:
     rule_counts: dict[str, int]
     findings: list[Finding]
     rows: int
-    catalog: dict[str, tuple[Entity, Rule]] = field(default_factory=dict)
+    catalog: dict[str, tuple[Entity, Rule]]
     # The ledger's rows sorted by side, entity and key, for writing (see `_ledger_sql`).
-    ledger_in_order: str = ""
+    ledger_in_order: str
 
     @property
     def blockers(self) -> int:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SIDES = ("alma", "extract")
-
 # Column types and the DuckDB type a valid value is cast to.
 SQL_TYPES = {
     "text": "VARCHAR",

@@ -39,7 +39,6 @@ from simulator.snapshot import Snapshot
 from simulator.tables import TABLES, post_table, tables_for, with_references
 
 STAGES = ("cutover", "fulfillment", "golive")
-PRESENCE_CLASSES = ("confirmed", "survived_unexpectedly", "lost_unexpectedly", "unverifiable")
 STAGE_CLASSES = {
     "changed_at_fulfillment": "changed by the fulfillment load, which may change only patrons, "
                               "loans and hold-shelf requests",

@@ -85,17 +85,18 @@ def base_sql(entity: Entity, facts: list[Fact]) -> str:
     subqueries share one join.
     """
     alias = db.ident(entity.name)
-    joins: dict[tuple[str, str], tuple[str, str]] = {}
+    joins: dict[tuple[str, str], str] = {}  # (subquery, record key) -> the join's alias
     cols = [f"{alias}.*"] + [
         f"({render(_joined(f.tree or parse(f.sql), entity.name, joins))}) as {db.ident(f.name)}"
         for f in facts]
     source = db.qualified(entity.schema, TABLES[entity.name].name)
     return ("select " + ",\n    ".join(cols) + f"\n  from {source} as {alias}"
-            + "".join(f"\n  {join}" for _, join in joins.values()))
+            + "".join(f"\n  left join ({sql}) as {name} on {name}.k = {key}"
+                      for (sql, key), name in joins.items()))
 
 
 def _joined(tree: exp.Expression, outer: str,
-            joins: dict[tuple[str, str], tuple[str, str]]) -> exp.Expression:
+            joins: dict[tuple[str, str], str]) -> exp.Expression:
     """`tree` with each top-level simply correlated `exists` read from a join in `joins`."""
     def rewrite(node: exp.Expression) -> exp.Expression:
         if not isinstance(node, exp.Exists) or node.find_ancestor(exp.Select) is not None:
@@ -104,11 +105,7 @@ def _joined(tree: exp.Expression, outer: str,
         if found is None:
             return node
         outer_key, inner = found
-        sql, key = render(inner), render(outer_key)
-        if (sql, key) not in joins:
-            name = f"_j{len(joins)}"
-            joins[(sql, key)] = name, f"left join ({sql}) as {name} on {name}.k = {key}"
-        name = joins[(sql, key)][0]
+        name = joins.setdefault((render(inner), render(outer_key)), f"_j{len(joins)}")
         return exp.Not(this=exp.Is(this=exp.column("k", table=name), expression=exp.Null()))
 
     return tree.copy().transform(rewrite)
@@ -124,8 +121,7 @@ def _correlation(node: exp.Exists, outer: str) -> tuple[Any, exp.Select] | None:
             or select.args.get("limit") or select.args.get("with"):
         return None
     own = {t.alias_or_name for t in select.find_all(exp.Table)}
-    where = select.args["where"].this
-    terms = list(where.flatten()) if isinstance(where, exp.And) else [where]
+    terms = _conjuncts(select.args["where"].this)
     for term in terms:
         if not isinstance(term, exp.EQ):
             continue
@@ -144,6 +140,11 @@ def _correlation(node: exp.Exists, outer: str) -> tuple[Any, exp.Select] | None:
             inner.set("distinct", exp.Distinct())
             return sides[mine].copy(), inner
     return None
+
+
+def _conjuncts(tree: Any) -> list[Any]:
+    """The terms of a top-level AND (the tree itself when it is not one)."""
+    return list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
 
 
 def case_sql(rules: list[Rule], runs: dict[int, tuple[int, str]] | None = None,
@@ -183,10 +184,8 @@ def _guards(entity: Entity) -> list[tuple[str, list[str]] | None]:
     columns = {c.name for c in TABLES[entity.name].columns if c.type == "text"}
     options = []
     for rule in entity.rules:
-        tree = (rule.tree or parse(rule.when)).unnest()
-        terms = list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
         found = []
-        for term in (t.unnest() for t in terms):
+        for term in (t.unnest() for t in _conjuncts((rule.tree or parse(rule.when)).unnest())):
             pairs: list[tuple[Any, list[Any]]] = []
             if isinstance(term, exp.EQ):
                 pairs = [(term.left, [term.right]), (term.right, [term.left])]
