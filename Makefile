@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/cutover demo --out runs/demo
 
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 # ruff's lint rules (E, W, F, I, B, UP; pyproject.toml) and mypy on the package. The code is not
 # laid out by `ruff format`, so formatting is not checked.
@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 sample: $(STAMP)
-	$(BIN)/python -m simulator.sample sample_data
+	$(BIN)/python -m simulator.synth.sample sample_data
 
 # Benchmarks (issue 6, DESIGN 6): about an hour at 5M users on 2 cores; the generated data and
 # the runs go to /tmp/cutover-bench, the results to docs/benchmarks.md. datacompy pins an older

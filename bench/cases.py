@@ -16,7 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from simulator import db, engine, snapshot
+from simulator import db
+from simulator.core import engine
+from simulator.inputs import bundle, snapshot
 from simulator.rules import compile as rc
 from simulator.rules.loader import load_pack
 
@@ -25,12 +27,12 @@ HAND_SQL = HERE / "hand_predict.sql"
 USERS_COLUMNS = ("primary_id", "record_type", "origin", "created_at", "updated_at")
 
 
-def _inputs(data: Path) -> engine.Inputs:
-    return engine.open_inputs(data / "freeze", data / "extract", data / "scenario.yaml",
+def _inputs(data: Path) -> bundle.Inputs:
+    return bundle.open_inputs(data / "freeze", data / "extract", data / "scenario.yaml",
                               data / "testload")
 
 
-def _attach(con: db.Connection, inputs: engine.Inputs) -> None:
+def _attach(con: db.Connection, inputs: bundle.Inputs) -> None:
     """The typed views predict reads (no validation: the contenders do not validate)."""
     snaps = inputs.snapshots()
     for schema, side in (("pre", "alma"), ("extract", "extract"), ("testload", "alma")):
@@ -59,7 +61,7 @@ class Clock:
 
 def case_predict(a: argparse.Namespace) -> dict[str, Any]:
     """`cutover predict` as the command runs it (library call; --csv never at scale)."""
-    from simulator.predict import predict
+    from simulator.commands.predict import predict
 
     clock = Clock()
     clock("opening inputs")
@@ -149,8 +151,9 @@ def case_same_ledger(a: argparse.Namespace) -> dict[str, Any]:
 def case_profile(a: argparse.Namespace) -> dict[str, Any]:
     """Where predict's time goes: its steps taken apart, each entity's query timed alone."""
     from reports.render import render_predict
-    from simulator import reporting, validate
-    from simulator.predict import summarise
+    from simulator.commands.predict import summarise
+    from simulator.inputs import validate
+    from simulator.output import reporting
 
     inputs = _inputs(a.data)
     pack = engine.checked_pack(load_pack())
@@ -386,7 +389,7 @@ def case_reconcile_sql(a: argparse.Namespace) -> dict[str, Any]:
 def case_verify(a: argparse.Namespace) -> dict[str, Any]:
     """`cutover verify --prediction RUN --post DIR [--entity E ...]` as the command runs it,
     step by step, with the counts of its users discrepancies."""
-    from simulator import verify
+    from simulator.commands.verify import command as verify
 
     clock = Clock()
     run = verify.run(a.data / "cutover", a.out, prediction=a.run, csv_mode="never",

@@ -212,7 +212,7 @@ def bench_users(r: Results, data: Path) -> None:
         f"{fmt_b(sql.rss)} vs {fmt_b(pandas.rss)})", ratio >= 15 and same["same"],
         "same rule for every user" if same["same"] else f"RESULTS DIFFER: {same}"))
     # Rule count: the default users rules plus a generated layer, 10 and 110 rules in all.
-    from simulator.generate import write_rule_layer
+    from simulator.synth.generate import write_rule_layer
 
     layers = {n: write_rule_layer(work / f"layer-{n}", n - 8) for n in (10, 110)}
     times: dict[int, list[float]] = {10: [], 110: []}

@@ -15,8 +15,6 @@ from typing import Any
 import jinja2
 import markupsafe
 
-from simulator.privacy import mask_emails
-
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -171,10 +169,6 @@ def chart(entities: list[EntitySection], bar_width: int = 560, label_width: int 
             x += w
         bars.append(Bar(e.id, e.id, e.total, i * row, segments))
     return Chart(bars, label_width + bar_width + 80, len(bars) * row + 4, label_width, bar_width)
-
-
-def shown_key(key: str, show_pii: bool) -> str:
-    return key if show_pii else mask_emails(key)
 
 
 def render(template: str, context: Any) -> str:

@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
-from simulator import db, engine
+from simulator import db
+from simulator.core import engine
+from simulator.inputs import bundle
 from simulator.rules.loader import load_pack
 from simulator.rules.model import Pack
-from simulator.sample import csv_text
+from simulator.synth.sample import csv_text
 
 DATES = {
     "testload": "2025-09-15",
@@ -77,14 +79,14 @@ class World:
                     if self.testload is not None else None)
         return pre, extract, scenario, testload
 
-    def inputs(self) -> engine.Inputs:
-        return engine.open_inputs(*self.write())
+    def inputs(self) -> bundle.Inputs:
+        return bundle.open_inputs(*self.write())
 
     def ledger(self, pack: Pack | None = None) -> dict[tuple[str, str, str], Row]:
         inputs = self.inputs()
         con = db.connect()
         try:
-            engine.load_and_validate(con, inputs)
+            bundle.load_and_validate(con, inputs)
             engine.classify(con, pack or default_pack(), inputs.scenario)
             rows = con.rows("select side, entity, record_key, outcome, rule_id, message "
                             "from ledger")
@@ -96,7 +98,7 @@ class World:
         inputs = self.inputs()
         con = db.connect()
         try:
-            engine.load_and_validate(con, inputs)
+            bundle.load_and_validate(con, inputs)
             return engine.classify(con, pack or default_pack(), inputs.scenario)
         finally:
             con.close()

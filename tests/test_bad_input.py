@@ -15,10 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
-from simulator import db, snapshot, validate
+from simulator import db
 from simulator.cli import app
 from simulator.errors import Problem
-from simulator.snapshot import MAX_LINE_BYTES
+from simulator.inputs import snapshot, validate
+from simulator.inputs.snapshot import MAX_LINE_BYTES
 
 ROW = "2026-02-01T10:00:00"
 MANIFEST = "format_version: 1\ninstitution: TST\nstage: {stage}\ntaken_at: 2026-03-02T07:00:00Z\n"

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from simulator import engine
-from simulator.predict import predict
-from simulator.sample import sample_dir
+from simulator.commands.predict import predict
+from simulator.inputs import bundle
+from simulator.synth.sample import sample_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", ROOT / "test-artifacts"))
@@ -36,7 +36,7 @@ def chromium() -> str | None:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     base = sample_dir()
-    inputs = engine.open_inputs(base / "freeze", base / "extract", base / "scenario.yaml",
+    inputs = bundle.open_inputs(base / "freeze", base / "extract", base / "scenario.yaml",
                                 base / "testload")
     out = tmp_path_factory.mktemp("browser") / "run"
     predict(inputs, out, command=["cutover", "demo"])

@@ -12,9 +12,10 @@ import pytest
 from conftest import World, user, write_snapshot
 from typer.testing import CliRunner, Result
 
-from simulator import budgets, verify
-from simulator.budgets import Budget, Threshold
 from simulator.cli import app
+from simulator.commands.verify import budgets
+from simulator.commands.verify import command as verify
+from simulator.commands.verify.budgets import Budget, Threshold
 from simulator.errors import Loc, UserError
 
 CLASSES = ("confirmed", *verify.SURPRISES)

@@ -22,12 +22,13 @@ from conftest import BEFORE, DURING, World, default_pack, role, user
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import db, engine
+from simulator import db
 from simulator.errors import Loc
+from simulator.inputs import bundle
+from simulator.inputs.tables import TABLES, Col, Table
 from simulator.rules import compile as rc
 from simulator.rules.loader import load_pack
 from simulator.rules.model import Entity, Fact, Pack, Rule
-from simulator.tables import TABLES, Col, Table
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -55,7 +56,7 @@ def run_golden(world: World, side: str, name: str) -> dict[str, str]:
     inputs = world.inputs()
     con = db.connect()
     try:
-        engine.load_and_validate(con, inputs)
+        bundle.load_and_validate(con, inputs)
         rows = con.rows(sql, compiled.bind(inputs.scenario.params()))
     finally:
         con.close()

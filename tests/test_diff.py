@@ -14,10 +14,13 @@ import pytest
 from conftest import World, user, write_snapshot
 from typer.testing import CliRunner, Result
 
-from simulator import diff, engine, verify, whatif
 from simulator.cli import app
+from simulator.commands import diff
+from simulator.commands.predict import predict
+from simulator.commands.verify import command as verify
+from simulator.commands.whatif import command as whatif
+from simulator.core import engine
 from simulator.errors import UserError
-from simulator.predict import predict
 
 COLUMNS = ["change", "side", "entity", "record_key", "outcome_before", "outcome_after",
            "rule_before", "rule_after"]

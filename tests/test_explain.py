@@ -13,10 +13,11 @@ import pytest
 from conftest import World, default_pack, role, user
 from typer.testing import CliRunner
 
-from simulator import db, engine
+from simulator import db
 from simulator.cli import app
+from simulator.commands.explain import explain, explain_loaded, resolve_entity, tables_read
 from simulator.errors import UserError
-from simulator.explain import explain, explain_loaded, resolve_entity, tables_read
+from simulator.inputs import bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -45,11 +46,11 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, str
 
 
 @pytest.fixture(scope="module")
-def loaded() -> Iterator[tuple[db.Connection, engine.Inputs]]:
-    inputs = engine.open_inputs(SAMPLE / "freeze", SAMPLE / "extract", SAMPLE / "scenario.yaml",
+def loaded() -> Iterator[tuple[db.Connection, bundle.Inputs]]:
+    inputs = bundle.open_inputs(SAMPLE / "freeze", SAMPLE / "extract", SAMPLE / "scenario.yaml",
                                 SAMPLE / "testload")
     con = db.connect()
-    engine.load_and_validate(con, inputs)
+    bundle.load_and_validate(con, inputs)
     yield con, inputs
     con.close()
 

@@ -12,10 +12,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from simulator import db, generate
+from simulator import db
 from simulator.cli import app
-from simulator.generate import MARKER, SNAPSHOTS
-from simulator.tables import STAGE_SIDE, TABLES
+from simulator.inputs.tables import STAGE_SIDE, TABLES
+from simulator.synth import generate
+from simulator.synth.generate import MARKER, SNAPSHOTS
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = 3000
@@ -186,7 +187,7 @@ def test_bad_arguments_exit_2(tmp_path: Path, args: list[str], message: str) -> 
 
 def test_only_simulator_db_imports_duckdb_and_no_row_loops() -> None:
     """All SQL goes through simulator.db; rows come from range() in SQL, not Python loops."""
-    source = (ROOT / "simulator" / "generate.py").read_text()
+    source = (ROOT / "simulator" / "synth" / "generate.py").read_text()
     tree = ast.parse(source)
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                 for alias in node.names}

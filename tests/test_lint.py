@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from simulator.cli import app
 from simulator.errors import UserError
+from simulator.inputs.scenario import param_names
 from simulator.rules.lint import lint
 from simulator.rules.loader import load_pack
 from simulator.rules.model import Pack
-from simulator.scenario import param_names
 
 PARAMS = ", ".join(f"${p}" for p in sorted(param_names()))
 OUTCOMES = ("retained, refreshed, merged, added, removed, reverted, detached, deactivated, "

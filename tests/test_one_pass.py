@@ -21,12 +21,14 @@ import pytest
 import sqlglot.expressions as exp
 from conftest import default_pack
 
-from simulator import db, engine, snapshot
-from simulator.generate import generate, write_rule_layer
+from simulator import db
+from simulator.core import engine
+from simulator.inputs import bundle, snapshot
+from simulator.inputs.tables import tables_for
 from simulator.rules import compile as rc
 from simulator.rules.loader import load_pack
 from simulator.rules.model import Entity, Pack
-from simulator.tables import tables_for
+from simulator.synth.generate import generate, write_rule_layer
 
 SCHEMAS = (("pre", "alma", "freeze"), ("extract", "extract", "extract"),
            ("testload", "alma", "testload"))
@@ -36,7 +38,7 @@ SCHEMAS = (("pre", "alma", "freeze"), ("extract", "extract", "extract"),
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[db.Connection, Any]]:
     data = tmp_path_factory.mktemp("one-pass") / "data"
     generate(data, users=300, institutions=2, seed=3)
-    inputs = engine.open_inputs(data / "freeze", data / "extract", data / "scenario.yaml",
+    inputs = bundle.open_inputs(data / "freeze", data / "extract", data / "scenario.yaml",
                                 data / "testload")
     con = db.connect()
     snaps = inputs.snapshots()

@@ -22,10 +22,13 @@ from conftest import World, default_pack, role, user
 from typer.testing import CliRunner, Result
 
 import simulator
-from simulator import db, engine, runfolder
+from simulator import db
 from simulator.cli import app
-from simulator.engine import LEDGER_COLUMNS
-from simulator.tables import TABLES
+from simulator.core import engine
+from simulator.core.engine import LEDGER_COLUMNS
+from simulator.inputs import bundle
+from simulator.inputs.tables import TABLES
+from simulator.output import runfolder
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -165,7 +168,7 @@ def test_the_ledger_written_in_order_is_the_ledger_sorted(world: World) -> None:
                      "vendors": [{"code": f"V{i}"} for i in range(3, 8)]}
     con = db.connect()
     try:
-        engine.load_and_validate(con, inputs := world.inputs())
+        bundle.load_and_validate(con, inputs := world.inputs())
         result = engine.classify(con, default_pack(), inputs.scenario)
         written = con.rows(result.ledger_in_order)
         assert written == con.rows(runfolder.LEDGER_IN_ORDER)
@@ -464,7 +467,7 @@ def test_missing_parents_created_for_a_failed_run_are_removed(
 def test_internal_error_exits_3_with_a_short_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from simulator import engine
+    from simulator.core import engine
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom in the engine\nsecond line with detail")
@@ -482,7 +485,7 @@ def test_internal_error_exits_3_with_a_short_message(
 
 DEBUG_SCRIPT = textwrap.dedent("""
     import sys
-    from simulator import engine
+    from simulator.core import engine
     from simulator.cli import main
 
     def boom(*args, **kwargs):

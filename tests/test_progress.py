@@ -11,9 +11,8 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from simulator import progress
-from simulator.cli import app
-from simulator.progress import Steps
+from simulator.cli import app, progress
+from simulator.cli.progress import Steps
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"

@@ -17,11 +17,15 @@ import pytest
 from conftest import BEFORE, DURING, World, role, user
 from typer.testing import CliRunner, Result
 
-from simulator import cli, db, engine, readiness, runbook, waivers
+from simulator import cli, db
 from simulator.cli import app
+from simulator.commands.readiness import command as readiness
+from simulator.commands.readiness import runbook, waivers
+from simulator.commands.readiness.command import ReadyFinding
+from simulator.core import engine
 from simulator.errors import UserError
-from simulator.readiness import ReadyFinding
-from simulator.scenario import Scenario
+from simulator.inputs import bundle
+from simulator.inputs.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -58,10 +62,10 @@ GOOD_FORMS = {"migration_form": ("migration-form.txt", "answers\n"),
 def collect(paths: tuple[Path, Path, Path, Path | None], given: list[waivers.Waiver] | None = None,
             as_of: dt.date = AS_OF, threshold: int = readiness.HOLDS_THRESHOLD
             ) -> tuple[dict[str, ReadyFinding], list[readiness.WaiverState], list[str]]:
-    inputs = engine.open_inputs(*paths)
+    inputs = bundle.open_inputs(*paths)
     con = db.connect()
     try:
-        engine.load_and_validate(con, inputs)
+        bundle.load_and_validate(con, inputs)
         result = engine.classify(con, engine.checked_pack(readiness.load_pack()), inputs.scenario)
         found, states, notes = readiness.collect(con, inputs, result, given or [], as_of,
                                                  threshold)

@@ -12,10 +12,10 @@ from conftest import World, role, user
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator import engine
-from simulator.predict import predict
-from simulator.privacy import mask_emails
-from simulator.sampling import per_rule_cap
+from simulator.commands.predict import predict
+from simulator.inputs import bundle
+from simulator.output.privacy import mask_emails
+from simulator.output.sampling import per_rule_cap
 
 XSS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>']
 
@@ -52,7 +52,7 @@ def parse(html: str) -> Page:
 
 
 def run(world: World, tmp_path: Path, **kw: Any) -> tuple[Page, str, dict[str, Any]]:
-    inputs = engine.open_inputs(*world.write())
+    inputs = bundle.open_inputs(*world.write())
     out = tmp_path / "run"
     predict(inputs, out, command=["cutover", "predict"], **kw)
     html = (out / "report.html").read_text(encoding="utf-8")
@@ -155,7 +155,7 @@ def test_summary_markdown(world: World, tmp_path: Path) -> None:
 
 def test_embedding_is_bounded_and_keeps_every_rule(world: World, tmp_path: Path,
                                                    monkeypatch: Any) -> None:
-    monkeypatch.setattr("simulator.reporting.ROWS_PER_ENTITY", 5)
+    monkeypatch.setattr("simulator.output.reporting.ROWS_PER_ENTITY", 5)
     world.pre = {"users": [user(f"P{i:03d}") for i in range(40)]
                  + [user(f"S{i:03d}", "STAFF") for i in range(3)]
                  + [user("C001", "CONTACT")]}
@@ -182,7 +182,7 @@ def test_pseudonymize_replaces_primary_ids_consistently(world: World, tmp_path: 
     world.pre = {"users": [user("JSmith"), user("Staff1", "STAFF")],
                  "user_roles": [role("JSmith"), role("jsmith", "Cataloger")]}
     world.extract = {"patrons": [{"primary_id": "jsmith"}]}
-    inputs = engine.open_inputs(*world.write())
+    inputs = bundle.open_inputs(*world.write())
     keys = {}
     for name, key in (("a", "s3cret"), ("b", "s3cret"), ("c", "0ther-k3y")):
         out = tmp_path / name

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulator import db, engine, sample
+from simulator import db
+from simulator.core import engine
+from simulator.inputs import bundle
 from simulator.rules.loader import load_pack
+from simulator.synth import sample
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -26,7 +29,7 @@ def test_committed_sample_equals_the_generator_byte_for_byte() -> None:
     on_disk = {p.relative_to(SAMPLE).as_posix(): p.read_bytes()
                for p in SAMPLE.rglob("*") if p.is_file()}
     assert sorted(on_disk) == sorted(expected), (
-        "sample_data/ and simulator.sample.files() name different files; "
+        "sample_data/ and simulator.synth.sample.files() name different files; "
         "regenerate with `make sample`")
     stale = [rel for rel, text in expected.items() if on_disk[rel] != text.encode("utf-8")]
     assert not stale, f"sample_data/ differs from the generator in {stale}; run `make sample`"
@@ -48,12 +51,12 @@ def test_write_produces_the_same_bytes(tmp_path: Path) -> None:
 @functools.cache
 def demo_result() -> engine.Result:
     base = sample.sample_dir()
-    inputs = engine.open_inputs(base / "freeze", base / "extract", base / "scenario.yaml",
+    inputs = bundle.open_inputs(base / "freeze", base / "extract", base / "scenario.yaml",
                                 base / "testload")
     assert not inputs.warnings()
     con = db.connect()
     try:
-        engine.load_and_validate(con, inputs)
+        bundle.load_and_validate(con, inputs)
         return engine.classify(con, engine.checked_pack(load_pack()), inputs.scenario)
     finally:
         con.close()

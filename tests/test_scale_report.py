@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from test_browser import FLAGS, chromium
 
-from simulator import engine
-from simulator.generate import generate
-from simulator.predict import predict
+from simulator.commands.predict import predict
+from simulator.inputs import bundle
+from simulator.synth.generate import generate
 
 USERS = 200_000
 MB = 1 << 20
@@ -30,7 +30,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("scale")
     data = root / "data"
     generate(data, users=USERS, institutions=12, seed=7)
-    inputs = engine.open_inputs(data / "freeze", data / "extract", data / "scenario.yaml",
+    inputs = bundle.open_inputs(data / "freeze", data / "extract", data / "scenario.yaml",
                                 data / "testload")
     out = root / "run"
     predict(inputs, out, csv_mode="never", memory_limit="1GB", command=["cutover", "predict"])

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
-from simulator import scenario, yamlsrc
 from simulator.cli import app
 from simulator.errors import Loc, UserError
+from simulator.inputs import scenario, yamlsrc
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 MANIFEST = "format_version: 1\ninstitution: TST\nstage: {stage}\ntaken_at: 2026-03-02T07:00:00Z\n"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator import db, snapshot, validate
+from simulator import db
+from simulator.inputs import snapshot, validate
 
 ROW = "2026-02-01T10:00:00"
 MANIFEST = "format_version: 1\ninstitution: TST\nstage: freeze\ntaken_at: 2026-03-02T07:00:00Z\n"

@@ -24,12 +24,14 @@ import pytest
 from conftest import BEFORE, DURING, World, default_pack, role, user, write_snapshot
 from typer.testing import CliRunner, Result
 
-from simulator import engine, sample, sample_post, verify
 from simulator.cli import app
+from simulator.commands.predict import predict
+from simulator.commands.verify import command as verify
 from simulator.errors import UserError
-from simulator.junit import Case, junit_xml
-from simulator.predict import predict
-from simulator.tables import TABLES, post_table
+from simulator.inputs import bundle
+from simulator.inputs.tables import TABLES, post_table
+from simulator.output.junit import Case, junit_xml
+from simulator.synth import sample, sample_post
 
 Tables = dict[str, list[dict[str, Any]]]
 Key = tuple[str, str, str, str]  # side, entity, record_key, class
@@ -586,7 +588,7 @@ def test_fulfillment_forms_must_hash_as_at_cutover(world: World) -> None:
         write_snapshot(world.root / "cutover-extract", "extract", world.extract),
         {"migration_form": old, "field_mapping_form": same, "retired_form": old})
     post = write_snapshot(world.root / "post", "fulfillment", {"vendors": [{"code": "V1"}]})
-    run = verify.run(post, world.root / "out", inputs=engine.open_inputs(pre, extract, scenario),
+    run = verify.run(post, world.root / "out", inputs=bundle.open_inputs(pre, extract, scenario),
                      stage="fulfillment", cutover_extract=cutover_extract)
     rows = read_csv(run.out / "discrepancies.csv")
 
@@ -607,7 +609,7 @@ def test_fulfillment_forms_must_hash_as_at_cutover(world: World) -> None:
         write_snapshot(world.root / "cutover-extract-2", "extract", world.extract),
         {"migration_form": new, "field_mapping_form": same})
     run = verify.run(post, world.root / "out-2",
-                     inputs=engine.open_inputs(pre, extract, scenario), stage="fulfillment",
+                     inputs=bundle.open_inputs(pre, extract, scenario), stage="fulfillment",
                      cutover_extract=same_forms)
     assert read_csv(run.out / "discrepancies.csv") == []
 
@@ -1082,7 +1084,8 @@ def test_report_masks_emails_unless_asked(mixed: Verified, mixed_pii: Verified) 
 
 # -- the sample: each deliberate surprise, by key --------------------------------------------
 
-# The surprises listed in simulator/sample_post.py's docstring, in its order: (class, entity, key).
+# The surprises listed in simulator/synth/sample_post.py's docstring, in its order:
+# (class, entity, key).
 LISTED = {
     "cutover": [
         ("state_mismatch", "alma.users", "P02405"),
@@ -1158,7 +1161,7 @@ def test_listed_surprises_are_the_docstrings() -> None:
 def sample_verified(tmp_path_factory: pytest.TempPathFactory) -> dict[str, verify.Run]:
     base = sample.sample_dir()
     root = tmp_path_factory.mktemp("sample")
-    inputs = engine.open_inputs(base / "freeze", base / "extract", base / "scenario.yaml",
+    inputs = bundle.open_inputs(base / "freeze", base / "extract", base / "scenario.yaml",
                                 base / "testload")
     prediction = root / "predict"
     predict(inputs, prediction, command=["cutover", "predict"])

@@ -17,9 +17,11 @@ import pytest
 from conftest import World, role, user, write_snapshot
 from typer.testing import CliRunner, Result
 
-from simulator import engine, sample, verify
 from simulator.cli import app
-from simulator.predict import predict
+from simulator.commands.predict import predict
+from simulator.commands.verify import command as verify
+from simulator.inputs import bundle
+from simulator.synth import sample
 
 Pair = tuple[str, str]
 
@@ -61,7 +63,7 @@ def sample_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     """The sample's prediction and its full verify run at each stage."""
     base = sample.sample_dir()
     root = tmp_path_factory.mktemp("entity")
-    inputs = engine.open_inputs(base / "freeze", base / "extract", base / "scenario.yaml",
+    inputs = bundle.open_inputs(base / "freeze", base / "extract", base / "scenario.yaml",
                                 base / "testload")
     prediction = root / "predict"
     predict(inputs, prediction, command=["cutover", "predict"])

@@ -18,11 +18,14 @@ import pytest
 from conftest import World, role, user, write_scenario
 from typer.testing import CliRunner, Result
 
-from simulator import db, engine, sample, sample_variants, scenario, whatif
+from simulator import db
 from simulator.cli import app
+from simulator.commands.whatif import command as whatif
+from simulator.commands.whatif.patching import patched
+from simulator.commands.whatif.variant import load_variants
 from simulator.errors import UserError
-from simulator.patching import patched
-from simulator.variant import load_variants
+from simulator.inputs import bundle, scenario
+from simulator.synth import sample, sample_variants
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -210,7 +213,7 @@ def test_patched_views_are_restored_afterwards(world: World) -> None:
     (variant,) = load_variants([v], world.inputs().scenario)
     con = db.connect()
     try:
-        engine.load_and_validate(con, world.inputs())
+        bundle.load_and_validate(con, world.inputs())
         before = con.rows("select primary_id from pre.users order by 1")
         with patched(con, variant.patches):
             assert con.rows("select primary_id, _row from pre.users") == [("Z1", None)]
@@ -611,7 +614,7 @@ def test_committed_sample_variants_equal_the_generator() -> None:
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory: pytest.TempPathFactory) -> whatif.WhatifRun:
-    inputs = engine.open_inputs(SAMPLE / "freeze", SAMPLE / "extract", SAMPLE / "scenario.yaml",
+    inputs = bundle.open_inputs(SAMPLE / "freeze", SAMPLE / "extract", SAMPLE / "scenario.yaml",
                                 SAMPLE / "testload")
     out = tmp_path_factory.mktemp("sample-whatif") / "w"
     return whatif.run(inputs, sorted((SAMPLE / "variants").glob("*.yaml")), out,

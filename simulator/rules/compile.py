@@ -14,9 +14,9 @@ import sqlglot
 import sqlglot.expressions as exp
 
 from simulator import db
-from simulator.privacy import pseudonym_sql
+from simulator.inputs.tables import TABLES
+from simulator.output.privacy import pseudonym_sql
 from simulator.rules.model import Entity, Fact, Pack, Rule
-from simulator.tables import TABLES
 
 DIALECT = "duckdb"
 

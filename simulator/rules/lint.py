@@ -12,8 +12,10 @@ import sqlglot
 import sqlglot.errors
 import sqlglot.expressions as exp
 
-from simulator import db, scenario, snapshot
+from simulator import db
 from simulator.errors import Collector, Loc, Problem
+from simulator.inputs import scenario, snapshot
+from simulator.inputs.tables import TABLES, post_table, tables_for
 from simulator.rules.compile import (
     DIALECT,
     base_sql,
@@ -31,7 +33,6 @@ from simulator.rules.model import (
     Pack,
     Rule,
 )
-from simulator.tables import TABLES, post_table, tables_for
 
 ALMA_OUTCOMES = {"retained", "refreshed", "merged", "removed", "reverted", "detached",
                  "deactivated"}

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulator import yamlsrc
 from simulator.errors import Collector, Loc, UserError, display_path
+from simulator.inputs import yamlsrc
+from simulator.inputs.tables import TABLES
 from simulator.rules.model import Entity, Fact, FindingSpec, Pack, Rule
-from simulator.tables import TABLES
 
 PACK_FILE = "pack.yaml"
 _ENTITY_KEYS = {"entity", "side", "key", "facts", "rules", "description"}

@@ -20,14 +20,19 @@ from pathlib import Path
 from typing import Any
 
 from reports import readiness_report as view
-from reports.render import shown_key
-from simulator import db, engine, runbook, runfolder, waivers
-from simulator.engine import Inputs, Result
+from simulator import db
+from simulator.commands.readiness import runbook, waivers
+from simulator.core import engine
+from simulator.core.engine import Result
 from simulator.errors import Loc, Problem, UserError, display_path
+from simulator.inputs import bundle
+from simulator.inputs.bundle import Inputs
+from simulator.inputs.snapshot import sha256
+from simulator.inputs.tables import TABLES
+from simulator.output import runfolder
+from simulator.output.privacy import shown_key
 from simulator.rules.loader import load_pack
 from simulator.rules.model import Pack
-from simulator.snapshot import sha256
-from simulator.tables import TABLES
 
 AREAS = ("users", "configuration", "acquisitions", "fulfillment", "communications")
 SEVERITY_ORDER = {"blocker": 0, "warning": 1, "info": 2}
@@ -702,7 +707,7 @@ def readiness(
     con = db.connect(memory_limit=memory_limit)
     try:
         progress("loading and validating snapshots")
-        engine.load_and_validate(con, inputs)
+        bundle.load_and_validate(con, inputs)
         progress("classifying records")
         result = engine.classify(con, pack, inputs.scenario)
         progress("running the readiness checks")

@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from simulator import db, progress
+from simulator import db
+from simulator.cli import progress
 from simulator.errors import UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -82,7 +83,11 @@ def _main(
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress messages.")] = False,
 ) -> None:
+    global out_console, err_console
     _state["debug"], _state["quiet"] = debug, quiet
+    # New consoles for each invocation: they read the terminal's width (COLUMNS) when made.
+    out_console = Console(highlight=False, soft_wrap=True)
+    err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 Pre = Annotated[Path, typer.Option("--pre", help="Alma snapshot folder at the freeze.")]
@@ -101,7 +106,7 @@ MemoryLimit = Annotated[str | None, typer.Option(
 
 def _check_options(csv: str | None = None, memory_limit: str | None = None) -> None:
     """The options several commands share, checked before any work starts."""
-    from simulator.runfolder import CSV_MODES
+    from simulator.output.runfolder import CSV_MODES
 
     if csv is not None and csv not in CSV_MODES:
         raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
@@ -110,7 +115,7 @@ def _check_options(csv: str | None = None, memory_limit: str | None = None) -> N
 
 
 def _inputs(pre: Path, extract: Path, scenario: Path, testload: Path | None) -> Any:
-    from simulator.engine import open_inputs
+    from simulator.inputs.bundle import open_inputs
 
     inputs = open_inputs(pre, extract, scenario, testload)
     _warn(inputs.warnings())
@@ -137,7 +142,7 @@ def predict(
     """Say for every record what the cutover will do to it, and why."""
 
     def go() -> int:
-        from simulator.predict import predict as run_predict
+        from simulator.commands.predict import predict as run_predict
 
         _check_options(csv, memory_limit)
         inputs = _inputs(pre, extract, scenario, testload)
@@ -182,8 +187,8 @@ def explain(
     """Show every rule for one record, its value, the facts, and the rule that decides."""
 
     def go() -> int:
-        from simulator import engine
-        from simulator.explain import explain as run_explain
+        from simulator.commands.explain import explain as run_explain
+        from simulator.core import engine
         from simulator.rules.loader import load_pack
 
         pack = engine.checked_pack(load_pack(rules))
@@ -243,7 +248,7 @@ def verify(
     """Reconcile Alma after a load with the prediction, record by record."""
 
     def go() -> int:
-        from simulator import verify as verify_mod
+        from simulator.commands.verify import command as verify_mod
 
         _check_options(csv, memory_limit)
         inline = [p for p in (pre, extract, scenario) if p is not None]
@@ -294,8 +299,8 @@ def readiness(
     """Review readiness before the cutover: blockers, risks, waivers and a dated runbook."""
 
     def go() -> int:
-        from simulator.readiness import parse_as_of
-        from simulator.readiness import readiness as run_readiness
+        from simulator.commands.readiness.command import parse_as_of
+        from simulator.commands.readiness.command import readiness as run_readiness
 
         _check_options(csv)
         day = parse_as_of(as_of)
@@ -324,7 +329,7 @@ def demo_readiness(base: Path, prediction: Path, command: list[str]) -> None:
     """
     import datetime as dt
 
-    from simulator.readiness import readiness as run_readiness
+    from simulator.commands.readiness.command import readiness as run_readiness
 
     out = prediction.parent / f"{prediction.name}-readiness"
     inputs = _inputs(base / "freeze", base / "extract", base / "scenario.yaml", base / "testload")
@@ -426,8 +431,8 @@ def snapshot_validate(folder: Annotated[Path, typer.Argument(help="Snapshot fold
     """Check a snapshot folder: manifest, files, columns, types, domains, keys, references."""
 
     def go() -> int:
-        from simulator import snapshot, validate
         from simulator.errors import Collector
+        from simulator.inputs import snapshot, validate
 
         snap = snapshot.open_snapshot(folder)
         _warn(snap.warnings)
@@ -457,8 +462,8 @@ def demo(
     """Run predict on the bundled sample institution."""
 
     def go() -> int:
-        from simulator.predict import predict as run_predict
-        from simulator.sample import sample_dir
+        from simulator.commands.predict import predict as run_predict
+        from simulator.synth.sample import sample_dir
 
         base = sample_dir()
         inputs = _inputs(base / "freeze", base / "extract", base / "scenario.yaml",
@@ -477,7 +482,7 @@ def demo(
 
 def demo_verify(base: Path, prediction: Path, command: list[str]) -> None:
     """The sample's post snapshots checked against the demo prediction, one run per stage."""
-    from simulator import verify as verify_mod
+    from simulator.commands.verify import command as verify_mod
 
     for stage in ("cutover", "fulfillment", "golive"):
         out = prediction.parent / f"{prediction.name}-verify-{stage}"
@@ -509,7 +514,7 @@ def whatif(
     """Run the base and each variant, and show every record whose outcome changes."""
 
     def go() -> int:
-        from simulator import whatif as whatif_mod
+        from simulator.commands.whatif import command as whatif_mod
 
         _check_options(csv, memory_limit)
         inputs = _inputs(pre, extract, scenario, testload)
@@ -535,7 +540,7 @@ def _print_whatif(run: Any) -> None:
 
 def demo_whatif(base: Path, prediction: Path, command: list[str]) -> None:
     """The sample's variants (sample_data/variants/) against the sample, beside the demo."""
-    from simulator import whatif as whatif_mod
+    from simulator.commands.whatif import command as whatif_mod
 
     out = prediction.parent / f"{prediction.name}-whatif"
     inputs = _inputs(base / "freeze", base / "extract", base / "scenario.yaml", base / "testload")
@@ -559,7 +564,7 @@ def diff(
     """Compare two saved runs: records that changed, appeared or disappeared, findings, inputs."""
 
     def go() -> int:
-        from simulator import diff as diff_mod
+        from simulator.commands import diff as diff_mod
 
         _check_options(csv)
         result = diff_mod.run(run_a, run_b, out, show_pii=show_pii, csv_mode=csv,
@@ -591,7 +596,7 @@ def generate(
     """Write a synthetic consortium: testload, freeze, extract and cutover snapshots."""
 
     def go() -> int:
-        from simulator.generate import generate as run_generate
+        from simulator.synth.generate import generate as run_generate
 
         _check_options(memory_limit=memory_limit)
         done = run_generate(out, users, institutions, seed, memory_limit, progress=_progress)

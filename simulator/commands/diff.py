@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from reports.render import ChangeTable, DiffReport, InputChange, matrix_view, render_diff
-from simulator import __version__, compare, db, runfolder
+from simulator import __version__, db
+from simulator.core import compare
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
-from simulator.privacy import mask_emails
+from simulator.output import runfolder
+from simulator.output.privacy import mask_emails
 
 LEDGER = "ledger.parquet"
 DISCREPANCIES = "discrepancies.parquet"

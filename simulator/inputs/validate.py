@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator import db, snapshot
+from simulator import db
 from simulator.errors import Loc, Problem
-from simulator.snapshot import Snapshot, TableFile
-from simulator.tables import TYPE_WORDS, Table
+from simulator.inputs import snapshot
+from simulator.inputs.snapshot import Snapshot, TableFile
+from simulator.inputs.tables import TYPE_WORDS, Table
 
 _IBIS_TYPES = {"int": "int64", "decimal": "decimal(18, 4)", "bool": "boolean",
                "timestamp": "timestamp"}

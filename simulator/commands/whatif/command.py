@@ -15,17 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from reports.render import ChangeTable, RunView, WhatifReport, matrix_view, render_whatif
-from simulator import compare, db, engine, runfolder
-from simulator.engine import Inputs, Result
+from simulator import db
+from simulator.commands.predict import verdict
+from simulator.commands.whatif.patching import patched
+from simulator.commands.whatif.variant import BASE, Variant, load_variants
+from simulator.core import compare, engine
+from simulator.core.engine import Result
 from simulator.errors import Collector, UserError, display_path
-from simulator.patching import patched
-from simulator.predict import verdict
-from simulator.privacy import mask_emails
-from simulator.reporting import verdict_level
+from simulator.inputs import bundle
+from simulator.inputs.bundle import Inputs
+from simulator.inputs.scenario import Scenario
+from simulator.output import runfolder
+from simulator.output.privacy import mask_emails
+from simulator.output.reporting import verdict_level
 from simulator.rules.loader import load_pack
 from simulator.rules.model import Pack
-from simulator.scenario import Scenario
-from simulator.variant import BASE, Variant, load_variants
 
 SCHEMA = "whatif"
 TRANSITION_COLUMNS = ("variant", *compare.CHANGE_COLUMNS)
@@ -127,7 +131,7 @@ def run(
     con = db.connect(memory_limit=memory_limit)
     try:
         progress("loading and validating snapshots")
-        engine.load_and_validate(con, inputs)
+        bundle.load_and_validate(con, inputs)
         con.execute(f"create schema if not exists {db.ident(SCHEMA)}")
         for i, case in enumerate(cases):
             progress(f"classifying records: {case.name}")

@@ -7,13 +7,14 @@ from typing import Any
 
 import sqlglot.expressions as exp
 
-from simulator import db, engine
-from simulator.engine import Inputs
+from simulator import db
 from simulator.errors import UserError
+from simulator.inputs import bundle
+from simulator.inputs.bundle import Inputs
+from simulator.inputs.scenario import Scenario
+from simulator.inputs.tables import TABLES
 from simulator.rules import compile as rc
 from simulator.rules.model import Entity, Pack, Rule
-from simulator.scenario import Scenario
-from simulator.tables import TABLES
 
 
 @dataclass
@@ -63,7 +64,7 @@ def explain(con: db.Connection, pack: Pack, inputs: Inputs, entity_name: str,
     `explain_loaded`): one record should not wait for every table of a large snapshot."""
     entity = resolve_entity(pack, entity_name)
     key_parts(entity, key)  # usage errors before the slow part
-    engine.load_and_validate(con, inputs, tables=tables_read(entity, pack))
+    bundle.load_and_validate(con, inputs, tables=tables_read(entity, pack))
     return explain_loaded(con, pack, inputs.scenario, entity_name, key)
 
 

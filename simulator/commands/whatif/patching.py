@@ -17,10 +17,10 @@ from contextlib import contextmanager
 import sqlglot.expressions as exp
 
 from simulator import db
+from simulator.commands.whatif.variant import Patch
 from simulator.errors import Collector
+from simulator.inputs.tables import SQL_TYPES, TABLES
 from simulator.rules.compile import render
-from simulator.tables import SQL_TYPES, TABLES
-from simulator.variant import Patch
 
 SCHEMA = "whatif"
 SOURCE = "{}~src"  # the unpatched view of a patched table, in the table's own schema

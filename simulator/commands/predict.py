@@ -8,8 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from reports.render import render_predict
-from simulator import db, engine, reporting, runfolder
-from simulator.engine import Inputs, Result
+from simulator import db
+from simulator.core import engine
+from simulator.core.engine import Result
+from simulator.inputs import bundle
+from simulator.inputs.bundle import Inputs
+from simulator.output import reporting, runfolder
 from simulator.rules.loader import load_pack
 from simulator.rules.model import Pack
 
@@ -59,7 +63,7 @@ def predict(
     con = db.connect(memory_limit=memory_limit)
     try:
         progress("loading and validating snapshots")
-        engine.load_and_validate(con, inputs)
+        bundle.load_and_validate(con, inputs)
         progress("classifying records")
         result = engine.classify(con, pack, inputs.scenario, pseudonymize)
         summary = summarise(inputs, pack, result, command)

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulator import yamlsrc
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
+from simulator.inputs import yamlsrc
 
 _THRESHOLD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
 

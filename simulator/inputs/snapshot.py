@@ -16,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from simulator import db, yamlsrc
+from simulator import db
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
-from simulator.tables import SQL_TYPES, STAGE_SIDE, TABLES, Table, tables_for
+from simulator.inputs import yamlsrc
+from simulator.inputs.tables import SQL_TYPES, STAGE_SIDE, TABLES, Table, tables_for
 
 FORMAT_VERSION = 1
 MANIFEST = "snapshot.yaml"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.render import EntitySection, PredictReport, RuleView, shown_key
+from reports.render import EntitySection, PredictReport, RuleView
 from simulator import db
+from simulator.output.privacy import shown_key
+from simulator.output.sampling import ROWS_PER_ENTITY, sample_ledger
 from simulator.rules.model import Pack
-from simulator.sampling import ROWS_PER_ENTITY, sample_ledger
 
 
 def verdict_level(findings: list[dict[str, Any]]) -> str:

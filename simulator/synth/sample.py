@@ -1,6 +1,6 @@
 """The bundled sample institution: a fictional university, generated with a fixed seed.
 
-`python -m simulator.sample DIR` writes it; the committed `sample_data/` must equal the output
+`python -m simulator.synth.sample DIR` writes it; the committed `sample_data/` must equal the output
 (tests/test_sample.py checks this). Every rule of the users, user_roles and patrons entities has
 records here, and there are findings of every severity and records of every outcome. Other rules
 may have none (most apply only under other scenario options, e.g. retained funds or courses);
@@ -15,8 +15,8 @@ import random
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from simulator import sample_post, sample_variants
-from simulator.tables import TABLES
+from simulator.inputs.tables import TABLES
+from simulator.synth import sample_post, sample_variants
 
 SEED = 20260302
 INSTITUTION = "NFU"
@@ -511,7 +511,7 @@ def write(folder: Path, seed: int = SEED) -> None:
 
 def sample_dir() -> Path:
     """The copy shipped inside the package, or the sample in a source checkout."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent
     for candidate in (here / "_sample", here.parent / "sample_data"):
         if (candidate / "scenario.yaml").is_file():
             return candidate
@@ -521,7 +521,7 @@ def sample_dir() -> Path:
 if __name__ == "__main__":
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m simulator.sample",
+    parser = argparse.ArgumentParser(prog="python -m simulator.synth.sample",
                                      description="Write the sample institution (make sample).")
     parser.add_argument("folder", nargs="?", type=Path, default=Path("sample_data"))
     write(parser.parse_args().folder)

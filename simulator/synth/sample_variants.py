@@ -2,7 +2,7 @@
 
 Each asks one question an analyst of the sample institution would ask, and each answer shows in
 the what-if report: blockers that appear or clear, records that change outcome, and effects that
-cascade from one table to another. They are part of the generated sample (simulator.sample).
+cascade from one table to another. They are part of the generated sample (simulator.synth.sample).
 """
 
 from __future__ import annotations

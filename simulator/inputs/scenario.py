@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulator import yamlsrc
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
-from simulator.yamlsrc import describe
+from simulator.inputs import yamlsrc
+from simulator.inputs.yamlsrc import describe
 
 DATES = ("testload", "freeze_start", "clean_data_delivered", "fulfillment_freeze", "go_live")
 REQUIRED_DATES = ("freeze_start", "clean_data_delivered")

@@ -30,13 +30,15 @@ from typing import Any
 
 import sqlglot.expressions as exp
 
-from simulator import db, engine, snapshot, validate
+from simulator import db
+from simulator.core import engine
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
+from simulator.inputs import bundle, snapshot, validate
+from simulator.inputs.scenario import DEFAULT_SCRUBBED, Scenario
+from simulator.inputs.snapshot import Snapshot
+from simulator.inputs.tables import TABLES, post_table, tables_for, with_references
 from simulator.rules.compile import parse, render
 from simulator.rules.model import ABSENT_OUTCOMES, Pack
-from simulator.scenario import DEFAULT_SCRUBBED, Scenario
-from simulator.snapshot import Snapshot
-from simulator.tables import TABLES, post_table, tables_for, with_references
 
 STAGES = ("cutover", "fulfillment", "golive")
 STAGE_CLASSES = {
@@ -590,7 +592,7 @@ class Prediction:
 
     run: Path
     summary: dict[str, Any]
-    inputs: engine.Inputs
+    inputs: bundle.Inputs
     warnings: list[str]
     unchanged: frozenset[str] = frozenset()  # inputs byte-identical to those predict validated
 
@@ -636,7 +638,7 @@ def open_prediction(run: Path) -> Prediction:
     if "pre" not in opened or "extract" not in opened:
         raise UserError(Problem(Loc(shown), "the prediction's manifest names no pre and extract "
                                             "snapshots"))
-    inputs = engine.Inputs(opened["pre"], opened["extract"],
+    inputs = bundle.Inputs(opened["pre"], opened["extract"],
                            scenario_from_manifest(manifest.get("scenario", {})),
                            opened.get("testload"))
     return Prediction(run, summary, inputs, warnings, frozenset(unchanged))
@@ -681,7 +683,7 @@ CITES = {
 
 
 def findings(con: db.Connection, budgets_: list[Any], pack: Pack) -> list[dict[str, Any]]:
-    from simulator import budgets as budget_mod
+    from simulator.commands.verify import budgets as budget_mod
 
     totals = dict(((s, e), int(n)) for s, e, n in con.rows(
         "select side, entity, sum(n) from presence_counts group by all"))
@@ -733,7 +735,7 @@ def _post_rows(con: db.Connection, table: str) -> int:
 
 
 def junit_cases(con: db.Connection, pack: Pack) -> list[Any]:
-    from simulator.junit import Case
+    from simulator.output.junit import Case
 
     failures: dict[tuple[str, str], list[tuple[str, int, list[str]]]] = {}
     for side, entity, klass, rule, n, keys in con.rows("""
@@ -764,7 +766,7 @@ def run(
     out: Path,
     *,
     prediction: Path | None = None,
-    inputs: engine.Inputs | None = None,
+    inputs: bundle.Inputs | None = None,
     stage: str = "cutover",
     budgets_path: Path | None = None,
     baseline: Path | None = None,
@@ -782,9 +784,9 @@ def run(
     `entities` (`--entity`) limits the run to some entities (see `resolve_scope`).
     """
     from reports.render import VerifyReport, render_verify
-    from simulator import budgets as budget_mod
-    from simulator import reporting, runfolder
-    from simulator.junit import junit_xml
+    from simulator.commands.verify import budgets as budget_mod
+    from simulator.output import reporting, runfolder
+    from simulator.output.junit import junit_xml
     from simulator.rules.loader import load_pack
 
     runfolder.check_out(out)
@@ -831,7 +833,7 @@ def run(
     con = db.connect(memory_limit)
     try:
         progress("loading and validating snapshots")
-        engine.load_and_validate(con, inputs, trusted=pred.unchanged if pred else frozenset())
+        bundle.load_and_validate(con, inputs, trusted=pred.unchanged if pred else frozenset())
         needed = tables_needed(scope, pack, stage)
         load_post(con, post, tables=needed)
         if "baseline" in snaps:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator import db
-from simulator.sampling import per_rule_cap
+from simulator.output.sampling import per_rule_cap
 
 ABSENT = "absent"
 CHANGE_COLUMNS = ("side", "entity", "record_key", "outcome_before", "outcome_after",

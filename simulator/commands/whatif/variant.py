@@ -20,16 +20,17 @@ from typing import Any
 
 import sqlglot.expressions as exp
 
-from simulator import db, snapshot, yamlsrc
-from simulator import scenario as scenario_mod
+from simulator import db
 from simulator.errors import Collector, Loc, UserError, display_path
+from simulator.inputs import scenario as scenario_mod
+from simulator.inputs import snapshot, yamlsrc
+from simulator.inputs.scenario import Scenario
+from simulator.inputs.tables import TABLES, Col, Table
+from simulator.inputs.yamlsrc import describe
 from simulator.rules.compile import render
 from simulator.rules.lint import check_names, parse_condition
 from simulator.rules.loader import Source
 from simulator.rules.model import SIDE_SCHEMA
-from simulator.scenario import Scenario
-from simulator.tables import TABLES, Col, Table
-from simulator.yamlsrc import describe
 
 KEYS = ("name", "options", "dates", "allowed_emails", "assume", "rules")
 PATCH_KEYS = ("entity", "side", "where", "set", "delete", "insert")

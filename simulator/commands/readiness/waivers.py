@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulator import yamlsrc
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
+from simulator.inputs import yamlsrc
 
 KEYS = ("finding", "records", "owner", "reason", "expires")
 REQUIRED = ("finding", "owner", "reason", "expires")

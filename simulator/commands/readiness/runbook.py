@@ -16,7 +16,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from simulator.scenario import Scenario
+from simulator.inputs.scenario import Scenario
 
 DAY = dt.timedelta(days=1)
 REPORTS_AT_RISK = "reports-at-risk"  # a count: user-folder reports any finding names, once each

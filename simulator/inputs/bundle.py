@@ -1,0 +1,88 @@
+"""The inputs of a run: snapshots and scenario opened together, then attached and validated
+together, so that every problem of every input is reported in one pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simulator import db
+from simulator.errors import Collector, UserError
+from simulator.inputs import snapshot, validate
+from simulator.inputs.scenario import Scenario
+from simulator.inputs.snapshot import Snapshot
+from simulator.inputs.tables import with_references
+
+
+@dataclass
+class Inputs:
+    pre: Snapshot
+    extract: Snapshot
+    scenario: Scenario
+    testload: Snapshot | None = None
+
+    def snapshots(self) -> dict[str, Snapshot]:
+        out = {"pre": self.pre, "extract": self.extract}
+        if self.testload:
+            out["testload"] = self.testload
+        return out
+
+    def warnings(self) -> list[str]:
+        return [w for s in self.snapshots().values() for w in s.warnings]
+
+
+def open_inputs(pre: Path, extract: Path, scenario_path: Path,
+                testload: Path | None = None) -> Inputs:
+    """Read manifests and the scenario; every problem of every input is reported together."""
+    from simulator.inputs import scenario as scenario_mod
+
+    problems = Collector()
+    found: dict[str, Any] = {}
+    loaders: list[tuple[str, Any]] = [
+        ("pre", lambda: snapshot.open_snapshot(pre, "alma", "--pre")),
+        ("extract", lambda: snapshot.open_snapshot(extract, "extract", "--extract")),
+        ("scenario", lambda: scenario_mod.load(scenario_path)),
+    ]
+    if testload is not None:
+        loaders.append(("testload", lambda: snapshot.open_snapshot(testload, "alma", "--testload")))
+    for name, load in loaders:
+        try:
+            found[name] = load()
+        except UserError as e:
+            problems.extend(e.problems)
+    problems.raise_if_any()
+    inputs = Inputs(found["pre"], found["extract"], found["scenario"], found.get("testload"))
+    inst = inputs.scenario.institution
+    for snap in inputs.snapshots().values():
+        if snap.institution != inst:
+            where = inputs.scenario.institution_loc
+            problems.add(snap.institution_loc,
+                         f"institution {snap.institution!r} differs from the scenario's {inst!r}"
+                         + (f" ({where})" if where.path else ""))
+    problems.raise_if_any()
+    return inputs
+
+
+def load_and_validate(con: db.Connection, inputs: Inputs,
+                      trusted: frozenset[str] = frozenset(),
+                      tables: dict[str, set[str]] | None = None) -> None:
+    """Attach every snapshot (absent ones as empty tables) and validate all of them but the
+    `trusted` ones (byte-identical to files an earlier run validated: their hashes match).
+
+    With `tables` (schema -> names), only those tables and the tables they refer to are
+    attached and validated; the others are attached empty.
+    """
+    problems = Collector()
+    snaps = inputs.snapshots()
+    if tables is not None:
+        snaps = {schema: snapshot.only(snap, with_references(tables.get(schema, set())))
+                 for schema, snap in snaps.items()}
+    for schema, side in (("pre", "alma"), ("extract", "extract"), ("testload", "alma")):
+        problems.extend(snapshot.attach(con, schema, snaps.get(schema), side))
+    # Unreadable tables are attached empty, so validation can run over everything else and
+    # all problems come out together.
+    for schema, snap in snaps.items():
+        if schema not in trusted:
+            problems.extend(validate.validate(con, schema, snap))
+    problems.raise_if_any()
