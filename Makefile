@@ -18,7 +18,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q -n auto
 
-# ruff's lint rules (E, W, F, I, B, UP; pyproject.toml) and mypy on the package. The code is not
+# ruff's lint rules (E, W, F, I, B, UP, C901 at most 12; pyproject.toml) and mypy on the package. The code is not
 # laid out by `ruff format`, so formatting is not checked.
 lint: $(STAMP)
 	$(BIN)/ruff check simulator reports tests bench

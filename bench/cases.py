@@ -151,9 +151,9 @@ def case_same_ledger(a: argparse.Namespace) -> dict[str, Any]:
 def case_profile(a: argparse.Namespace) -> dict[str, Any]:
     """Where predict's time goes: its steps taken apart, each entity's query timed alone."""
     from reports.render import render_predict
+    from simulator.commands import views as reporting
     from simulator.commands.predict import summarise
     from simulator.inputs import validate
-    from simulator.output import reporting
 
     inputs = _inputs(a.data)
     pack = engine.checked_pack(load_pack())

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from simulator.commands.predict import predict
 from simulator.inputs import bundle
-from simulator.output.privacy import mask_emails
 from simulator.output.sampling import per_rule_cap
+from simulator.privacy import mask_emails
 
 XSS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>']
 
@@ -155,7 +155,7 @@ def test_summary_markdown(world: World, tmp_path: Path) -> None:
 
 def test_embedding_is_bounded_and_keeps_every_rule(world: World, tmp_path: Path,
                                                    monkeypatch: Any) -> None:
-    monkeypatch.setattr("simulator.output.reporting.ROWS_PER_ENTITY", 5)
+    monkeypatch.setattr("simulator.commands.views.ROWS_PER_ENTITY", 5)
     world.pre = {"users": [user(f"P{i:03d}") for i in range(40)]
                  + [user(f"S{i:03d}", "STAFF") for i in range(3)]
                  + [user("C001", "CONTACT")]}

@@ -21,7 +21,7 @@ from simulator import __version__, db
 from simulator.core import compare
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
 from simulator.output import runfolder
-from simulator.output.privacy import mask_emails
+from simulator.privacy import mask_emails
 
 LEDGER = "ledger.parquet"
 DISCREPANCIES = "discrepancies.parquet"

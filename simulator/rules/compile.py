@@ -15,7 +15,7 @@ import sqlglot.expressions as exp
 
 from simulator import db
 from simulator.inputs.tables import TABLES
-from simulator.output.privacy import pseudonym_sql
+from simulator.privacy import pseudonym_sql
 from simulator.rules.model import Entity, Fact, Pack, Rule
 
 DIALECT = "duckdb"

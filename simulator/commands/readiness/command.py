@@ -30,7 +30,7 @@ from simulator.inputs.bundle import Inputs
 from simulator.inputs.snapshot import sha256
 from simulator.inputs.tables import TABLES
 from simulator.output import runfolder
-from simulator.output.privacy import shown_key
+from simulator.privacy import shown_key
 from simulator.rules.loader import load_pack
 from simulator.rules.model import Pack
 

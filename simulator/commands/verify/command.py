@@ -784,8 +784,9 @@ def run(
     `entities` (`--entity`) limits the run to some entities (see `resolve_scope`).
     """
     from reports.render import VerifyReport, render_verify
+    from simulator.commands import runfolder
+    from simulator.commands import views as reporting
     from simulator.commands.verify import budgets as budget_mod
-    from simulator.output import reporting, runfolder
     from simulator.output.junit import junit_xml
     from simulator.rules.loader import load_pack
 

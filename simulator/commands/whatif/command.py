@@ -17,6 +17,7 @@ from typing import Any
 from reports.render import ChangeTable, RunView, WhatifReport, matrix_view, render_whatif
 from simulator import db
 from simulator.commands.predict import verdict
+from simulator.commands.views import verdict_level
 from simulator.commands.whatif.patching import patched
 from simulator.commands.whatif.variant import BASE, Variant, load_variants
 from simulator.core import compare, engine
@@ -26,8 +27,7 @@ from simulator.inputs import bundle
 from simulator.inputs.bundle import Inputs
 from simulator.inputs.scenario import Scenario
 from simulator.output import runfolder
-from simulator.output.privacy import mask_emails
-from simulator.output.reporting import verdict_level
+from simulator.privacy import mask_emails
 from simulator.rules.loader import load_pack
 from simulator.rules.model import Pack
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from reports.render import EntitySection, PredictReport, RuleView
 from simulator import db
-from simulator.output.privacy import shown_key
 from simulator.output.sampling import ROWS_PER_ENTITY, sample_ledger
+from simulator.privacy import shown_key
 from simulator.rules.model import Pack
 
 
