@@ -556,8 +556,8 @@ def days(events: list[runbook.Event]) -> dict[str, tuple[str, str]]:
 
 
 def test_runbook_dates_without_summon() -> None:
-    events, notes = runbook.build(scenario(), {"webhooks.inactive": 2,
-                                               "requests.unfulfilled": 5})
+    events, notes = runbook.build(scenario(), {"webhooks": 2,
+                                               "holds": 5})
     d = days(events)
     assert d["freeze"] == ("2026-03-02", "2026-03-02")
     assert d["configuration-freeze"] == ("2026-03-02", "2026-03-10")
@@ -601,7 +601,7 @@ def test_add_months_keeps_the_day_or_the_month_end() -> None:
 
 
 def test_ics_parses_with_icalendar_and_has_the_events() -> None:
-    events, _ = runbook.build(scenario(summon=True), {"webhooks.inactive": 3})
+    events, _ = runbook.build(scenario(summon=True), {"webhooks": 3})
     text = runbook.to_ics(events, "NFU; Main, Library",
                           dt.datetime(2026, 2, 20, 8, 30, tzinfo=dt.UTC))
     assert all(len(line.encode("utf-8")) <= 75 for line in text.split("\r\n"))

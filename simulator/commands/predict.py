@@ -9,12 +9,12 @@ from typing import Any
 
 from reports.render import render_predict
 from simulator import db
-from simulator.commands import runfolder
 from simulator.commands import views as reporting
 from simulator.core import engine
 from simulator.core.engine import Result
 from simulator.inputs import bundle
 from simulator.inputs.bundle import Inputs
+from simulator.output import runfolder
 from simulator.rules.loader import load_pack
 from simulator.rules.model import Pack
 

@@ -16,7 +16,7 @@ import sqlglot.expressions as exp
 from simulator import db
 from simulator.inputs.tables import TABLES
 from simulator.privacy import pseudonym_sql
-from simulator.rules.model import Entity, Fact, Pack, Rule
+from simulator.rules.model import Entity, Fact, Pack, Rule, linted
 
 DIALECT = "duckdb"
 
@@ -57,7 +57,7 @@ def facts_for(entity: Entity, pack: Pack, rules: list[Rule] | None = None) -> li
     named = dict(entity.facts)
     wanted = set(named)
     for rule in entity.rules if rules is None else rules:
-        wanted |= columns_used(rule.tree or parse(rule.when))
+        wanted |= columns_used(linted(rule.tree))
     for name, fact in sorted(pack.shared_facts.items()):
         if name in wanted and name not in named:
             named[name] = fact
@@ -87,7 +87,7 @@ def base_sql(entity: Entity, facts: list[Fact]) -> str:
     alias = db.ident(entity.name)
     joins: dict[tuple[str, str], str] = {}  # (subquery, record key) -> the join's alias
     cols = [f"{alias}.*"] + [
-        f"({render(_joined(f.tree or parse(f.sql), entity.name, joins))}) as {db.ident(f.name)}"
+        f"({render(_joined(linted(f.tree), entity.name, joins))}) as {db.ident(f.name)}"
         for f in facts]
     source = db.qualified(entity.schema, TABLES[entity.name].name)
     return ("select " + ",\n    ".join(cols) + f"\n  from {source} as {alias}"
@@ -168,7 +168,7 @@ def case_sql(rules: list[Rule], runs: dict[int, tuple[int, str]] | None = None,
 
 
 def _when(rule: Rule) -> str:
-    return render(rule.tree or parse(rule.when))
+    return render(linted(rule.tree))
 
 
 # -- rules guarded by constants: one hash probe instead of one test per rule ------------------
@@ -185,7 +185,7 @@ def _guards(entity: Entity) -> list[tuple[str, list[str]] | None]:
     options = []
     for rule in entity.rules:
         found = []
-        for term in (t.unnest() for t in _conjuncts((rule.tree or parse(rule.when)).unnest())):
+        for term in (t.unnest() for t in _conjuncts(linted(rule.tree).unnest())):
             pairs: list[tuple[Any, list[Any]]] = []
             if isinstance(term, exp.EQ):
                 pairs = [(term.left, [term.right]), (term.right, [term.left])]
@@ -251,7 +251,7 @@ def _lookups(entity: Entity, alias: str) -> tuple[dict[int, tuple[int, str]], st
 
 
 def _trees(facts: list[Fact], rules: list[Rule]) -> list[exp.Expression]:
-    return [f.tree or parse(f.sql) for f in facts] + [r.tree or parse(r.when) for r in rules]
+    return [linted(f.tree) for f in facts] + [linted(r.tree) for r in rules]
 
 
 def compile_entity(entity: Entity, pack: Pack, pseudonymize: bool = False) -> Compiled:
@@ -287,7 +287,7 @@ def explain_sql(entity: Entity, pack: Pack, key_parts: int) -> Compiled:
             conds.append(f"lower({col}) = lower($k{i})")
         else:
             conds.append(f"{col} = $k{i}")
-    values = [f"({render(r.tree or parse(r.when))}) as {db.ident('rule:' + r.id)}"
+    values = [f"({render(linted(r.tree))}) as {db.ident('rule:' + r.id)}"
               for r in entity.rules]
     fact_cols = [f"{alias}.{db.ident(f.name)}" for f in facts]
     sql = (

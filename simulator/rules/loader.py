@@ -10,15 +10,15 @@ from typing import Any
 from simulator.errors import Collector, Loc, UserError, display_path
 from simulator.inputs import yamlsrc
 from simulator.inputs.tables import TABLES
-from simulator.rules.model import Entity, Fact, FindingSpec, Pack, Rule
+from simulator.rules import metadata
+from simulator.rules.model import Entity, Fact, Pack, Rule
 
 PACK_FILE = "pack.yaml"
 _ENTITY_KEYS = {"entity", "side", "key", "facts", "rules", "description"}
 _RULE_KEYS = {
     "id", "when", "outcome", "reason", "cite", "confidence", "message", "finding", "disabled",
-    "before", "after", "expect_after",
+    "before", "after", "expect_after", "golive_check", "golive_action",
 }
-_FINDING_KEYS = {"severity", "title", "fix"}
 
 
 def default_pack_dir() -> Path:
@@ -223,11 +223,10 @@ def _rule(item: Any, loc: Loc, entity: Entity, problems: Collector, layer: _Laye
         entity.broken.add(rid)
         return
     if disabled:
-        index = existing
-        if index is None:
+        if existing is None:
             problems.add(id_loc, f"cannot disable unknown rule '{rid}' in {entity.id}")
         else:
-            del entity.rules[index]
+            del entity.rules[existing]
         return
     rule = _build_rule(item, loc, rid, problems, src)
     if rule is None:
@@ -237,6 +236,14 @@ def _rule(item: Any, loc: Loc, entity: Entity, problems: Collector, layer: _Laye
         problems.add(item.key_loc("after"), f"rule '{rid}': use before: or after:, not both")
         entity.broken.add(rid)
         return
+    _place(rule, item, entity, index, problems, layer)
+
+
+def _place(rule: Rule, item: yamlsrc.YMap, entity: Entity, index: int | None,
+           problems: Collector, layer: _Layer) -> None:
+    """Put the rule in its entity's order: in place of the rule it replaces (`index`), at the
+    end, or before/after an anchor rule."""
+    rid, id_loc = rule.id, item.value_loc("id")
     anchor_key = "before" if "before" in item else "after" if "after" in item else None
     if anchor_key is None:
         if index is not None:
@@ -277,19 +284,7 @@ def _build_rule(item: yamlsrc.YMap, loc: Loc, rid: str, problems: Collector,
             problems.add(item.value_loc(key) if key in item else loc,
                          f"rule '{rid}' needs {key} (text)")
             ok = False
-    finding = None
-    raw = item.get("finding")
-    if raw is not None:
-        if not isinstance(raw, yamlsrc.YMap):
-            problems.add(item.value_loc("finding"), "finding must be a mapping with "
-                                                    "severity, title, fix")
-        else:
-            _unknown(raw, _FINDING_KEYS, problems, "finding")
-            if not all(isinstance(raw.get(k), str) for k in _FINDING_KEYS):
-                problems.add(raw.loc, "finding needs severity, title and fix (text)")
-            else:
-                finding = FindingSpec(raw["severity"], raw["title"], raw["fix"],
-                                      raw.value_loc("severity"))
+    finding = metadata.finding(item, problems)
     message = item.get("message")
     if message is not None and not isinstance(message, str):
         problems.add(item.value_loc("message"), "message must be text")
@@ -317,4 +312,6 @@ def _build_rule(item: yamlsrc.YMap, loc: Loc, rid: str, problems: Collector,
         confidence_loc=item.value_loc("confidence") if "confidence" in item else None,
         expect_after=" ".join(expect.split()) if isinstance(expect, str) else None,
         expect_loc=item.value_loc("expect_after") if "expect_after" in item else None,
+        golive_check=metadata.golive_check(item, problems),
+        golive_action=metadata.golive_action(item, problems),
     )

@@ -32,12 +32,57 @@ CONFIDENCES = ("documented", "inferred")
 SIDE_SCHEMA = {"alma": "pre", "extract": "extract"}
 
 
+def linted(tree: exp.Expression | None) -> exp.Expression:
+    """An SQL text of the pack as lint parsed it: lint parses each text once and keeps the tree
+    on the pack, so nothing after it parses again."""
+    if tree is None:
+        raise RuntimeError("a rule pack was used before lint parsed it (use a checked pack)")
+    return tree
+
+
 @dataclass
 class FindingSpec:
+    """A rule's finding, and what readiness and the runbook need to know about its records
+    (docs/rules.md, "Rule metadata"; the names are in rules/vocabulary.py)."""
+
     severity: str
     title: str
     fix: str
     loc: Loc
+    area: str | None = None  # default: the area of the entity's table
+    # A SELECT giving `k` (a record key) and `d` (a detail readiness shows beside it).
+    detail: str | None = None
+    workload: str | None = None  # the runbook workload its records count towards
+    info_up_to: str | None = None  # a readiness option: information while count <= it
+    export: str | None = None  # a CSV file of the records' rows in a readiness run folder
+    checked_by: tuple[str, ...] = ()  # readiness checks that look further at its records
+    detail_tree: exp.Expression | None = None
+    locs: dict[str, Loc] = field(default_factory=dict)  # of each key given
+
+
+@dataclass
+class GoliveCheck:
+    """A check verify makes at go-live on each record the rule decided that is present."""
+
+    klass: str  # the discrepancy class when `expect` does not hold
+    title: str  # the class in words, as reports show it
+    expect: str  # SQL condition over the record's row after go-live
+    expected: str  # the expectation as reports show it
+    observed: str  # SQL: the value reports show as observed
+    loc: Loc
+    expect_tree: exp.Expression | None = None
+    observed_tree: exp.Expression | None = None
+
+
+@dataclass
+class GoliveAction:
+    """Something to do by hand at go-live for each record the rule decided where `when`
+    holds after go-live; `{name}` in the text is the record's name (or its key)."""
+
+    when: str
+    text: str
+    loc: Loc
+    when_tree: exp.Expression | None = None
 
 
 @dataclass
@@ -73,6 +118,8 @@ class Rule:
     expect_after: str | None = None
     expect_loc: Loc | None = None
     expect_tree: exp.Expression | None = None
+    golive_check: GoliveCheck | None = None
+    golive_action: GoliveAction | None = None
 
     def description(self) -> str:
         """Plain-language form shown in reports and docs."""

@@ -28,29 +28,18 @@ from simulator.errors import Loc, Problem, UserError, display_path
 from simulator.inputs import bundle
 from simulator.inputs.bundle import Inputs
 from simulator.inputs.snapshot import sha256
-from simulator.inputs.tables import TABLES
+from simulator.inputs.tables import AREAS, TABLES
 from simulator.output import runfolder
 from simulator.privacy import shown_key
+from simulator.rules.compile import render
 from simulator.rules.loader import load_pack
-from simulator.rules.model import Pack
+from simulator.rules.model import Entity, Pack, Rule
 
-AREAS = ("users", "configuration", "acquisitions", "fulfillment", "communications")
 SEVERITY_ORDER = {"blocker": 0, "warning": 1, "info": 2}
 RECORDS_SHOWN = 50  # per finding in the report; every record is in findings.csv
 HOLDS_THRESHOLD = 20  # unfulfilled holds a desk re-creates by hand without a plan
 BLOCKER_COST, WARNING_COST = 40, 5  # points an open finding takes off its area's 100
 
-# The area of a rule's finding follows the table the rule classifies.
-AREA_OF_ENTITY = {
-    **dict.fromkeys(("users", "user_roles", "patrons", "analytics_reports"), "users"),
-    **dict.fromkeys(("sets", "collections", "configuration", "code_tables", "libraries",
-                     "locations", "parameters", "authorities", "jobs"), "configuration"),
-    **dict.fromkeys(("funds", "fund_transactions", "orders", "invoices", "vendors", "licenses"),
-                    "acquisitions"),
-    **dict.fromkeys(("items", "loans", "requests", "rs_partners", "courses", "reading_lists",
-                     "citations", "course_instructors"), "fulfillment"),
-    "webhooks": "communications",
-}
 RETAINED = "Data and Configuration Elements Retained at Cutover"
 FORM_NAMES = ("migration_form", "field_mapping_form")
 NO_LOGICAL_SETS = ("USER", "PO_LINE", "VENDOR")  # content Alma has only itemized sets for
@@ -69,6 +58,7 @@ class Check:
     cite: str
     entity: str
     confidence: str = "documented"
+    workload: str | None = None  # the runbook workload its records count towards
 
 
 CHECKS = (
@@ -90,7 +80,8 @@ CHECKS = (
           "Analytics reports in the folders of staff users deleted or renamed since the test load",
           "Save these reports to the institution folder before the cutover: reports in a user "
           "folder are lost with the user's deletion or Primary ID change.",
-          RETAINED + " (Reports in Analytics)", "alma.analytics_reports"),
+          RETAINED + " (Reports in Analytics)", "alma.analytics_reports",
+          workload="reports-at-risk"),
     Check("ready.unscrubbed-email", "blocker", "communications",
           "E-mail addresses in Alma that are neither scrubbed nor allowed",
           "Scrub these addresses or add them to the allowed list: before go-live, letters must "
@@ -103,7 +94,7 @@ CHECKS = (
           "Itemized sets that could be logical sets and survive",
           "Turn these into logical sets (a saved query) before the freeze, or re-create them "
           "after go-live; sets of users, PO lines and vendors can only be itemized.",
-          RETAINED, "alma.sets"),
+          RETAINED, "alma.sets", workload="logical-sets"),
     Check("ready.forms-not-named", "warning", "configuration",
           "Forms not named in the extract's snapshot.yaml",
           "Name the migration form and the field mapping form under forms: so their hashes can "
@@ -217,8 +208,14 @@ class Readiness:
 class _Checks:
     """Runs the checks into table `ready_records` (finding_id, entity, record_key, detail)."""
 
-    def __init__(self, con: db.Connection, inputs: Inputs, notes: list[str]) -> None:
-        self.con, self.inputs, self.notes = con, inputs, notes
+    def __init__(self, con: db.Connection, inputs: Inputs, notes: list[str],
+                 result: Result) -> None:
+        self.con, self.inputs, self.notes, self.result = con, inputs, notes, result
+
+    def checked_by(self, check_id: str) -> list[tuple[Entity, Rule]]:
+        """The rules whose findings name this check under `checked_by` (docs/rules.md)."""
+        return [(e, r) for e, r in self.result.catalog.values()
+                if r.finding is not None and check_id in r.finding.checked_by]
 
     def insert(self, check_id: str, sql: str, params: dict[str, Any] | None = None) -> None:
         """`sql` selects entity, record_key, detail; one row per record."""
@@ -272,13 +269,17 @@ class _Checks:
                 from extract.{table} x
                 where not exists (select 1 from testload.{table} t
                                   where {_key_eq(table, 't', 'x')})""")
-            # The blockers of the pack name the same codes: say which are new.
+        # The findings that name this check list codes of these tables: say which are new.
+        for entity, rule in self.checked_by("ready.added-since-testload"):
+            table = entity.name
+            if not self.testload_has(table):
+                continue
             self.con.execute(f"""
                 update ready_records r set detail = case when exists (
                     select 1 from testload.{table} t where {_key_sql(table, 't')} = r.record_key)
                   then 'in the test load: removed or recoded in Alma since?'
                   else 'new in the legacy system since the test load' end
-                where r.finding_id = $rule""", {"rule": f"{table}.missing-in-alma"})
+                where r.finding_id = $rule""", {"rule": rule.id})
 
     # 3. Primary IDs that match Alma's only ignoring letter case.
     def primary_id_case(self) -> None:
@@ -387,14 +388,17 @@ class _Checks:
 
     # 9. Itemized sets the ledger removes whose content a logical set could hold.
     def itemized_could_be_logical(self) -> None:
+        rules = [r.id for _, r in self.checked_by("ready.itemized-could-be-logical")]
         self.insert("ready.itemized-could-be-logical", """
             select 'alma.sets' as entity, s.set_id as record_key,
                    'content ' || s.content_type || ': a logical set of it would be kept' as detail
             from ledger l join pre.sets s on s.set_id = l.record_key
-            where l.side = 'alma' and l.entity = 'sets' and l.rule_id = 'sets.itemized'
+            where l.side = 'alma' and l.entity = 'sets'
+              and l.rule_id in (select unnest($rules::varchar[]))
               and nullif(trim(s.content_type), '') is not null
               and upper(trim(s.content_type)) not in (select unnest($no_logical::varchar[]))""",
-                    {"no_logical": list(NO_LOGICAL_SETS)})
+                    {"no_logical": list(NO_LOGICAL_SETS),
+                     "rules": rules})
 
     # 11. The forms named in the extract's manifest.
     def forms(self) -> None:
@@ -457,32 +461,6 @@ def _key_eq(table: str, a: str, b: str) -> str:
     return " and ".join(f"{a}.{db.ident(k)} = {b}.{db.ident(k)}" for k in TABLES[table].key)
 
 
-# Details for the records of some rule findings, so the report says more than the key.
-_RULE_DETAILS = {
-    "orders.vendor-missing": "select order_id as k, 'vendor ' || vendor_code as d "
-                             "from extract.orders",
-    "invoices.vendor-missing": "select invoice_id as k, 'vendor ' || vendor_code as d "
-                               "from extract.invoices",
-    "analytics.owner-deleted": "select report_path as k, 'owner ' || coalesce(owner_primary_id, "
-                               "'?') || ', internal id ' || coalesce(owner_internal_id, '?') "
-                               "as d from pre.analytics_reports",
-    "analytics.owner-id-changed": "select report_path as k, 'saved by ' || owner_primary_id || "
-                                  "', now ' || u.primary_id as d from pre.analytics_reports r "
-                                  "join pre.users u on u.internal_id = r.owner_internal_id",
-    "funds.retained-fiscal-period-differs": "select a.fund_code as k, 'Alma ' || "
-                                            "coalesce(a.fiscal_period, '-') || ', extract ' || "
-                                            "coalesce(x.fiscal_period, '-') as d from pre.funds a "
-                                            "join extract.funds x using (fund_code)",
-    "requests.unfulfilled": "select request_id as k, 'item ' || coalesce(item_barcode, '-') || "
-                            "', patron ' || coalesce(primary_id, '-') as d from extract.requests",
-    "users.public-staff-unmatched": "select u.primary_id as k, 'roles: ' || string_agg("
-                                    "distinct r.role_type, ', ' order by r.role_type) as d "
-                                    "from pre.users u join pre.user_roles r on lower(r.primary_id)"
-                                    " = lower(u.primary_id) where not is_patron_role(r.role_type) "
-                                    "group by u.primary_id",
-}
-
-
 def _rule_records(con: db.Connection, result: Result) -> None:
     """The records behind each finding of the pack, straight from the ledger."""
     ids = [f.id for f in result.findings]
@@ -491,23 +469,27 @@ def _rule_records(con: db.Connection, result: Result) -> None:
     con.execute("insert into ready_records select rule_id, side || '.' || entity, record_key, "
                 "coalesce(message, '') from ledger where rule_id in "
                 "(select unnest($ids::varchar[]))", {"ids": ids})
-    for rule_id, sql in _RULE_DETAILS.items():
-        if rule_id in ids:
+    for rule_id in ids:
+        spec = result.catalog[rule_id][1].finding
+        if spec is not None and spec.detail_tree is not None:
             con.execute(f"update ready_records r set detail = s.d from (select k, min(d) as d "
-                        f"from ({sql}) group by k) s "
+                        f"from ({render(spec.detail_tree)}) group by k) s "
                         "where r.finding_id = $rule and r.record_key = s.k", {"rule": rule_id})
 
 
 def _definitions(result: Result, holds_threshold: int) -> dict[str, ReadyFinding]:
+    options = {"holds_threshold": holds_threshold}  # the names of vocabulary.READINESS_OPTIONS
     out = {}
     for f in result.findings:
-        name = f.entity.split(".", 1)[-1]
-        severity = f.severity
-        fix = f.fix
-        if f.id == "requests.unfulfilled" and f.count <= holds_threshold:
+        entity, rule = result.catalog[f.id]
+        spec = rule.finding
+        severity, fix = f.severity, f.fix
+        limit = options[spec.info_up_to] if spec and spec.info_up_to else None
+        if limit is not None and f.count <= limit:
             severity = "info"
-            fix += f" ({f.count} is within the threshold of {holds_threshold}.)"
-        out[f.id] = ReadyFinding(f.id, severity, AREA_OF_ENTITY.get(name, "configuration"),
+            fix += f" ({f.count} is within the threshold of {limit}.)"
+        area = (spec.area if spec else None) or TABLES[entity.name].area
+        out[f.id] = ReadyFinding(f.id, severity, area,
                                  f.title, fix, f.cite, f.entity, f.rule_id, f.confidence)
     for c in CHECKS:
         out[c.id] = ReadyFinding(c.id, c.severity, c.area, c.title, c.fix, c.cite, c.entity,
@@ -602,7 +584,7 @@ def collect(con: db.Connection, inputs: Inputs, result: Result, given: list[waiv
                 "record_key varchar, detail varchar)")
     notes: list[str] = []
     _rule_records(con, result)
-    _Checks(con, inputs, notes).run()
+    _Checks(con, inputs, notes, result).run()
     found = _definitions(result, holds_threshold)
     states = _apply_waivers(con, found, given, as_of)
     _samples(con, found)
@@ -673,15 +655,35 @@ def _findings_csv(con: db.Connection, found: dict[str, ReadyFinding], show_pii: 
     return buf.getvalue()
 
 
-def _holds_csv(con: db.Connection, folder: Path) -> bool:
-    sql = ("select x.request_id, x.request_type, x.status, x.item_barcode, x.primary_id "
-           "from extract.requests x join ready_records r on r.record_key = x.request_id "
-           "where r.finding_id = 'requests.unfulfilled' order by x.request_id")
-    if not con.one(f"select count(*) from ({sql})"):
-        return False
-    con.execute(f"copy ({sql}) to {db.literal(str(folder / 'unfulfilled-holds.csv'))} "
-                "(format csv, header true)")
-    return True
+def _workloads(con: db.Connection, result: Result) -> dict[str, int]:
+    """Records per runbook workload (vocabulary.WORKLOADS), each record counted once."""
+    of = {c.id: c.workload for c in CHECKS if c.workload}
+    of |= {r.id: r.finding.workload for _, r in result.catalog.values()
+           if r.finding is not None and r.finding.workload}
+    return {str(w): int(n) for w, n in con.rows(
+        "select m.workload, count(distinct r.record_key) from ready_records r "
+        "join (select unnest($ids::varchar[]) as id, unnest($works::varchar[]) as workload) m "
+        "on m.id = r.finding_id group by all", {"ids": list(of), "works": list(of.values())})}
+
+
+def _exports(con: db.Connection, result: Result, folder: Path) -> dict[str, bool]:
+    """The rows of the records of each finding with `export:`, as a CSV file named by it;
+    whether each was written (a finding without records writes none)."""
+    written = {}
+    for entity, rule in result.catalog.values():
+        spec = rule.finding
+        if spec is None or spec.export is None:
+            continue
+        key = _key_sql(entity.name, "x")
+        columns = ", ".join(f"x.{db.ident(c)}" for c in TABLES[entity.name].column_names)
+        sql = (f"select {columns} from {db.qualified(entity.schema, entity.name)} x "
+               f"join ready_records r on r.record_key = {key} "
+               f"where r.finding_id = {db.literal(rule.id)} order by {key}")
+        written[spec.export] = bool(con.one(f"select count(*) from ({sql})"))
+        if written[spec.export]:
+            con.execute(f"copy ({sql}) to {db.literal(str(folder / spec.export))} "
+                        "(format csv, header true)")
+    return written
 
 
 def readiness(
@@ -712,12 +714,7 @@ def readiness(
         result = engine.classify(con, pack, inputs.scenario)
         progress("running the readiness checks")
         findings, states, notes = collect(con, inputs, result, given, as_of, holds_threshold)
-        counts = {f.id: f.count for f in findings}
-        counts[runbook.REPORTS_AT_RISK] = int(con.one(
-            "select count(distinct record_key) from ready_records where finding_id in "
-            "('analytics.owner-deleted', 'analytics.owner-id-changed', "
-            "'ready.reports-of-changed-staff')"))
-        events, runbook_notes = runbook.build(inputs.scenario, counts)
+        events, runbook_notes = runbook.build(inputs.scenario, _workloads(con, result))
         notes = runbook_notes + notes
         summary = summarise(inputs, pack, result, findings, states, events, notes, as_of,
                             waivers_path, show_pii, command)
@@ -726,7 +723,7 @@ def readiness(
         progress("writing the run folder")
 
         def write(folder: Path) -> None:
-            holds = _holds_csv(con, folder)
+            exported = _exports(con, result, folder)
             (folder / "findings.csv").write_text(_findings_csv(con, by_id, show_pii),
                                                  encoding="utf-8")
             stamp = dt.datetime.fromisoformat(summary["manifest"]["timestamp"])
@@ -735,7 +732,7 @@ def readiness(
             (folder / "runbook.csv").write_text(runbook.to_csv(events), encoding="utf-8")
             files = {"ledger.parquet": True, "ledger.csv": (folder / "ledger.csv").exists(),
                      "findings.csv": True, "runbook.ics": True, "runbook.csv": True,
-                     "unfulfilled-holds.csv": holds}
+                     **exported}
             report = _report(inputs, summary, findings, area_scores, states, events, notes,
                              files, show_pii)
             html, markdown = view.render_readiness(report)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from simulator.inputs.scenario import Scenario
 
 DAY = dt.timedelta(days=1)
-REPORTS_AT_RISK = "reports-at-risk"  # a count: user-folder reports any finding names, once each
 PREPARE_DAYS = 14  # the preparation weeks before the freeze (the seed: "the weeks preceding")
 
 THIRD_PARTIES = "Cutover Preparation and Approach for Third-Parties that are Provided Library " \
@@ -68,8 +67,8 @@ def build(scenario: Scenario, counts: Mapping[str, int] | None = None
           ) -> tuple[list[Event], list[str]]:
     """The steps in date order, and notes on steps that could not be dated.
 
-    `counts` maps finding ids to their record counts, so that steps name their workload
-    (webhooks to switch on, holds to re-create, reports to move).
+    `counts` maps workloads (rules/vocabulary.py WORKLOADS) to their record counts, so that
+    steps name their workload (webhooks to switch on, holds to re-create, reports to move).
     """
     n = dict(counts or {})
     dates = {k: v.date() for k, v in scenario.dates.items()}
@@ -90,15 +89,14 @@ def build(scenario: Scenario, counts: Mapping[str, int] | None = None
         "vendor and resource sharing partner to Alma with the legacy code, finalise the migration "
         "and field mapping forms. The two-week span is this tool's choice.",
         "library", "Prepare for Cutover")
-    reports = n.get(REPORTS_AT_RISK, n.get("analytics.owner-deleted", 0)
-                    + n.get("analytics.owner-id-changed", 0))
+    reports = n.get("reports-at-risk", 0)
     if reports:
         add("save-reports", f - DAY, None,
             f"Save {_plural(reports, 'Analytics report')} to the institution folder",
             "Reports in a staff user's own folder are lost when the user was deleted or changed "
             "Primary ID since the test load; the institution folder keeps them.",
             "library", ANALYTICS)
-    logical = n.get("ready.itemized-could-be-logical", 0)
+    logical = n.get("logical-sets", 0)
     if logical:
         add("logical-sets", f - DAY, None,
             f"Turn {_plural(logical, 'itemized set')} into logical sets",
@@ -121,9 +119,8 @@ def build(scenario: Scenario, counts: Mapping[str, int] | None = None
         "Cataloguing and acquisitions staff work in Alma, minimally and with care: apart from "
         "patrons, loans and hold-shelf requests, every change remains after go-live.",
         "library", "Alma Configuration Freeze")
-    collections = n.get("collections.all", 0)
-    linked = n.get("configuration.collection-link", 0) \
-        + n.get("configuration.changed-during-freeze-linked", 0)
+    collections = n.get("collections", 0)
+    linked = n.get("collection-links", 0)
     if collections or linked:
         what = [x for x in (collections and _plural(collections, "collection"),
                             linked and f"re-select them in {_plural(linked, 'configuration item')}")
@@ -172,7 +169,7 @@ def build(scenario: Scenario, counts: Mapping[str, int] | None = None
     add("go-live", g, None, "Go-live: Alma and discovery in production",
         "The go-live job unscrubs e-mail and FTP addresses, switches the job schedule on and "
         "enables Solr indexing and saving for PO lines.", "Ex Libris", "Go-Live")
-    webhooks = n.get("webhooks.inactive", 0)
+    webhooks = n.get("webhooks", 0)
     if webhooks:
         add("webhooks", g, None, f"Switch {_plural(webhooks, 'webhook')} on by hand",
             "The load sets webhooks inactive and the go-live job does not switch them on.",
@@ -193,12 +190,12 @@ def build(scenario: Scenario, counts: Mapping[str, int] | None = None
     add("publish", g, None, "Publish data and holdings to external parties",
         "OCLC, union catalogues, HathiTrust, Google Scholar and the like, from Alma.",
         "library", "Complete Publish to External Parties")
-    holds = n.get("requests.unfulfilled", 0)
+    holds = n.get("holds", 0)
     if holds:
         add("holds", g, None, f"Re-create {_plural(holds, 'unfulfilled hold')} in Alma",
             "Holds not on the hold shelf are not migrated; the list is unfulfilled-holds.csv in "
             "this run folder.", "library", "Unfulfilled Hold Requests")
-    authorities = n.get("authorities.local", 0)
+    authorities = n.get("authorities", 0)
     add("authorities", g + DAY, None,
         "Reload local authorities" + (f" ({_plural(authorities, 'record')} removed at cutover)"
                                       if authorities else ""),

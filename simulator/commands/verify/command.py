@@ -37,8 +37,16 @@ from simulator.inputs import bundle, snapshot, validate
 from simulator.inputs.scenario import DEFAULT_SCRUBBED, Scenario
 from simulator.inputs.snapshot import Snapshot
 from simulator.inputs.tables import TABLES, post_table, tables_for, with_references
-from simulator.rules.compile import parse, render
-from simulator.rules.model import ABSENT_OUTCOMES, Pack
+from simulator.rules.compile import render
+from simulator.rules.model import (
+    ABSENT_OUTCOMES,
+    Entity,
+    GoliveAction,
+    GoliveCheck,
+    Pack,
+    Rule,
+    linted,
+)
 
 STAGES = ("cutover", "fulfillment", "golive")
 STAGE_CLASSES = {
@@ -196,7 +204,7 @@ def tables_needed(scope: Scope, pack: Pack, stage: str) -> set[str] | None:
     if stage == "cutover":  # expect_after may read other tables (a user's roles)
         for entity, rule in pack.rules():
             if rule.expect_after and scope.has(entity.side, entity.name):
-                tree = rule.expect_tree or parse(rule.expect_after)
+                tree = linted(rule.expect_tree)
                 need |= {t.name for t in tree.find_all(exp.Table) if t.db == "post"}
     if stage == "fulfillment":
         need |= {t for name in list(need) for t in _STAGE_READS.get(name, ())}
@@ -387,7 +395,7 @@ def _expectations(con: db.Connection, pack: Pack, table: str, scope: Scope,
                 or not scope.has(entity.side, entity.name):
             continue
         alias = db.ident(table)
-        cond = render(rule.expect_tree or parse(rule.expect_after))
+        cond = render(linted(rule.expect_tree))
         fields = ", ".join(f"{db.ident(c)} := {alias}.{db.ident(c)}"
                            for c in TABLES[table].column_names)
         observed = f"cast(to_json(struct_pack({fields})) as varchar)"
@@ -476,7 +484,7 @@ def _digest(value: str) -> str:
     return value if value == "missing" else f"sha256 {value}"
 
 
-def golive_checks(con: db.Connection, scenario: Scenario,
+def golive_checks(con: db.Connection, scenario: Scenario, pack: Pack,
                   scope: Scope = EVERY_ENTITY) -> list[dict[str, Any]]:
     """Go-live switches addresses, jobs and parameters; webhooks stay for the library."""
     params = {"pattern": scenario.scrubbed_email_pattern}
@@ -489,13 +497,9 @@ def golive_checks(con: db.Connection, scenario: Scenario,
             from {db.qualified('post', table)}
             where email is not null and regexp_matches(email, $pattern)""",
                       {**params, "t": table})
-    if scope.has("alma", "jobs"):
-        _stage_insert(con, """
-            select 'alma', 'jobs', j.job_id, 'job_not_enabled', 'ENABLED',
-                coalesce(j.status, 'empty'), l.rule_id
-            from post.jobs j join ledger l on l.side = 'alma' and l.entity = 'jobs'
-                and l.record_key = j.job_id
-            where l.rule_id = 'jobs.scheduled' and coalesce(j.status, '') <> 'ENABLED'""")
+    for entity, rule in pack.rules():
+        if rule.golive_check is not None and scope.has(entity.side, entity.name):
+            _golive_check(con, entity, rule, rule.golive_check)
     expected = {name: "true" for name in GOLIVE_PARAMETERS}
     expected[PREFERRED_TERM_PARAMETER] = \
         "true" if scenario.options.get("authority_preferred_term_correction") else "false"
@@ -506,15 +510,45 @@ def golive_checks(con: db.Connection, scenario: Scenario,
             from post.parameters p where p.name = $name
             having lower(coalesce(max(p.value), '')) <> $value
                 and ($value = 'true' or count(*) > 0)""", {"name": name, "value": value})
-    if not scope.has("alma", "webhooks"):
-        return []
-    rows = con.rows("select w.profile_id, coalesce(w.name, '') from post.webhooks w "
-                    "join ledger l on l.side = 'alma' and l.entity = 'webhooks' "
-                    "and l.record_key = w.profile_id and l.rule_id = 'webhooks.inactive' "
-                    "where w.status = 'INACTIVE' order by w.profile_id")
-    return [{"entity": "alma.webhooks", "key": k,
-             "action": f"Activate webhook {name or k} by hand: go-live leaves webhooks inactive."}
-            for k, name in rows]
+    return [action for entity, rule in pack.rules()
+            if rule.golive_action is not None and scope.has(entity.side, entity.name)
+            for action in _golive_actions(con, entity, rule, rule.golive_action)]
+
+
+def _decided(entity: Entity, rule: Rule) -> tuple[str, str]:
+    """FROM clause and condition: the post rows of the records `rule` decided."""
+    table = entity.name
+    alias = db.ident(table)
+    source = (f"{db.qualified('post', table)} as {alias} join ledger l on l.side = "
+              f"{db.literal(entity.side)} and l.entity = {db.literal(table)} "
+              f"and l.record_key = {_raw_key(table, alias)}")
+    return source, f"l.rule_id = {db.literal(rule.id)}"
+
+
+def _golive_check(con: db.Connection, entity: Entity, rule: Rule, check: GoliveCheck) -> None:
+    source, decided = _decided(entity, rule)
+    _stage_insert(con, f"""
+        select {db.literal(entity.side)}, {db.literal(entity.name)}, l.record_key,
+            $class, $expected, coalesce(cast(({render(linted(check.observed_tree))})
+            as varchar), 'empty'), l.rule_id
+        from {source}
+        where {decided} and not coalesce(({render(linted(check.expect_tree))}),
+                                         false)""",
+                  {"class": check.klass, "expected": check.expected})
+
+
+def _golive_actions(con: db.Connection, entity: Entity, rule: Rule,
+                    action: GoliveAction) -> list[dict[str, Any]]:
+    """What to do by hand for each record `rule` decided where the action's condition holds."""
+    source, decided = _decided(entity, rule)
+    alias = db.ident(entity.name)
+    name = (f"coalesce({alias}.name, '')" if "name" in TABLES[entity.name].column_names
+            else "''")
+    rows = con.rows(f"select l.record_key, {name} from {source} where {decided} and "
+                    f"coalesce(({render(linted(action.when_tree))}), false) "
+                    "order by l.record_key")
+    return [{"entity": entity.id, "key": k, "action": action.text.format(name=label or k)}
+            for k, label in rows]
 
 
 # --- summary --------------------------------------------------------------------------------
@@ -784,9 +818,9 @@ def run(
     `entities` (`--entity`) limits the run to some entities (see `resolve_scope`).
     """
     from reports.render import VerifyReport, render_verify
-    from simulator.commands import runfolder
     from simulator.commands import views as reporting
     from simulator.commands.verify import budgets as budget_mod
+    from simulator.output import runfolder
     from simulator.output.junit import junit_xml
     from simulator.rules.loader import load_pack
 
@@ -878,7 +912,7 @@ def run(
                                 "tables, staff users, requests, loan counts) was not checked")
             fulfillment_checks(con, "baseline" in snaps, forms, scope)
         elif stage == "golive":
-            actions = golive_checks(con, inputs.scenario, scope)
+            actions = golive_checks(con, inputs.scenario, pack, scope)
         result = summarise(con)
         result.actions = actions
         found = findings(con, budgets_, pack)

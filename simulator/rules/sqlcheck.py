@@ -1,0 +1,221 @@
+"""Checking one SQL text of a rule pack: its shape (one expression, no statements, no
+file-reading or non-deterministic functions, known scenario values), the names it uses, and
+DuckDB's binding of it. Rules, facts, metadata and what-if patches all go through here."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+import sqlglot
+import sqlglot.errors
+import sqlglot.expressions as exp
+
+from simulator.errors import Collector, Loc
+from simulator.inputs import scenario
+from simulator.inputs.tables import TABLES, tables_for
+from simulator.rules.compile import DIALECT
+from simulator.rules.model import Entity
+
+_CLASS = re.compile(r"<class '(?:[\w.]+\.)?(\w+)'>")  # sqlglot names its node classes
+SNAPSHOT_SIDE = {"pre": "alma", "extract": "extract", "testload": "alma"}
+# Statements: never a rule's `when` nor anything inside it (only SELECT subqueries may nest).
+_STATEMENTS: tuple[type[exp.Expression], ...] = tuple(
+    c for c in (getattr(exp, n, None) for n in (
+        "DDL", "DML", "Command", "Drop", "Alter", "Attach", "Detach", "Install", "Summarize",
+        "TruncateTable", "Grant", "Revoke", "Show", "Pragma", "Set", "Use", "Copy",
+        "Transaction", "Commit", "Rollback", "Describe", "Analyze", "Kill", "Cache", "Uncache",
+        "Refresh", "LoadData", "Export", "Comment", "Declare", "Execute",
+    )) if isinstance(c, type)
+)
+# Functions a rule may not call: they read files or settings, or are not deterministic.
+_FORBIDDEN = {
+    "READ_CSV", "READ_CSV_AUTO", "READ_PARQUET", "READ_JSON", "READ_JSON_AUTO", "READ_TEXT",
+    "READ_BLOB", "READ_NDJSON", "GLOB", "PARQUET_SCAN", "QUERY", "QUERY_TABLE", "SQLITE_SCAN",
+    "POSTGRES_SCAN", "GETENV", "CURRENT_SETTING", "RANDOM", "RAND", "UUID", "GEN_RANDOM_UUID",
+    "NOW", "CURRENT_DATE", "CURRENT_TIMESTAMP", "CURRENTDATE", "CURRENTTIMESTAMP", "SETSEED",
+    "NEXTVAL", "TODAY", "GETVARIABLE", "CURRENT_TIME", "LOCALTIME", "LOCALTIMESTAMP",
+    "TRANSACTION_TIMESTAMP", "GET_CURRENT_TIMESTAMP", "GET_CURRENT_TIME", "CURRENTTIME",
+}
+
+
+def _parsed(text: str, loc: Loc, text_loc: Loc | None, problems: Collector,
+            what: str) -> Any:
+    """The one statement or expression `text` holds, or None after reporting why not."""
+    try:
+        trees = [t for t in sqlglot.parse(text, read=DIALECT) if t is not None]
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as e:
+        detail = e.errors[0] if isinstance(e, sqlglot.errors.ParseError) and e.errors else {}
+        desc = _CLASS.sub(r"\1", str(detail.get("description") or str(e).splitlines()[0]))
+        near = str(detail.get("highlight") or "")
+        where = loc
+        if text_loc is not None and detail and int(detail.get("line") or 0) == 1:
+            end_col = int(detail.get("col") or 1)  # sqlglot: the last column of the token
+            where = text_loc.at(0, max(end_col - len(near), 0))
+        problems.add(where, f"{what}: cannot parse SQL: {desc}"
+                            + (f" (at '{near}')" if near else ""))
+        return None
+    if len(trees) != 1:
+        problems.add(loc, f"{what}: must be exactly one SQL expression, found {len(trees)} "
+                          "statements")
+        return None
+    return trees[0]
+
+
+def _forbidden(tree: exp.Expression, what: str, known: set[str]) -> str | None:
+    """Why `tree` may not run (a statement inside, a forbidden function, an unknown `$name`)."""
+    for node in tree.walk():
+        if isinstance(node, _STATEMENTS):
+            return f"{what}: only SELECT subqueries are allowed, found {node.key.upper()}"
+        if isinstance(node, exp.Func):
+            name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).upper()
+            if name in _FORBIDDEN:
+                return (f"{what}: function {name.lower()}() is not allowed in rules (rules read "
+                        "snapshot tables and scenario values only)")
+        if isinstance(node, exp.Placeholder) and not known:
+            return (f"{what}: scenario values (${node.name or '?'}) cannot be used here; write "
+                    "the value itself")
+        if isinstance(node, exp.Placeholder) and node.name not in known:
+            close = hint(f"${node.name}", {f"${p}" for p in known})
+            return (f"{what}: unknown scenario value ${node.name or '?'}{close} "
+                    f"(known: {', '.join('$' + p for p in sorted(known))})")
+    return None
+
+
+def parse_expression(text: str, loc: Loc, text_loc: Loc | None, problems: Collector,
+                     what: str, boolean: bool | None = None,
+                     params: set[str] | None = None) -> exp.Expression | None:
+    """One expression, or None after reporting why not.
+
+    `loc` is where the value starts in the pack file; `text_loc`, when known, is where the SQL
+    text starts on a single source line, so a parse error can point at its token. `boolean`
+    (default: whether `what` names a rule) words the messages; `params` are the `$names` the
+    text may use (default: every scenario value; empty: none).
+    """
+    tree = _parsed(text, loc, text_loc, problems, what)
+    if tree is None:
+        return None
+    if boolean is None:
+        boolean = what.startswith("rule")
+    shape = "boolean expression" if boolean else "SQL expression"
+    if isinstance(tree, (*_STATEMENTS, exp.Query)) and not isinstance(tree, exp.Subquery):
+        kind = str(getattr(tree, "key", "")).upper()
+        problems.add(loc, f"{what}: must be one {shape}, not a {kind} statement")
+        return None
+    if not isinstance(tree, exp.Expression):
+        problems.add(loc, f"{what}: must be one {shape}")
+        return None
+    why = _forbidden(tree, what, scenario.param_names() if params is None else params)
+    if why:
+        problems.add(loc, why)
+        return None
+    return tree
+
+
+def parse_query(text: str, loc: Loc, problems: Collector,
+                what: str) -> exp.Expression | None:
+    """One SELECT over snapshot tables (no scenario values), or None after reporting why not."""
+    tree = _parsed(text, loc, None, problems, what)
+    if tree is None:
+        return None
+    if not isinstance(tree, exp.Query) or not isinstance(tree, exp.Expression):
+        problems.add(loc, f"{what}: must be one SELECT query")
+        return None
+    why = _forbidden(tree, what, set())
+    if why:
+        problems.add(loc, why)
+        return None
+    return tree
+
+
+def parse_condition(text: str, loc: Loc, problems: Collector, what: str,
+                    text_loc: Loc | None = None,
+                    params: set[str] | None = None) -> exp.Expression | None:
+    """One boolean SQL condition with the checks every rule's `when` gets (one expression, no
+    statements, no file-reading or non-deterministic functions, known `$names`), or None after
+    reporting why not. Shared with what-if patches (`where:`)."""
+    return parse_expression(text, loc, text_loc, problems, what, boolean=True, params=params)
+
+
+def check_names(tree: exp.Expression, table: str, side: str, loc: Loc, problems: Collector,
+                what: str) -> bool:
+    """Whether every table, alias and column `tree` names exists, read as a condition over a
+    row of `table` (of `side`) that may also read snapshot tables; problems are reported."""
+    before = len(problems.problems)
+    entity = Entity(table, side, TABLES[table].key, loc)
+    check_entity_names(tree, entity, set(), loc, problems, what)
+    return len(problems.problems) == before
+
+
+def hint(word: str, choices: object) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)  # type: ignore[call-overload]
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_entity_names(tree: exp.Expression, entity: Entity, facts: set[str], loc: Loc,
+           problems: Collector, what: str, table_name: str | None = None) -> None:
+    """Every table, alias and column `tree` names must exist.
+
+    `table_name` is the row's own table when it is not the entity's (expect_after reads the
+    post snapshot's row, which may be another table, and may also read post.<table>).
+    """
+    schemas = {**SNAPSHOT_SIDE, **({"post": "alma"} if table_name else {})}
+    table_name = table_name or entity.name
+    own = set(TABLES[table_name].column_names) | {"_row"}
+    for table in tree.find_all(exp.Table):
+        schema, name = table.db, table.name
+        side = schemas.get(schema)
+        if not isinstance(table.this, exp.Identifier) or side is None or \
+                name not in {t.name for t in tables_for(side)}:
+            names = [f"{s}.<table>" for s in schemas]
+            problems.add(loc, f"{what}: unknown table '{table.sql(dialect=DIALECT)}' (read "
+                              f"snapshot tables as {', '.join(names[:-1])} or {names[-1]})")
+    for col in tree.find_all(exp.Column):
+        if not col.name:
+            continue
+        scopes = enclosing_sources(col)
+        if col.table:
+            if col.table == table_name:
+                known = own
+            elif col.table in scopes:
+                known = scopes[col.table]
+            else:
+                problems.add(loc, f"{what}: unknown table or alias '{col.table}' in "
+                                  f"'{col.sql(dialect=DIALECT)}'")
+                continue
+            if col.name not in known:
+                problems.add(loc, f"{what}: unknown column '{col.table}.{col.name}'"
+                                  f"{hint(col.name, known)}")
+            continue
+        visible = own | facts
+        for cols in scopes.values():
+            visible |= cols
+        if col.name not in visible:
+            problems.add(loc, f"{what}: unknown column or fact '{col.name}'"
+                              f"{hint(col.name, visible)}")
+
+
+def enclosing_sources(node: exp.Expression) -> dict[str, set[str]]:
+    """Alias -> columns of the snapshot tables in the SELECTs around `node`."""
+    out: dict[str, set[str]] = {}
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Select):
+            for table in parent.find_all(exp.Table):
+                if table.parent_select is not parent:
+                    continue
+                spec = TABLES.get(table.name)
+                if spec is not None:
+                    out[table.alias_or_name] = set(spec.column_names) | {"_row"}
+        parent = parent.parent
+    return out
+
+
+def bind_params(sql: str, params: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def first_line(e: Exception) -> str:
+    lines = [ln for ln in str(e).strip().splitlines() if ln.strip()]
+    return " ".join(lines[:2])
