@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ OPTIONS = {
     "authority_preferred_term_correction": False,
     "summon": False,
 }
-_KEYS = {"institution", "dates", "options", "allowed_emails", "scrubbed_email_pattern"}
+_KEYS = ("allowed_emails", "dates", "institution", "options", "scrubbed_email_pattern")
 DEFAULT_SCRUBBED = r"@scrubbed\.invalid$"
 
 
@@ -80,11 +78,6 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     return None
 
 
-def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"did you mean '{close[0]}'? " if close else ""
-
-
 def _day(value: dt.datetime) -> str:
     return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
 
@@ -100,10 +93,7 @@ def load(path: Path) -> Scenario:
     problems = Collector()
     if not isinstance(data, yamlsrc.YMap):
         raise UserError(Problem(Loc(shown, 1, 1), "a scenario is a mapping (see README, Scenario)"))
-    for key in data:
-        if key not in _KEYS:
-            problems.add(data.key_loc(key), f"unknown key '{key}': {_suggest(key, _KEYS)}"
-                                            f"expected {', '.join(sorted(_KEYS))}")
+    yamlsrc.check_keys(data, _KEYS, problems, template=yamlsrc.ASKED)
     institution = data.get("institution")
     if not isinstance(institution, str) or not institution.strip():
         problems.add(data.value_loc("institution") if "institution" in data else Loc(shown, 1, 1),
@@ -154,10 +144,9 @@ def read_dates(data: yamlsrc.YMap, scenario: Scenario, problems: Collector, show
         problems.add(data.value_loc("dates"),
                      f"dates must be a mapping of name: ISO date, not {describe(dates)}")
         return
+    yamlsrc.check_keys(dates, DATES, problems, what="date", template=yamlsrc.ASKED)
     for key, value in dates.items():
         if key not in DATES:
-            problems.add(dates.key_loc(key), f"unknown date '{key}': {_suggest(key, DATES)}"
-                                             f"expected {', '.join(DATES)}")
             continue
         parsed = _as_datetime(value)
         if parsed is None:
@@ -165,9 +154,7 @@ def read_dates(data: yamlsrc.YMap, scenario: Scenario, problems: Collector, show
                                                "(YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)")
         else:
             scenario.dates[key] = parsed
-    for key in REQUIRED_DATES:
-        if key not in dates:
-            problems.add(dates.loc, f"missing date '{key}'")
+    yamlsrc.required(dates, REQUIRED_DATES, problems, template="missing date '{key}'")
     given = [d for d in DATES if d in scenario.dates]
     for earlier, later in zip(given, given[1:], strict=False):
         a, b = scenario.dates[earlier], scenario.dates[later]
@@ -185,12 +172,11 @@ def read_options(data: yamlsrc.YMap, scenario: Scenario, problems: Collector) ->
         problems.add(data.value_loc("options"),
                      f"options must be a mapping of name: true/false, not {describe(options)}")
         return
+    yamlsrc.check_keys(options, OPTIONS, problems, what="option", template=yamlsrc.ASKED)
     for key, value in options.items():
         if key not in OPTIONS:
-            problems.add(options.key_loc(key), f"unknown option '{key}': "
-                                               f"{_suggest(key, OPTIONS)}expected "
-                                               f"{', '.join(OPTIONS)}")
-        elif not isinstance(value, bool):
+            continue
+        if not isinstance(value, bool):
             problems.add(options.value_loc(key),
                          f"option {key} must be true or false, not {describe(value)}")
         else:

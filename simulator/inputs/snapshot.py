@@ -23,7 +23,7 @@ from simulator.inputs.tables import SQL_TYPES, STAGE_SIDE, TABLES, Table, tables
 
 FORMAT_VERSION = 1
 MANIFEST = "snapshot.yaml"
-_MANIFEST_KEYS = {"format_version", "institution", "stage", "taken_at", "forms"}
+_MANIFEST_KEYS = ("format_version", "institution", "stage", "taken_at", "forms")
 MAX_LINE_BYTES = 2_097_152
 
 
@@ -82,75 +82,78 @@ def sha256(path: Path) -> str:
 
 def open_snapshot(path: Path, expect_side: str | None = None, role: str = "") -> Snapshot:
     """Read the manifest and find the table files; all problems are reported together."""
+    data = _read_manifest(path, role)
     problems = Collector()
-    shown = display_path(path)
-    if not path.is_dir():
-        raise UserError(Problem(Loc(shown), f"snapshot folder not found{_role(role)}"))
-    manifest_path = path / MANIFEST
-    if not manifest_path.is_file():
-        raise UserError(
-            Problem(Loc(shown),
-                    f"no {MANIFEST} in this folder{_role(role)} (see README, Snapshots)")
-        )
-    data = yamlsrc.load(manifest_path)
-    mloc = Loc(display_path(manifest_path), 1, 1)
-    if not isinstance(data, yamlsrc.YMap):
-        raise UserError(Problem(mloc, "expected a mapping with format_version, institution, stage"))
     warnings: list[str] = []
-    for key in data:
-        if key not in _MANIFEST_KEYS:
-            warnings.append(f"{data.key_loc(key)}: unknown key '{key}' ignored")
-    for key in ("format_version", "institution", "stage"):
-        if key not in data:
-            problems.add(mloc, f"missing required key '{key}'")
-    if "format_version" in data and data["format_version"] != FORMAT_VERSION:
-        problems.add(
-            data.value_loc("format_version"),
-            f"format_version {data['format_version']!r} is not supported "
-            f"(expected {FORMAT_VERSION})",
-        )
+    _check_manifest_keys(data, problems, warnings)
     institution = data.get("institution")
     if "institution" in data and (not isinstance(institution, str) or not institution.strip()):
         problems.add(data.value_loc("institution"), "institution must be a non-empty code")
-    stage = data.get("stage")
-    side = STAGE_SIDE.get(str(stage), "")
-    if "stage" in data and not side:
-        problems.add(
-            data.value_loc("stage"),
-            f"unknown stage {stage!r} (expected one of {', '.join(STAGE_SIDE)})",
-        )
-    elif side and expect_side and side != expect_side:
-        stages = [s for s, sd in STAGE_SIDE.items() if sd == expect_side]
-        problems.add(
-            data.value_loc("stage"),
-            f"stage '{stage}' is an {side}-side snapshot, but {role or 'this command'} expects "
-            f"an {expect_side}-side one (stage {', '.join(stages)}): are two folders swapped?",
-        )
-    taken_at = data.get("taken_at")
-    if isinstance(taken_at, dt.datetime | dt.date):
-        taken_at = taken_at.isoformat()
-    elif taken_at is not None and not _is_timestamp(str(taken_at)):
-        problems.add(data.value_loc("taken_at"),
-                     f"taken_at: {taken_at!r} is not an ISO timestamp (YYYY-MM-DDTHH:MM:SSZ)")
+    side = _side(data, expect_side, role, problems)
+    taken_at = _taken_at(data, problems)
     forms = _forms(path, data, problems)
     problems.raise_if_any()
     file_problems = Collector()
     unreadable: set[str] = set()
     files = _discover(path, side or expect_side or "alma", set(forms.values()), file_problems,
                       warnings, unreadable)
-    return Snapshot(
-        path=path,
-        institution=str(institution),
-        stage=str(stage),
-        taken_at=str(taken_at or ""),
-        side=side,
-        files=files,
-        forms=forms,
-        warnings=warnings,
-        problems=file_problems.problems,
-        unreadable=unreadable,
-        institution_loc=data.value_loc("institution"),
-    )
+    return Snapshot(path=path, institution=str(institution), stage=str(data.get("stage")),
+                    taken_at=taken_at, side=side, files=files, forms=forms, warnings=warnings,
+                    problems=file_problems.problems, unreadable=unreadable,
+                    institution_loc=data.value_loc("institution"))
+
+
+def _read_manifest(path: Path, role: str) -> yamlsrc.YMap:
+    """The manifest of the snapshot folder `path`, which must be a mapping."""
+    shown = display_path(path)
+    if not path.is_dir():
+        raise UserError(Problem(Loc(shown), f"snapshot folder not found{_role(role)}"))
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise UserError(Problem(Loc(shown), f"no {MANIFEST} in this folder{_role(role)} "
+                                            "(see README, Snapshots)"))
+    data = yamlsrc.load(manifest_path)
+    if not isinstance(data, yamlsrc.YMap):
+        raise UserError(Problem(Loc(display_path(manifest_path), 1, 1),
+                                "expected a mapping with format_version, institution, stage"))
+    return data
+
+
+def _check_manifest_keys(data: yamlsrc.YMap, problems: Collector, warnings: list[str]) -> None:
+    """Unknown keys are warned about; required ones missing and a wrong version are problems."""
+    ignored = Collector()
+    yamlsrc.check_keys(data, _MANIFEST_KEYS, ignored, template=yamlsrc.IGNORED)
+    warnings.extend(str(p) for p in ignored.problems)
+    yamlsrc.required(data, ("format_version", "institution", "stage"), problems,
+                     at=Loc(data.loc.path, 1, 1))
+    if "format_version" in data and data["format_version"] != FORMAT_VERSION:
+        problems.add(data.value_loc("format_version"), f"format_version "
+                     f"{data['format_version']!r} is not supported (expected {FORMAT_VERSION})")
+
+
+def _side(data: yamlsrc.YMap, expect_side: str | None, role: str, problems: Collector) -> str:
+    """The side of the manifest's stage ("" when unknown), checked against the one expected."""
+    stage = data.get("stage")
+    side = STAGE_SIDE.get(str(stage), "")
+    if "stage" in data and not side:
+        problems.add(data.value_loc("stage"),
+                     f"unknown stage {stage!r} (expected one of {', '.join(STAGE_SIDE)})")
+    elif side and expect_side and side != expect_side:
+        stages = [s for s, sd in STAGE_SIDE.items() if sd == expect_side]
+        problems.add(data.value_loc("stage"), f"stage '{stage}' is an {side}-side snapshot, but "
+                     f"{role or 'this command'} expects an {expect_side}-side one (stage "
+                     f"{', '.join(stages)}): are two folders swapped?")
+    return side
+
+
+def _taken_at(data: yamlsrc.YMap, problems: Collector) -> str:
+    taken_at = data.get("taken_at")
+    if isinstance(taken_at, dt.datetime | dt.date):
+        return taken_at.isoformat()
+    if taken_at is not None and not _is_timestamp(str(taken_at)):
+        problems.add(data.value_loc("taken_at"),
+                     f"taken_at: {taken_at!r} is not an ISO timestamp (YYYY-MM-DDTHH:MM:SSZ)")
+    return str(taken_at or "")
 
 
 def _is_timestamp(text: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -175,3 +176,61 @@ def describe(value: Any) -> str:
     if isinstance(value, dt.date):
         return f"'{value.isoformat()}'"
     return repr(value)
+
+
+# --- checking mappings: unknown and missing keys, "did you mean" -----------------------------
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice most like `word` (difflib, similarity at least 0.6), or None.
+
+    The order of `choices` does not matter: equally close choices are decided by the text.
+    """
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return close[0] if close else None
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """" (did you mean 'x'?)" for the choice closest to `word`, or "" when none is close."""
+    close = closest(word, choices)
+    return f" (did you mean '{close}'?)" if close is not None else ""
+
+
+# Wordings of an unknown key, for `check_keys`. Fields: {what} (e.g. "key", "option"), {key},
+# {expected} (the allowed keys, comma-separated, or the caller's text), and the suggestion as
+# {hint} (" (did you mean 'x'?)") or as {ask} ("did you mean 'x'? "); each is "" without one.
+HINTED = "unknown {what} '{key}'{hint}: expected {expected}"
+ASKED = "unknown {what} '{key}': {ask}expected {expected}"
+LISTED = "unknown {what} '{key}' (expected {expected})"
+IGNORED = "unknown {what} '{key}' ignored"
+
+
+def check_keys(data: YMap, allowed: Iterable[str], problems: Collector, *, what: str = "key",
+               template: str = HINTED, expected: str | None = None) -> list[str]:
+    """Report every key of `data` not in `allowed` at the key's location; return those keys.
+
+    The message is `template` filled in (see HINTED); `expected` defaults to `allowed` joined
+    in the order given.
+    """
+    choices = list(allowed)
+    listing = ", ".join(choices) if expected is None else expected
+    unknown = [key for key in data if key not in choices]
+    for key in unknown:
+        close = closest(key, choices)
+        problems.add(data.key_loc(key), template.format(
+            what=what, key=key, expected=listing,
+            hint=f" (did you mean '{close}'?)" if close is not None else "",
+            ask=f"did you mean '{close}'? " if close is not None else ""))
+    return unknown
+
+
+def required(data: YMap, keys: Iterable[str], problems: Collector, *,
+             template: str = "missing required key '{key}'", at: Loc | None = None) -> list[str]:
+    """Report each of `keys` that `data` lacks, at `at` (default: the mapping); return them.
+
+    `template` may use {key}.
+    """
+    missing = [key for key in keys if key not in data]
+    for key in missing:
+        problems.add(at if at is not None else data.loc, template.format(key=key))
+    return missing

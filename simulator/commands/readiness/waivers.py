@@ -15,7 +15,6 @@ Every problem of the file is reported at once, each with `path:line:col`.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
 from simulator.inputs import yamlsrc
+from simulator.inputs.yamlsrc import suggest
 
 KEYS = ("finding", "records", "owner", "reason", "expires")
 REQUIRED = ("finding", "owner", "reason", "expires")
@@ -48,11 +48,6 @@ class Waiver:
     def scope(self) -> str:
         n = len(self.records)
         return "all records" if not n else f"{n} record{'s' if n != 1 else ''}"
-
-
-def _suggest(word: str, choices: Collection[str]) -> str:
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _date(value: Any) -> dt.date | None:
@@ -104,19 +99,14 @@ def _waiver(number: int, item: Any, loc: Loc, known: Collection[str],
         problems.add(loc, SHAPE)
         return None
     before = len(problems.problems)
-    for key in item:
-        if key not in KEYS:
-            problems.add(item.key_loc(key), f"unknown key '{key}'{_suggest(key, KEYS)}: expected "
-                                            f"{', '.join(KEYS)}")
-    for key in REQUIRED:
-        if key not in item:
-            problems.add(item.loc, f"waiver {number}: missing '{key}'")
+    yamlsrc.check_keys(item, KEYS, problems)
+    yamlsrc.required(item, REQUIRED, problems, template=f"waiver {number}: missing '{{key}}'")
     finding = ""
     if "finding" in item:
         finding = _text(item, "finding", problems)
         if finding and finding not in known:
             problems.add(item.value_loc("finding"),
-                         f"unknown finding '{finding}'{_suggest(finding, known)}: use the id a "
+                         f"unknown finding '{finding}'{suggest(finding, known)}: use the id a "
                          "readiness report shows for a finding (a rule id or a ready.* check)")
     records = _records(item, problems) if "records" in item else ()
     owner = _text(item, "owner", problems) if "owner" in item else ""
@@ -141,9 +131,8 @@ def load(path: Path, known: Collection[str]) -> list[Waiver]:
         where = data.loc if isinstance(data, yamlsrc.YMap | yamlsrc.YList) else Loc(shown, 1, 1)
         raise UserError(Problem(where, "expected a mapping with the key 'waivers' holding a list "
                                        "of waivers (see README, cutover readiness)"))
-    for key in data:
-        if key != "waivers":
-            problems.add(data.key_loc(key), f"unknown key '{key}': expected only 'waivers'")
+    yamlsrc.check_keys(data, ("waivers",), problems,
+                       template="unknown {what} '{key}': expected only 'waivers'")
     items = data["waivers"]
     if items is None:
         items = yamlsrc.YList(loc=data.value_loc("waivers"))

@@ -21,6 +21,7 @@ from typing import Any
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
 from simulator.inputs import yamlsrc
 
+KEYS = ("entity", "class", "warn", "fail")
 _THRESHOLD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
 
 
@@ -82,10 +83,7 @@ def load(path: Path, classes: tuple[str, ...], entities: set[str]) -> list[Budge
         if not isinstance(item, yamlsrc.YMap):
             problems.add(loc, "a budget is a mapping with entity, class and warn and/or fail")
             continue
-        for key in item:
-            if key not in ("entity", "class", "warn", "fail"):
-                problems.add(item.key_loc(key), f"unknown key '{key}' (expected entity, class, "
-                                                "warn, fail)")
+        yamlsrc.check_keys(item, KEYS, problems, template=yamlsrc.LISTED)
         entity, klass = str(item.get("entity", "*")), str(item.get("class", "*"))
         if entity != "*" and entity not in entities:
             problems.add(item.value_loc("entity"), f"unknown entity '{entity}'")

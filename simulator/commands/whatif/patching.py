@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import sqlglot.expressions as exp
 
 from simulator import db
-from simulator.commands.whatif.variant import Patch
+from simulator.commands.whatif.patches import Patch
 from simulator.errors import Collector
 from simulator.inputs.tables import SQL_TYPES, TABLES
 from simulator.rules.compile import render
