@@ -27,14 +27,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from simulator.inputs.tables import MERGED_CODE_TABLES
+from simulator.synth.sample_tables import BEFORE, CLEAN_DATA, FREEZE_START, INSTITUTION
+from simulator.synth.texts import manifest_text
+
 Rows = list[dict[str, Any]]
 Tables = dict[str, Rows]
-
-FREEZE_START, CLEAN_DATA = "2026-03-02", "2026-03-11"
-BEFORE = "2026-02-10T10:00:00"
-MERGED = {"reporting_codes", "fund_types", "fiscal_periods", "item_policies", "user_groups",
-          "user_identifier_types", "block_definitions", "user_statistics_categories",
-          "academic_departments"}
 
 
 def _in_freeze(value: Any) -> bool:
@@ -45,67 +43,18 @@ def _patron_role(role_type: str) -> bool:
     return role_type.strip().lower() in ("patron", "200")
 
 
+def _reverted(row: dict[str, Any]) -> dict[str, Any]:
+    """A copy; changes made in the freeze are lost."""
+    out = dict(row)
+    if _in_freeze(row.get("updated_at")):
+        out["updated_at"] = BEFORE
+    return out
+
+
 def cutover(freeze: Tables, extract: Tables) -> Tables:
     """Alma right after the cutover load, as the vendor describes it, plus the surprises."""
     users = [u for u in freeze["users"] if not _in_freeze(u.get("created_at"))]
-    roles = freeze["user_roles"]
-    patrons = {p["primary_id"].lower(): p for p in extract["patrons"]}
-    staff_role = {r["primary_id"].lower() for r in roles if not _patron_role(r["role_type"])}
-    kept: dict[str, dict[str, Any]] = {}
-    for u in users:
-        pid = u["primary_id"].lower()
-        if u["record_type"] != "PUBLIC":
-            row = dict(u)
-            if _in_freeze(u.get("updated_at")):
-                row["updated_at"] = BEFORE  # changes in the freeze are lost
-            kept[pid] = row
-    rejected = {pid for pid in patrons if pid in kept}  # patrons meeting staff are refused
-    out_users = list(kept.values())
-    out_roles = [dict(r) for r in roles if r["primary_id"].lower() in kept]
-    for pid, p in patrons.items():
-        if pid in rejected or pid == "n00007":  # surprise: a patron that did not load
-            continue
-        out_users.append({"primary_id": p["primary_id"], "record_type": "PUBLIC",
-                          "account_type": "EXTERNAL", "user_group": p["user_group"],
-                          "status": "ACTIVE", "origin": "MIGRATED", "username": p["username"],
-                          "email": f"{pid}@scrubbed.invalid", "created_at": "2026-03-09T02:00:00",
-                          "updated_at": "2026-03-09T02:00:00"})
-        out_roles.append({"primary_id": p["primary_id"], "role_type": "Patron", "scope": "NFU",
-                          "status": "ACTIVE"})
-        if pid in staff_role:  # a public user with staff roles: the roles are kept
-            for r in roles:
-                if r["primary_id"].lower() == pid and not _patron_role(r["role_type"]):
-                    if pid == "p02405":
-                        continue  # surprise: the staff role was lost
-                    out_roles.append(dict(r))
-    out_users.append({"primary_id": "TEMP-LOADER", "record_type": "STAFF", "origin": "CREATED",
-                      "account_type": "INTERNAL", "status": "ACTIVE"})  # surprise
-    sets = []
-    for s in freeze["sets"]:
-        if _in_freeze(s.get("created_at")):
-            continue
-        if s["set_type"] == "ITEMIZED" and s["set_id"] != "SET007":  # surprise: SET007 stays
-            continue
-        row = dict(s)
-        if _in_freeze(s.get("updated_at")):
-            row["updated_at"] = BEFORE
-        sets.append(row)
-    config = []
-    for c in freeze["configuration"]:
-        if _in_freeze(c.get("created_at")) or c["area"] in ("online_services_order",
-                                                            "cloud_app_configuration"):
-            continue
-        row = dict(c)
-        if _in_freeze(c.get("updated_at")):
-            row["updated_at"] = BEFORE
-        if row.get("collection_id") and (row["area"], row["item_id"]) != (
-                "digitization_profile", "DIG001"):  # surprise: this profile keeps its collection
-            row["collection_id"] = ""
-        config.append(row)
-    alma_codes = {(c["table_name"], c["code"]) for c in freeze["code_tables"]}
-    codes = [dict(c) for c in freeze["code_tables"]]
-    codes += [dict(c) for c in extract["code_tables"]
-              if c["table_name"] in MERGED and (c["table_name"], c["code"]) not in alma_codes]
+    out_users, out_roles = _users_and_roles(users, freeze["user_roles"], extract["patrons"])
     loans = [dict(x) for x in extract["loans"] if not x.get("returned_at")]
     on_loan = {x["item_barcode"] for x in loans}
     items = [{**i, "status": "ON_LOAN" if i["barcode"] in on_loan else "IN_PLACE"}
@@ -122,8 +71,10 @@ def cutover(freeze: Tables, extract: Tables) -> Tables:
                if r["folder"] == "INSTITUTION"
                or by_internal_id.get(r["owner_internal_id"]) == r["owner_primary_id"]]
     return {
-        "users": out_users, "user_roles": out_roles, "sets": sets, "configuration": config,
-        "code_tables": codes, "libraries": freeze["libraries"], "locations": freeze["locations"],
+        "users": out_users, "user_roles": out_roles, "sets": _sets(freeze["sets"]),
+        "configuration": _configuration(freeze["configuration"]),
+        "code_tables": _code_tables(freeze["code_tables"], extract["code_tables"]),
+        "libraries": freeze["libraries"], "locations": freeze["locations"],
         "vendors": freeze["vendors"], "rs_partners": freeze["rs_partners"], "webhooks": webhooks,
         "jobs": jobs, "funds": extract["funds"], "fund_transactions": extract["fund_transactions"],
         "licenses": licenses, "courses": extract["courses"],
@@ -131,6 +82,66 @@ def cutover(freeze: Tables, extract: Tables) -> Tables:
         "analytics_reports": reports, "items": items, "loans": loans,
         "requests": requests, "parameters": freeze["parameters"],
     }
+
+
+def _users_and_roles(users: Rows, roles: Rows, patrons: Rows) -> tuple[Rows, Rows]:
+    """Staff and contacts stay with their roles; each patron loads as a public user with a
+    patron role (and its staff roles kept), unless a kept user has its Primary ID (the load
+    refuses it)."""
+    kept = {u["primary_id"].lower(): _reverted(u) for u in users if u["record_type"] != "PUBLIC"}
+    by_pid = {p["primary_id"].lower(): p for p in patrons}
+    out_users = list(kept.values())
+    out_roles = [dict(r) for r in roles if r["primary_id"].lower() in kept]
+    staff_roles: dict[str, Rows] = {}
+    for r in roles:
+        if not _patron_role(r["role_type"]):
+            staff_roles.setdefault(r["primary_id"].lower(), []).append(r)
+    for pid, p in by_pid.items():
+        if pid in kept or pid == "n00007":  # surprise: a patron that did not load
+            continue
+        out_users.append({"primary_id": p["primary_id"], "record_type": "PUBLIC",
+                          "account_type": "EXTERNAL", "user_group": p["user_group"],
+                          "status": "ACTIVE", "origin": "MIGRATED", "username": p["username"],
+                          "email": f"{pid}@scrubbed.invalid", "created_at": "2026-03-09T02:00:00",
+                          "updated_at": "2026-03-09T02:00:00"})
+        out_roles.append({"primary_id": p["primary_id"], "role_type": "Patron",
+                          "scope": INSTITUTION, "status": "ACTIVE"})
+        if pid != "p02405":  # surprise: P02405's staff role was lost
+            out_roles += [dict(r) for r in staff_roles.get(pid, [])]
+    out_users.append({"primary_id": "TEMP-LOADER", "record_type": "STAFF", "origin": "CREATED",
+                      "account_type": "INTERNAL", "status": "ACTIVE"})  # surprise
+    return out_users, out_roles
+
+
+def _sets(sets: Rows) -> Rows:
+    """Sets made in the freeze go, and itemized sets, but for SET007 (a surprise)."""
+    return [_reverted(s) for s in sets
+            if not _in_freeze(s.get("created_at"))
+            and (s["set_type"] != "ITEMIZED" or s["set_id"] == "SET007")]
+
+
+def _configuration(config: Rows) -> Rows:
+    """Items made in the freeze and two areas go; links to collections are cleared, but for
+    DIG001's (a surprise)."""
+    out = []
+    for c in config:
+        if _in_freeze(c.get("created_at")) or c["area"] in ("online_services_order",
+                                                            "cloud_app_configuration"):
+            continue
+        row = _reverted(c)
+        if row.get("collection_id") and (row["area"], row["item_id"]) != (
+                "digitization_profile", "DIG001"):
+            row["collection_id"] = ""
+        out.append(row)
+    return out
+
+
+def _code_tables(alma: Rows, legacy: Rows) -> Rows:
+    """Alma's codes, and the legacy codes Alma lacks of the merged tables."""
+    alma_codes = {(c["table_name"], c["code"]) for c in alma}
+    return [dict(c) for c in alma] + [
+        dict(c) for c in legacy
+        if c["table_name"] in MERGED_CODE_TABLES and (c["table_name"], c["code"]) not in alma_codes]
 
 
 def fulfillment(after_cutover: Tables) -> Tables:
@@ -171,14 +182,9 @@ def golive(after_fulfillment: Tables, freeze: Tables) -> Tables:
     return t
 
 
-MANIFESTS = {
-    "post-cutover": "format_version: 1\ninstitution: NFU\nstage: cutover\n"
-                    "taken_at: 2026-03-11T08:00:00Z\n",
-    "post-fulfillment": "format_version: 1\ninstitution: NFU\nstage: fulfillment\n"
-                        "taken_at: 2026-03-15T08:00:00Z\n",
-    "post-golive": "format_version: 1\ninstitution: NFU\nstage: golive\n"
-                   "taken_at: 2026-03-16T12:00:00Z\n",
-}
+MANIFESTS = {"post-cutover": manifest_text(INSTITUTION, "cutover", "2026-03-11T08:00:00Z"),
+             "post-fulfillment": manifest_text(INSTITUTION, "fulfillment", "2026-03-15T08:00:00Z"),
+             "post-golive": manifest_text(INSTITUTION, "golive", "2026-03-16T12:00:00Z")}
 
 
 def post_snapshots(tables: dict[str, Tables]) -> dict[str, Tables]:
