@@ -23,15 +23,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator import db
+from simulator.core import engine
 from simulator.errors import Loc
 from simulator.inputs import bundle
 from simulator.inputs.tables import TABLES, Col, Table
+from simulator.rules import analysis
 from simulator.rules import compile as rc
 from simulator.rules.loader import load_pack
 from simulator.rules.model import Entity, Fact, Pack, Rule
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def removing(rule_id: str, when: str, loc: Loc) -> Rule:
+    """A parsed rule (as lint leaves it) that removes what `when` matches."""
+    return Rule(rule_id, when, "removed", "r", "c", loc, loc, tree=analysis.parse(when))
 
 
 def golden(name: str, text: str) -> str:
@@ -178,7 +185,7 @@ def test_a_hostile_scenario_value_is_only_data(tmp_path: Path) -> None:
         "entity: parameters\nrules:\n"
         "  - {id: p.mine, when: \"value = $institution\", outcome: retained, reason: r, cite: c}\n"
         "  - {id: p.all, when: true, outcome: removed, reason: r, cite: c}\n", encoding="utf-8")
-    pack = load_pack(base=pack_dir)
+    pack = engine.checked_pack(load_pack(base=pack_dir))
     compiled = rc.compile_entity(pack.entities[("alma", "parameters")], pack)
     hostile = "x'); drop table pre.parameters; --"
     con = db.connect()
@@ -198,12 +205,13 @@ def test_a_hostile_scenario_value_is_only_data(tmp_path: Path) -> None:
 def weird_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pack]:
     """A table, key, column, fact and rule id with double quotes in their names."""
     name = 'we"ird'
-    monkeypatch.setitem(TABLES, name, Table(name, ("alma",), (Col('ke"y'), Col('va"l')),
-                                            ('ke"y',)))
+    monkeypatch.setitem(TABLES, name, Table(name, ("alma",), "configuration",
+                                            (Col('ke"y'), Col('va"l')), ('ke"y',)))
     loc = Loc("x.yaml", 1, 1)
-    fact = Fact('fa"ct', "1 = 1", loc)
-    rules = [Rule('r"1', '"va""l" = \'a"b\'', "removed", "r", "c", loc, loc),
-             Rule("r2", "true", "retained", "r", "c", loc, loc)]
+    fact = Fact('fa"ct', "1 = 1", loc, analysis.parse("1 = 1"))
+    when = '"va""l" = \'a"b\''
+    rules = [Rule('r"1', when, "removed", "r", "c", loc, loc, tree=analysis.parse(when)),
+             Rule("r2", "true", "retained", "r", "c", loc, loc, tree=analysis.parse("true"))]
     entity = Entity(name, "alma", ('ke"y',), loc, {fact.name: fact}, rules)
     yield Pack({("alma", name): entity}, {}, [], "")
 
@@ -315,7 +323,7 @@ def test_the_case_picks_the_first_matching_rule(items_con: db.Connection, rules:
                                                 values: list[int | None]) -> None:
     loc = Loc("p.yaml", 1, 1)
     entity = Entity("items", "alma", ("barcode",), loc, rules=[
-        Rule(f"r{i}", sql, "removed", "r", "c", loc, loc) for i, (sql, _) in enumerate(rules)])
+        removing(f"r{i}", sql, loc) for i, (sql, _) in enumerate(rules)])
     compiled = rc.compile_entity(entity, Pack({("alma", "items"): entity}, {}, [], ""))
     items_con.execute("delete from pre.items")
     items_con.raw.executemany("insert into pre.items (barcode, loan_count) values (?, ?)",
@@ -330,7 +338,7 @@ def test_the_case_picks_the_first_matching_rule(items_con: db.Connection, rules:
 
 def _base(fact_sql: str) -> str:
     entity = Entity("users", "alma", ("primary_id",), Loc("x"))
-    return rc.base_sql(entity, [Fact("f", fact_sql, Loc("x"), rc.parse(fact_sql))])
+    return rc.base_sql(entity, [Fact("f", fact_sql, Loc("x"), analysis.parse(fact_sql))])
 
 
 def test_a_simply_correlated_exists_becomes_a_left_join_on_distinct_keys() -> None:
@@ -345,7 +353,8 @@ def test_a_simply_correlated_exists_becomes_a_left_join_on_distinct_keys() -> No
 def test_equal_subqueries_share_one_join() -> None:
     entity = Entity("users", "alma", ("primary_id",), Loc("x"))
     text = "exists (select 1 from pre.user_roles r where r.primary_id = users.primary_id)"
-    facts = [Fact(n, t, Loc("x"), rc.parse(t)) for n, t in (("a", text), ("b", f"not {text}"))]
+    facts = [Fact(n, t, Loc("x"), analysis.parse(t))
+             for n, t in (("a", text), ("b", f"not {text}"))]
     sql = rc.base_sql(entity, facts)
     assert sql.count("left join") == 1 and sql.count("_j0.k IS NULL") == 2
 
@@ -438,7 +447,7 @@ def test_guarded_runs_pick_the_first_matching_rule(
         values: list[tuple[str | None, int | None]]) -> None:
     loc = Loc("p.yaml", 1, 1)
     entity = Entity("items", "alma", ("barcode",), loc, rules=[
-        Rule(f"r{i}", sql, "removed", "r", "c", loc, loc) for i, (sql, _) in enumerate(rules)])
+        removing(f"r{i}", sql, loc) for i, (sql, _) in enumerate(rules)])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(rc, "LOOKUP_MIN", 2)  # runs of two and more: most examples have one
         patch.setattr(rc, "FEW", few)  # the constants joined, or compared directly
@@ -458,7 +467,7 @@ def test_a_long_guarded_run_is_one_when_behind_a_join_with_its_constants() -> No
     whens = [f"status = 'S{i}' and loan_count > {i}" for i in range(rc.LOOKUP_MIN)]
     whens += ["loan_count > 5 or library_code = 'MAIN'", "true"]
     entity = Entity("items", "alma", ("barcode",), loc, rules=[
-        Rule(f"r{i}", w, "removed", "r", "c", loc, loc) for i, w in enumerate(whens)])
+        removing(f"r{i}", w, loc) for i, w in enumerate(whens)])
     sql = rc.compile_entity(entity, Pack({("alma", "items"): entity}, {}, [], "")).sql
     statuses = ", ".join(f"('S{i}')" for i in range(rc.LOOKUP_MIN))
     assert (f'left join (values {statuses}) as _l0(_value) on _l0._value = "items"."status"'
@@ -475,6 +484,6 @@ def test_a_short_run_stays_plain() -> None:
     loc = Loc("p.yaml", 1, 1)
     whens = [f"status = 'S{i}'" for i in range(rc.LOOKUP_MIN - 1)] + ["true"]
     entity = Entity("items", "alma", ("barcode",), loc, rules=[
-        Rule(f"r{i}", w, "removed", "r", "c", loc, loc) for i, w in enumerate(whens)])
+        removing(f"r{i}", w, loc) for i, w in enumerate(whens)])
     sql = rc.compile_entity(entity, Pack({("alma", "items"): entity}, {}, [], "")).sql
     assert "_run" not in sql and "looked" not in sql

@@ -25,9 +25,10 @@ from simulator import db
 from simulator.core import engine
 from simulator.inputs import bundle, snapshot
 from simulator.inputs.tables import tables_for
+from simulator.rules import analysis
 from simulator.rules import compile as rc
 from simulator.rules.loader import load_pack
-from simulator.rules.model import Entity, Pack
+from simulator.rules.model import Entity, Pack, linted
 from simulator.synth.generate import generate, write_rule_layer
 
 SCHEMAS = (("pre", "alma", "freeze"), ("extract", "extract", "extract"),
@@ -76,7 +77,7 @@ def designed(entity: Entity, compiled: rc.Compiled) -> Counter[str]:
     """The design: the entity's table once, plus each table a fact's subquery mentions."""
     want: Counter[str] = Counter({f"{entity.schema}.{entity.name}": 1})
     for fact in compiled.facts:
-        for table in (fact.tree or rc.parse(fact.sql)).find_all(exp.Table):
+        for table in linted(fact.tree).find_all(exp.Table):
             want[f"{table.db}.{table.name}"] += 1
     return want
 
@@ -123,10 +124,10 @@ def test_scans_do_not_grow_with_the_number_of_rules(
 
 def naive_sql(entity: Entity, pack: Pack) -> str:
     """What a compiler without facts-as-columns would write: each fact pasted into each rule."""
-    facts = {f.name: rc.render(f.tree or rc.parse(f.sql)) for f in rc.facts_for(entity, pack)}
+    facts = {f.name: analysis.render(linted(f.tree)) for f in rc.facts_for(entity, pack)}
     whens = []
     for i, rule in enumerate(entity.rules):
-        when = rc.render(rule.tree or rc.parse(rule.when))
+        when = analysis.render(linted(rule.tree))
         for name, sql in facts.items():
             when = re.sub(rf"\b{name}\b", f"({sql})", when)
         whens.append(f"when ({when}) then {i}")

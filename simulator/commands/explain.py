@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlglot.expressions as exp
-
 from simulator import db
+from simulator.core.session import INPUT_SCHEMAS, Session
 from simulator.errors import UserError
-from simulator.inputs import bundle
-from simulator.inputs.bundle import Inputs
 from simulator.inputs.scenario import Scenario
 from simulator.inputs.tables import TABLES
+from simulator.rules import analysis
 from simulator.rules import compile as rc
-from simulator.rules.model import Entity, Pack, Rule
+from simulator.rules.model import Entity, Pack, Rule, linted
 
 
 @dataclass
@@ -58,24 +56,22 @@ def key_parts(entity: Entity, key: str) -> list[str]:
     return parts
 
 
-def explain(con: db.Connection, pack: Pack, inputs: Inputs, entity_name: str,
-            key: str) -> list[Explanation]:
-    """Load the inputs, validate the tables the entity reads, then explain one record (see
+def explain(session: Session, entity_name: str, key: str) -> list[Explanation]:
+    """Validate only the tables the entity reads, then explain one record (see
     `explain_loaded`): one record should not wait for every table of a large snapshot."""
-    entity = resolve_entity(pack, entity_name)
+    entity = resolve_entity(session.pack, entity_name)
     key_parts(entity, key)  # usage errors before the slow part
-    bundle.load_and_validate(con, inputs, tables=tables_read(entity, pack))
-    return explain_loaded(con, pack, inputs.scenario, entity_name, key)
+    read = tables_read(entity, session.pack)
+    session.need({schema: read.get(schema, set()) for schema in INPUT_SCHEMAS})
+    return explain_loaded(session.con, session.pack, session.scenario, entity_name, key)
 
 
 def tables_read(entity: Entity, pack: Pack) -> dict[str, set[str]]:
     """schema -> the tables the entity's table, facts and rules read."""
-    read = {entity.schema: {entity.name}}
-    trees = [f.tree or rc.parse(f.sql) for f in rc.facts_for(entity, pack)]
-    trees += [r.tree or rc.parse(r.when) for r in entity.rules]
-    for tree in trees:
-        for table in tree.find_all(exp.Table):
-            read.setdefault(table.db, set()).add(table.name)
+    trees = [linted(f.tree) for f in rc.facts_for(entity, pack)]
+    trees += [linted(r.tree) for r in entity.rules]
+    read = analysis.tables_read(trees)
+    read.setdefault(entity.schema, set()).add(entity.name)
     return read
 
 

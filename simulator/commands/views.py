@@ -6,15 +6,10 @@ from typing import Any
 
 from reports.render import EntitySection, PredictReport, RuleView
 from simulator import db
+from simulator.core.findings import level_of
 from simulator.output.sampling import ROWS_PER_ENTITY, sample_ledger
 from simulator.privacy import shown_key
 from simulator.rules.model import Pack
-
-
-def verdict_level(findings: list[dict[str, Any]]) -> str:
-    severities = {f["severity"] for f in findings}
-    return "blocker" if "blocker" in severities else "warning" if "warning" in severities \
-        else "clear"
 
 
 def entity_sections(con: db.Connection, pack: Pack, counts: list[dict[str, Any]],
@@ -63,7 +58,7 @@ def predict_report(con: db.Connection, pack: Pack, stage: str, summary: dict[str
         stage=stage,
         scenario=summary["manifest"]["scenario"],
         verdict=summary["verdict"],
-        verdict_level=verdict_level(findings),
+        verdict_level=level_of(findings),
         findings=findings,
         entities=entity_sections(con, pack, summary["counts"], show_pii),
         manifest=summary["manifest"],

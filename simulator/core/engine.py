@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator import db
+from simulator.core import findings
+from simulator.core.findings import Finding
 from simulator.errors import UserError
 from simulator.inputs.scenario import Scenario
 from simulator.rules import compile as rc
 from simulator.rules.lint import lint
 from simulator.rules.model import Entity, Pack, Rule
 
-SAMPLE_KEYS = 10
 LEDGER_COLUMNS = ("side", "entity", "record_key", "outcome", "rule_id", "reason", "cite", "message")
 
 
@@ -21,23 +22,6 @@ def checked_pack(pack: Pack) -> Pack:
     if problems:
         raise UserError(problems)
     return pack
-
-
-@dataclass
-class Finding:
-    id: str
-    severity: str
-    title: str
-    count: int
-    sample_keys: list[str]
-    fix: str
-    rule_id: str
-    entity: str
-    cite: str
-    confidence: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass
@@ -60,18 +44,17 @@ class Result:
 
 
 def classify(con: db.Connection, pack: Pack, scenario: Scenario,
-             pseudonymize_key: str | None = None) -> Result:
-    """Build `ledger_index` (one row per input record, view `ledger` with the rules' texts)
-    and summarise it.
+             pseudonymize_key: str | None = None, name: str = "ledger") -> Result:
+    """Build temp table `<name>_index` (one row per input record; view `<name>` adds the
+    rules' texts) and summarise it. What-if variants use their own `name`.
 
     With `pseudonymize_key`, Primary IDs in record keys become keyed pseudonyms (the same for
     the same key in every run), so a shared ledger can still be joined with another.
     """
     params = {**scenario.params(), "pseudonymize_key": pseudonymize_key or ""}
-    con.execute(
-        "create or replace temp table ledger_index (side varchar, entity varchar, "
-        "record_key varchar, rule int)"
-    )
+    index = db.ident(f"{name}_index")
+    con.execute(f"create or replace temp table {index} (side varchar, entity varchar, "
+                "record_key varchar, rule int)")
     catalog: dict[str, tuple[Entity, Rule]] = {}
     number = 0  # `rule`: the rule's place in the whole pack (1-based), one int per ledger row
     for entity in pack.ordered():
@@ -79,7 +62,7 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
             catalog[r.id] = (entity, r)
         compiled = rc.compile_entity(entity, pack, pseudonymize=bool(pseudonymize_key))
         con.execute(
-            f"insert into ledger_index select $side, $entity, record_key, rule_index + $first "
+            f"insert into {index} select $side, $entity, record_key, rule_index + $first "
             f"from ({compiled.sql})",
             {"side": entity.side, "entity": entity.name, "first": number + 1,
              **compiled.bind(params)},
@@ -89,14 +72,14 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
     # wide `ledger` (each rule's texts on each row) is only a view, read once when written.
     per_rule: dict[int | None, tuple[int, list[str]]] = {
         rule: (int(n), list(keys)) for rule, n, keys in con.rows(
-            "select rule, count(*), min(record_key, $n) from ledger_index group by all",
-            {"n": SAMPLE_KEYS})}
+            f"select rule, count(*), min(record_key, $n) from {index} group by all",
+            {"n": findings.SAMPLE_KEYS})}
     unclassified = per_rule.get(None, (0, []))[0]
     if unclassified:
         raise RuntimeError(f"{unclassified} records matched no rule despite the catch-all")
     rules = [r for e in pack.ordered() for r in e.rules]  # by rule number
     texts = _texts_sql(rules)
-    con.execute(f"create or replace temp view ledger as {_ledger_sql(texts, 'ledger_index')}")
+    con.execute(f"create or replace temp view {db.ident(name)} as {_ledger_sql(texts, index)}")
     by_rule = {r.id: per_rule.get(i, (0, [])) for i, r in enumerate(rules, 1)}
     outcome_counts: dict[tuple[str, str, str], int] = {}
     for rule_id, (n, _) in by_rule.items():
@@ -106,11 +89,10 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
     counts = [{"side": s, "entity": e, "outcome": o, "count": n}
               for (s, e, o), n in sorted(outcome_counts.items()) if n]
     rule_counts = {rule_id: n for rule_id, (n, _) in sorted(by_rule.items()) if n}
-    findings = _findings(pack, by_rule)
+    found = _findings_of(pack, by_rule)
     rows = sum(n for n, _ in per_rule.values())
-    in_order = _ledger_sql(texts, "(select * from ledger_index order by side, entity, "
-                                  "record_key)")
-    return Result(counts, rule_counts, findings, rows, catalog, in_order)
+    in_order = _ledger_sql(texts, f"(select * from {index} order by side, entity, record_key)")
+    return Result(counts, rule_counts, found, rows, catalog, in_order)
 
 
 _TEXTS = ("outcome", "rule_id", "reason", "cite", "message")
@@ -134,10 +116,7 @@ def _ledger_sql(texts: str, index: str) -> str:
             f"{texts}[rule] as r from {index})")
 
 
-_SEVERITY_ORDER = {"blocker": 0, "warning": 1, "info": 2}
-
-
-def _findings(pack: Pack, by_rule: dict[str, tuple[int, list[str]]]) -> list[Finding]:
+def _findings_of(pack: Pack, by_rule: dict[str, tuple[int, list[str]]]) -> list[Finding]:
     out = []
     for entity, rule in pack.rules():
         count, sample = by_rule[rule.id]
@@ -154,5 +133,5 @@ def _findings(pack: Pack, by_rule: dict[str, tuple[int, list[str]]]) -> list[Fin
             continue
         out.append(Finding(rule.id, severity, title, count, sample, " ".join(fix.split()),
                            rule.id, entity.id, rule.cite, rule.confidence))
-    out.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.id))
+    out.sort(key=lambda f: findings.order(f.severity, f.id))
     return out

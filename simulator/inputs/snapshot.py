@@ -376,8 +376,10 @@ def _source_sql(tf: TableFile) -> str:
     )
 
 
-def attach(con: db.Connection, schema: str, snap: Snapshot | None, side: str) -> list[Problem]:
-    """Create raw and typed views for every table of `side`; absent tables are empty.
+def attach(con: db.Connection, schema: str, snap: Snapshot | None, side: str,
+           tables: set[str] | None = None) -> list[Problem]:
+    """Create raw and typed views for every table of `side` (or only for `tables`, leaving the
+    views of the others as they are); absent tables are empty.
 
     Returns the problems of the files themselves: those found when the snapshot was opened
     (empty file, bad header) and those found reading every value (encoding, ragged rows,
@@ -389,6 +391,8 @@ def attach(con: db.Connection, schema: str, snap: Snapshot | None, side: str) ->
     con.execute(f"create schema if not exists {db.ident(schema)}")
     problems: list[Problem] = list(snap.problems) if snap else []
     for table in tables_for(side):
+        if tables is not None and table.name not in tables:
+            continue
         tf = snap.files.get(table.name) if snap else None
         view = db.qualified(raw, table.name)
         problem = None

@@ -10,35 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlglot
 import sqlglot.expressions as exp
 
 from simulator import db
+from simulator.inputs import keys
 from simulator.inputs.tables import TABLES
 from simulator.privacy import pseudonym_sql
+from simulator.rules.analysis import columns_used, params_used, render
 from simulator.rules.model import Entity, Fact, Pack, Rule, linted
-
-DIALECT = "duckdb"
-
-
-def parse(text: str) -> exp.Expression:
-    """Parse one expression (the linter has already rejected anything else)."""
-    trees = [t for t in sqlglot.parse(text, read=DIALECT) if t is not None]
-    if len(trees) != 1 or not isinstance(trees[0], exp.Expression):
-        raise ValueError(f"expected one expression, found {len(trees)}")
-    return trees[0]
-
-
-def render(tree: exp.Expression) -> str:
-    return tree.sql(dialect=DIALECT)
-
-
-def columns_used(tree: exp.Expression) -> set[str]:
-    return {c.name for c in tree.find_all(exp.Column) if not c.table}
-
-
-def params_used(trees: list[exp.Expression]) -> set[str]:
-    return {p.name for t in trees for p in t.find_all(exp.Placeholder) if p.name}
 
 
 @dataclass
@@ -67,13 +46,11 @@ def facts_for(entity: Entity, pack: Pack, rules: list[Rule] | None = None) -> li
 def key_sql(entity: Entity, alias: str, pseudonymize: bool = False) -> str:
     """The ledger key: parts joined by `|`; Primary IDs as keyed pseudonyms when asked."""
     table = TABLES[entity.name]
-    parts = []
-    for k in entity.key:
-        part = f"coalesce(cast({alias}.{db.ident(k)} as varchar), '')"
-        if pseudonymize and table.column(k).ci:
-            part = pseudonym_sql(part)
-        parts.append(part)
-    return parts[0] if len(parts) == 1 else "concat_ws('|', " + ", ".join(parts) + ")"
+
+    def part(column: str, sql: str) -> str:
+        return pseudonym_sql(sql) if pseudonymize and table.column(column).ci else sql
+
+    return keys.key_sql(entity.name, alias, part)
 
 
 def base_sql(entity: Entity, facts: list[Fact]) -> str:

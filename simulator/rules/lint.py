@@ -12,7 +12,8 @@ from simulator.errors import Collector, Loc, Problem
 from simulator.inputs import scenario, snapshot
 from simulator.inputs.tables import TABLES, post_table
 from simulator.rules import metadata
-from simulator.rules.compile import base_sql, columns_used, facts_for, render
+from simulator.rules.analysis import columns_used, render
+from simulator.rules.compile import base_sql, facts_for
 from simulator.rules.model import (
     ABSENT_OUTCOMES,
     CONFIDENCES,

@@ -11,7 +11,7 @@ from simulator import db
 from simulator.errors import Collector, Loc
 from simulator.inputs import snapshot, yamlsrc
 from simulator.inputs.tables import post_table
-from simulator.rules.compile import render
+from simulator.rules.analysis import render
 from simulator.rules.model import (
     ABSENT_OUTCOMES,
     Entity,

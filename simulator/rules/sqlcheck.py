@@ -15,7 +15,7 @@ import sqlglot.expressions as exp
 from simulator.errors import Collector, Loc
 from simulator.inputs import scenario
 from simulator.inputs.tables import TABLES, tables_for
-from simulator.rules.compile import DIALECT
+from simulator.rules.analysis import DIALECT
 from simulator.rules.model import Entity
 
 _CLASS = re.compile(r"<class '(?:[\w.]+\.)?(\w+)'>")  # sqlglot names its node classes

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,17 +22,15 @@ from typing import Any
 from reports import readiness_report as view
 from simulator import db
 from simulator.commands.readiness import runbook, waivers
-from simulator.core import engine
 from simulator.core.engine import Result
+from simulator.core.session import Session
 from simulator.errors import Loc, Problem, UserError, display_path
-from simulator.inputs import bundle
 from simulator.inputs.bundle import Inputs
 from simulator.inputs.snapshot import sha256
 from simulator.inputs.tables import AREAS, TABLES
 from simulator.output import runfolder
 from simulator.privacy import shown_key
-from simulator.rules.compile import render
-from simulator.rules.loader import load_pack
+from simulator.rules.analysis import render
 from simulator.rules.model import Entity, Pack, Rule
 
 SEVERITY_ORDER = {"blocker": 0, "warning": 1, "info": 2}
@@ -687,62 +685,53 @@ def _exports(con: db.Connection, result: Result, folder: Path) -> dict[str, bool
 
 
 def readiness(
-    inputs: Inputs,
+    session: Session,
     out: Path,
     waivers_path: Path | None = None,
     as_of: dt.date | None = None,
-    rules: list[Path] | None = None,
     holds_threshold: int = HOLDS_THRESHOLD,
     csv_mode: str = "auto",
     command: list[str] | None = None,
-    memory_limit: str | None = None,
-    progress: Callable[[str], None] = lambda step: None,
     show_pii: bool = False,
 ) -> Readiness:
+    """The readiness review of the session's inputs, written to the run folder `out`."""
     runfolder.check_out(out)
     if holds_threshold < 0:
         raise UserError(f"--holds-threshold must be 0 or more, not {holds_threshold}")
     as_of = as_of or dt.date.today()
-    progress("checking rules")
-    pack = engine.checked_pack(load_pack(rules))
+    inputs, pack = session.inputs, session.pack
     given = waivers.load(waivers_path, finding_ids(pack)) if waivers_path else []
-    con = db.connect(memory_limit=memory_limit)
-    try:
-        progress("loading and validating snapshots")
-        bundle.load_and_validate(con, inputs)
-        progress("classifying records")
-        result = engine.classify(con, pack, inputs.scenario)
-        progress("running the readiness checks")
-        findings, states, notes = collect(con, inputs, result, given, as_of, holds_threshold)
-        events, runbook_notes = runbook.build(inputs.scenario, _workloads(con, result))
-        notes = runbook_notes + notes
-        summary = summarise(inputs, pack, result, findings, states, events, notes, as_of,
-                            waivers_path, show_pii, command)
-        by_id = {f.id: f for f in findings}
-        area_scores = scores(findings)
-        progress("writing the run folder")
+    result = session.classification
+    con = session.con
+    session.progress("running the readiness checks")
+    findings, states, notes = collect(con, inputs, result, given, as_of, holds_threshold)
+    events, runbook_notes = runbook.build(inputs.scenario, _workloads(con, result))
+    notes = runbook_notes + notes
+    summary = summarise(inputs, pack, result, findings, states, events, notes, as_of,
+                        waivers_path, show_pii, command)
+    by_id = {f.id: f for f in findings}
+    area_scores = scores(findings)
+    session.progress("writing the run folder")
 
-        def write(folder: Path) -> None:
-            exported = _exports(con, result, folder)
-            (folder / "findings.csv").write_text(_findings_csv(con, by_id, show_pii),
-                                                 encoding="utf-8")
-            stamp = dt.datetime.fromisoformat(summary["manifest"]["timestamp"])
-            (folder / "runbook.ics").write_bytes(
-                runbook.to_ics(events, inputs.scenario.institution, stamp).encode("utf-8"))
-            (folder / "runbook.csv").write_text(runbook.to_csv(events), encoding="utf-8")
-            files = {"ledger.parquet": True, "ledger.csv": (folder / "ledger.csv").exists(),
-                     "findings.csv": True, "runbook.ics": True, "runbook.csv": True,
-                     **exported}
-            report = _report(inputs, summary, findings, area_scores, states, events, notes,
-                             files, show_pii)
-            html, markdown = view.render_readiness(report)
-            (folder / "report.html").write_text(html, encoding="utf-8")
-            (folder / "summary.md").write_text(markdown, encoding="utf-8")
+    def write(folder: Path) -> None:
+        exported = _exports(con, result, folder)
+        (folder / "findings.csv").write_text(_findings_csv(con, by_id, show_pii),
+                                             encoding="utf-8")
+        stamp = dt.datetime.fromisoformat(summary["manifest"]["timestamp"])
+        (folder / "runbook.ics").write_bytes(
+            runbook.to_ics(events, inputs.scenario.institution, stamp).encode("utf-8"))
+        (folder / "runbook.csv").write_text(runbook.to_csv(events), encoding="utf-8")
+        files = {"ledger.parquet": True, "ledger.csv": (folder / "ledger.csv").exists(),
+                 "findings.csv": True, "runbook.ics": True, "runbook.csv": True,
+                 **exported}
+        report = _report(inputs, summary, findings, area_scores, states, events, notes,
+                         files, show_pii)
+        html, markdown = view.render_readiness(report)
+        (folder / "report.html").write_text(html, encoding="utf-8")
+        (folder / "summary.md").write_text(markdown, encoding="utf-8")
 
-        runfolder.write_run(con, out, summary, write, csv_mode,
-                            result.ledger_in_order)
-    finally:
-        con.close()
+    runfolder.write_run(con, out, summary, write, csv_mode,
+                        result.ledger_in_order)
     return Readiness(out, result, findings, area_scores, events, notes, states, summary)
 
 

@@ -32,12 +32,13 @@ import sqlglot.expressions as exp
 
 from simulator import db
 from simulator.core import engine
+from simulator.core.findings import level_of
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
 from simulator.inputs import bundle, snapshot, validate
 from simulator.inputs.scenario import DEFAULT_SCRUBBED, Scenario
 from simulator.inputs.snapshot import Snapshot
 from simulator.inputs.tables import TABLES, post_table, tables_for, with_references
-from simulator.rules.compile import render
+from simulator.rules.analysis import render
 from simulator.rules.model import (
     ABSENT_OUTCOMES,
     Entity,
@@ -964,7 +965,7 @@ def run(
                 institution=inputs.scenario.institution,
                 stage=stage,
                 verdict=verdict,
-                verdict_level=reporting.verdict_level(found),
+                verdict_level=level_of(found),
                 findings=reporting.mask_findings(found, show_pii),
                 counts=result.class_counts,
                 matrix=result.matrix,

@@ -9,7 +9,6 @@ compared with the base (simulator.compare): transitions, matrices, changed findi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,13 @@ from typing import Any
 from reports.render import ChangeTable, RunView, WhatifReport, matrix_view, render_whatif
 from simulator import db
 from simulator.commands.predict import verdict
-from simulator.commands.views import verdict_level
 from simulator.commands.whatif.patching import patched
 from simulator.commands.whatif.variant import BASE, Variant, load_variants
 from simulator.core import compare, engine
 from simulator.core.engine import Result
+from simulator.core.findings import level_of
+from simulator.core.session import Session
 from simulator.errors import Collector, UserError, display_path
-from simulator.inputs import bundle
 from simulator.inputs.bundle import Inputs
 from simulator.inputs.scenario import Scenario
 from simulator.output import runfolder
@@ -87,106 +86,102 @@ class WhatifRun:
         return self.cases[1:]
 
 
-def prepare(inputs: Inputs, variant_paths: list[Path], rules: list[Path] | None = None
-            ) -> list[Case]:
+def prepare(session: Session, variant_paths: list[Path]) -> list[Case]:
     """Read and check every variant and every rule pack; all problems raised at once."""
     problems = Collector()
     base_pack: Pack | None = None
     try:
-        base_pack = engine.checked_pack(load_pack(rules))
+        base_pack = session.pack
     except UserError as e:
         problems.extend(e.problems)
-    variants = load_variants(variant_paths, inputs.scenario, problems)
+    variants = load_variants(variant_paths, session.scenario, problems)
     cases = []
     for v in variants:
         pack = base_pack
         if v.rules:
             try:
-                pack = engine.checked_pack(load_pack([*(rules or []), *v.rules]))
+                pack = engine.checked_pack(load_pack([*session.rules, *v.rules]))
             except UserError as e:
                 problems.extend(e.problems)
         if pack is not None:
             cases.append(Case(v.name, v, pack, v.scenario))
     problems.raise_if_any()
     assert base_pack is not None
-    return [Case(BASE, None, base_pack, inputs.scenario), *cases]
+    return [Case(BASE, None, base_pack, session.scenario), *cases]
 
 
 def run(
-    inputs: Inputs,
+    session: Session,
     variant_paths: list[Path],
     out: Path,
-    rules: list[Path] | None = None,
     command: list[str] | None = None,
-    memory_limit: str | None = None,
-    progress: Callable[[str], None] = lambda step: None,
     show_pii: bool = False,
     csv_mode: str = "auto",
 ) -> WhatifRun:
+    """The base run (the session's classification) and each variant, compared record by
+    record, written to the folder `out`."""
     runfolder.check_out(out)
     if not variant_paths:
         raise UserError("give at least one --variant FILE")
-    progress("checking rules and variants")
-    cases = prepare(inputs, variant_paths, rules)
-    con = db.connect(memory_limit=memory_limit)
-    try:
-        progress("loading and validating snapshots")
-        bundle.load_and_validate(con, inputs)
-        con.execute(f"create schema if not exists {db.ident(SCHEMA)}")
-        for i, case in enumerate(cases):
+    session.progress("checking rules and variants")
+    cases = prepare(session, variant_paths)
+    inputs, con, progress = session.inputs, session.con, session.progress
+    cases[0].result = session.classification
+    con.execute(f"create schema if not exists {db.ident(SCHEMA)}")
+    for i, case in enumerate(cases):
+        name = "ledger" if i == 0 else f"ledger_variant_{i}"
+        if i:
             progress(f"classifying records: {case.name}")
             with patched(con, case.variant.patches if case.variant else []):
-                case.result = engine.classify(con, case.pack, case.scenario)
-            case.table = db.qualified(SCHEMA, f"ledger.{i}")
-            con.execute(f"create or replace table {case.table} as select * from ledger")
-        progress("comparing the variants with the base")
-        transitions = db.qualified(SCHEMA, "transitions")
-        cols = ", ".join(compare.CHANGE_COLUMNS)
-        con.execute(f"create or replace table {transitions} as select ''::varchar as variant, "
-                    f"0 as ord, {cols} from ({compare.changes_sql(cases[0].table, cases[0].table)}"
-                    ") limit 0")
-        base = cases[0]
-        for i, case in enumerate(cases[1:], 1):
-            con.execute(f"insert into {transitions} select $v, $i, {cols} from "
-                        f"({compare.changes_sql(base.table, case.table)})",
-                        {"v": case.name, "i": i})
-            case.matrices = compare.matrices(con, base.table, case.table)
-            case.finding_changes = compare.finding_changes(base.findings, case.findings)
-        rows = int(con.one(f"select count(*) from {transitions}"))
-        with_csv = csv_mode == "always" or (csv_mode == "auto" and rows <= runfolder.CSV_MAX_ROWS)
-        manifest = runfolder.manifest(inputs, base.pack, command)
-        manifest["variants"] = {
-            c.name: {"file": c.variant.shown, "sha256": c.variant.sha256,
-                     "rule_pack_hash": c.pack.digest,
-                     "rule_pack_files": [display_path(p) for p in c.pack.files]}
-            for c in cases[1:] if c.variant is not None}
-        summary = {
-            "kind": "whatif",
-            "institution": inputs.scenario.institution,
-            "base": base.summary(inputs.scenario),
-            "variants": [c.summary(inputs.scenario) for c in cases[1:]],
-            "transitions": {"rows": rows, "csv": with_csv,
-                            "columns": list(TRANSITION_COLUMNS)},
-            "manifest": manifest,
-        }
-        progress("writing the what-if folder")
+                case.result = session.classify(case.pack, case.scenario, name)
+        case.table = db.qualified(SCHEMA, f"ledger.{i}")
+        con.execute(f"create or replace table {case.table} as select * from {db.ident(name)}")
+    progress("comparing the variants with the base")
+    transitions = db.qualified(SCHEMA, "transitions")
+    cols = ", ".join(compare.CHANGE_COLUMNS)
+    con.execute(f"create or replace table {transitions} as select ''::varchar as variant, "
+                f"0 as ord, {cols} from ({compare.changes_sql(cases[0].table, cases[0].table)}"
+                ") limit 0")
+    base = cases[0]
+    for i, case in enumerate(cases[1:], 1):
+        con.execute(f"insert into {transitions} select $v, $i, {cols} from "
+                    f"({compare.changes_sql(base.table, case.table)})",
+                    {"v": case.name, "i": i})
+        case.matrices = compare.matrices(con, base.table, case.table)
+        case.finding_changes = compare.finding_changes(base.findings, case.findings)
+    rows = int(con.one(f"select count(*) from {transitions}"))
+    with_csv = csv_mode == "always" or (csv_mode == "auto" and rows <= runfolder.CSV_MAX_ROWS)
+    manifest = runfolder.manifest(inputs, base.pack, command)
+    manifest["variants"] = {
+        c.name: {"file": c.variant.shown, "sha256": c.variant.sha256,
+                 "rule_pack_hash": c.pack.digest,
+                 "rule_pack_files": [display_path(p) for p in c.pack.files]}
+        for c in cases[1:] if c.variant is not None}
+    summary = {
+        "kind": "whatif",
+        "institution": inputs.scenario.institution,
+        "base": base.summary(inputs.scenario),
+        "variants": [c.summary(inputs.scenario) for c in cases[1:]],
+        "transitions": {"rows": rows, "csv": with_csv,
+                        "columns": list(TRANSITION_COLUMNS)},
+        "manifest": manifest,
+    }
+    progress("writing the what-if folder")
 
-        def fill(folder: Path) -> None:
-            ordered = (f"select {', '.join(TRANSITION_COLUMNS)} from {transitions} "
-                       "order by ord, side, entity, record_key")
-            compare.export(con, ordered, folder, "transitions", csv=with_csv)
-            for i, case in enumerate(cases):
-                _write_case(con, folder / "variants" / case.name, case, inputs, manifest,
-                            command, i)
-            (folder / runfolder.MARKER).write_text(
-                json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n",
-                encoding="utf-8")
-            report = whatif_report(con, summary, transitions, show_pii)
-            (folder / "report.html").write_text(render_whatif(report), encoding="utf-8")
+    def fill(folder: Path) -> None:
+        ordered = (f"select {', '.join(TRANSITION_COLUMNS)} from {transitions} "
+                   "order by ord, side, entity, record_key")
+        compare.export(con, ordered, folder, "transitions", csv=with_csv)
+        for i, case in enumerate(cases):
+            _write_case(con, folder / "variants" / case.name, case, inputs, manifest,
+                        command, i)
+        (folder / runfolder.MARKER).write_text(
+            json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n",
+            encoding="utf-8")
+        report = whatif_report(con, summary, transitions, show_pii)
+        (folder / "report.html").write_text(render_whatif(report), encoding="utf-8")
 
-        runfolder.write_folder(out, fill)
-    finally:
-        con.close()
+    runfolder.write_folder(out, fill)
     return WhatifRun(out, cases, summary)
 
 
@@ -240,7 +235,7 @@ def run_view(case: dict[str, Any]) -> RunView:
         file=case.get("file", ""),
         changes=changes,
         verdict=case["verdict"],
-        verdict_level=verdict_level(case["findings"]),
+        verdict_level=level_of(case["findings"]),
         blockers=int(case["blockers"]),
         warnings=int(case["warnings"]),
         counts=_counts(case["counts"]),

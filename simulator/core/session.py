@@ -1,0 +1,141 @@
+"""A Session: one DuckDB connection over a run's inputs, and what every command computes on it,
+each computed once and only when something asks for it (docs/architecture.md, "The Session").
+
+predict, explain, verify, readiness and what-if all work through a Session, so `cutover demo`
+validates and classifies the sample once for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+from types import TracebackType
+
+from simulator import db
+from simulator.core import engine
+from simulator.core.engine import Result
+from simulator.errors import Collector
+from simulator.inputs import bundle, snapshot, validate
+from simulator.inputs.bundle import Inputs
+from simulator.inputs.scenario import Scenario
+from simulator.inputs.snapshot import Snapshot
+from simulator.inputs.tables import tables_for, with_references
+from simulator.rules.loader import load_pack
+from simulator.rules.model import Pack
+
+# The schemas of the inputs, and the side of the snapshot each holds.
+INPUT_SCHEMAS = {"pre": "alma", "extract": "extract", "testload": "alma"}
+
+
+def _quiet(step: str) -> None:
+    """No progress display (the command line passes its own)."""
+
+
+class Session:
+    """The opened inputs of a run, the checked rule pack, one connection, each table attached
+    and validated when first read, and the classification.
+
+    Costs: opening reads the manifests and the scenario only; `pack` loads and lints the rule
+    pack (about a second); `need()` reads and validates the tables asked for (the bulk of a
+    run's time on large snapshots); `classification` validates everything, then runs one SQL
+    pass per entity. Close the Session (or use it in a `with` block) to free the connection.
+    """
+
+    def __init__(self, inputs: Inputs, rules: list[Path] | None = None,
+                 memory_limit: str | None = None, progress: Callable[[str], None] = _quiet,
+                 trusted: frozenset[str] = frozenset(), pseudonymize: str | None = None) -> None:
+        self.inputs = inputs
+        self.rules = list(rules or [])
+        self.memory_limit = memory_limit
+        self.progress = progress
+        # Input schemas whose files are byte-identical to ones an earlier run validated.
+        self.trusted = trusted
+        self.pseudonymize = pseudonymize
+        self._snapshots: dict[str, tuple[Snapshot | None, str]] = {
+            schema: (inputs.snapshots().get(schema), side)
+            for schema, side in INPUT_SCHEMAS.items()}
+        self._ready: dict[str, set[str]] = {}  # schema -> tables attached and validated
+
+    @classmethod
+    def open(cls, pre: Path, extract: Path, scenario: Path, testload: Path | None = None,
+             **options: object) -> Session:
+        """Read the manifests and the scenario; every problem of every input together."""
+        return cls(bundle.open_inputs(pre, extract, scenario, testload), **options)  # type: ignore[arg-type]
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.inputs.scenario
+
+    @cached_property
+    def pack(self) -> Pack:
+        """The default pack with the session's layers, linted: its expressions stay parsed."""
+        self.progress("checking rules")
+        return engine.checked_pack(load_pack(self.rules))
+
+    @cached_property
+    def con(self) -> db.Connection:
+        return db.connect(memory_limit=self.memory_limit)
+
+    def add_snapshot(self, schema: str, snap: Snapshot, side: str) -> None:
+        """Another snapshot to read under `schema` (verify's post and baseline snapshots);
+        one added again under the same schema replaces the earlier one."""
+        self._snapshots[schema] = (snap, side)
+        self._ready.pop(schema, None)
+
+    def need(self, tables: dict[str, set[str] | None] | None = None) -> None:
+        """Attach and validate the tables asked for (schema -> names, None: all of a schema;
+        no argument: every table of the inputs) and those they refer to, unless done before.
+
+        Every problem of every table read now is raised together (exit 2, nothing written).
+        """
+        wanted = tables if tables is not None else dict.fromkeys(INPUT_SCHEMAS)
+        problems = Collector()
+        parts: dict[str, Snapshot] = {}
+        for schema, names in wanted.items():
+            snap, side = self._snapshots[schema]
+            every = {t.name for t in tables_for(side)}
+            new = with_references(set(every if names is None else names) & every)
+            done = self._ready.get(schema)
+            new -= done or set()
+            if done is not None and not new:
+                continue
+            part = snapshot.only(snap, new) if snap is not None else None
+            problems.extend(snapshot.attach(self.con, schema, part, side,
+                                            None if done is None else new))
+            if part is not None and schema not in self.trusted:
+                parts[schema] = part
+            self._ready.setdefault(schema, set()).update(new)
+        # Unreadable files are attached empty, so the other tables are still validated and
+        # every problem comes out in one run.
+        for schema, part in parts.items():
+            problems.extend(validate.validate(self.con, schema, part))
+        problems.raise_if_any()
+
+    @cached_property
+    def classification(self) -> Result:
+        """Every input record classified by the pack: temp table `ledger_index`, view
+        `ledger` (docs/architecture.md, "The ledger")."""
+        pack = self.pack
+        self.progress("loading and validating snapshots")
+        self.need()
+        self.progress("classifying records")
+        return engine.classify(self.con, pack, self.scenario, self.pseudonymize)
+
+    def classify(self, pack: Pack, scenario: Scenario, name: str) -> Result:
+        """Another classification on the same validated inputs (a what-if variant), kept in
+        `<name>_index` and view `<name>` beside the session's own."""
+        self.need()
+        return engine.classify(self.con, pack, scenario, name=name)
+
+    def close(self) -> None:
+        if "con" in self.__dict__:
+            self.con.close()
+            del self.__dict__["con"]
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
