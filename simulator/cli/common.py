@@ -1,0 +1,176 @@
+"""What every command shares: the typer app, the consoles, exit codes, error mapping, options.
+
+The command modules (runs, tools, demo) define the commands and the package's __init__ adds them
+to `app`; nothing here knows any one command.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, ParamSpec
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table as RichTable
+
+from simulator import db
+from simulator.cli import progress
+from simulator.errors import UserError
+
+if TYPE_CHECKING:
+    from simulator.inputs.bundle import Inputs
+
+P = ParamSpec("P")
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Predict and verify what survives an Ex Libris Alma cutover, and why.")
+
+
+class Terminal:
+    """The consoles and global options of the running invocation, renewed by each one.
+
+    A rich Console reads the terminal's width (COLUMNS) when it is made, and one process may run
+    many invocations (tests pass COLUMNS per run), so the callback makes new consoles every time.
+    Commands reach them as `term.out` / `term.err` when they print, never bound at import.
+    """
+
+    def __init__(self) -> None:
+        self.options = {"debug": False, "quiet": False}
+        self.renew()
+
+    def renew(self, debug: bool = False, quiet: bool = False) -> None:
+        self.out = Console(highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.options.update(debug=debug, quiet=quiet)  # updated in place: tests hold the dict
+
+
+term = Terminal()
+
+
+class Exit(IntEnum):
+    """Exit codes of every command.
+
+    OK: done, nothing over threshold. FINDINGS: done, but blockers or discrepancies over
+    threshold. BAD_INPUT: bad input or usage; the message names file, line/row and column.
+    INTERNAL: a bug; a short message (the traceback with --debug).
+    """
+
+    OK = 0
+    FINDINGS = 1
+    BAD_INPUT = 2
+    INTERNAL = 3
+
+
+def run(fn: Callable[[], int]) -> None:
+    """Run a command's body and exit with its code; errors become BAD_INPUT or INTERNAL."""
+    try:
+        try:
+            code = fn()
+        finally:
+            progress.done()  # end a running spinner before the result or an error shows
+    except UserError as e:
+        for p in e.problems:
+            term.err.print(f"[red]error[/red] {escape(str(p))}", markup=True, highlight=False)
+        n = len(e.problems)
+        term.err.print(f"{n} problem{'s' if n != 1 else ''}; nothing was written.")
+        raise typer.Exit(Exit.BAD_INPUT) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as e:
+        if term.options["debug"]:
+            term.err.print_exception()
+            raise typer.Exit(Exit.INTERNAL) from None
+        first = str(e).splitlines()[0] if str(e) else ""
+        term.err.print(f"internal error: {type(e).__name__}: {first} "
+                          "(run with --debug for the traceback)")
+        raise typer.Exit(Exit.INTERNAL) from None
+    raise typer.Exit(code)
+
+
+def exit_codes(command: Callable[P, int]) -> Callable[P, None]:
+    """Decorate a command whose body returns an exit code: `run` maps its result and errors.
+
+    functools.wraps keeps the signature and docstring, from which typer takes options and help.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        run(lambda: command(*args, **kwargs))
+
+    return wrapper
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress messages.")] = False,
+) -> None:
+    term.renew(debug, quiet)
+
+
+Pre = Annotated[Path, typer.Option("--pre", help="Alma snapshot folder at the freeze.")]
+Extract = Annotated[Path, typer.Option("--extract", help="Final legacy extract folder.")]
+ScenarioOpt = Annotated[Path, typer.Option("--scenario", help="Scenario YAML file.")]
+Testload = Annotated[Path | None, typer.Option(
+    "--testload", help="Alma snapshot after the test load (optional).")]
+ShowPii = Annotated[bool, typer.Option(
+    "--show-pii", help="Show e-mail addresses in the report (masked by default).")]
+RulesOpt = Annotated[list[Path] | None, typer.Option(
+    "--rules", help="A rule pack folder layered over the default (repeatable).")]
+MemoryLimit = Annotated[str | None, typer.Option(
+    "--memory-limit", help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk "
+                           "(default: CUTOVER_MEMORY_LIMIT, or half of the machine's memory).")]
+Out = Annotated[Path, typer.Option("--out", help="Run folder to write.")]
+
+
+def check_options(csv: str | None = None, memory_limit: str | None = None) -> None:
+    """The options several commands share, checked before any work starts."""
+    from simulator.output.runfolder import CSV_MODES
+
+    if csv is not None and csv not in CSV_MODES:
+        raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
+    if memory_limit and (bad := db.check_memory_limit(memory_limit)):
+        raise UserError(f"--memory-limit: {bad}")
+
+
+def step(name: str) -> None:
+    """The progress callback commands get: a step on stderr, shown once it takes over a second."""
+    progress.report(term.err, not term.options["quiet"], name)
+
+
+def warn(lines: list[str]) -> None:
+    """Warnings on stderr: the run goes on, but the user should know."""
+    for line in lines:
+        term.err.print(f"[yellow]warning[/yellow] {escape(line)}")
+
+
+def open_inputs(pre: Path, extract: Path, scenario: Path, testload: Path | None) -> Inputs:
+    """The input folders and scenario, opened (not yet loaded), with their warnings shown."""
+    from simulator.inputs.bundle import open_inputs as open_bundle
+
+    inputs = open_bundle(pre, extract, scenario, testload)
+    warn(inputs.warnings())
+    return inputs
+
+
+def print_table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]],
+                right: tuple[str, ...] = ("records",)) -> None:
+    """A findings-like table on stdout (numbers right-aligned); nothing when there are no rows."""
+    if not rows:
+        return
+    table = RichTable(title=title)
+    for col in columns:
+        table.add_column(col, justify="right" if col in right else "left")
+    for row in rows:
+        table.add_row(*row)
+    term.out.print(table)
+
+
+def print_findings(title: str, noun: str, findings: list[tuple[str, str, int]]) -> None:
+    """The severity / title / records table of predict and verify (`noun` heads the title)."""
+    print_table(title, ("severity", noun, "records"),
+                [(severity, what, f"{count:,}") for severity, what, count in findings])
