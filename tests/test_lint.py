@@ -22,8 +22,8 @@ PARAMS = ", ".join(f"${p}" for p in sorted(param_names()))
 OUTCOMES = ("retained, refreshed, merged, added, removed, reverted, detached, deactivated, "
             "rejected, not_migrated")
 ALMA_OUTCOMES = "deactivated, detached, merged, refreshed, removed, retained, reverted"
-RULE_KEYS = ("after, before, cite, confidence, disabled, expect_after, finding, id, message, "
-             "outcome, reason, when")
+RULE_KEYS = ("after, before, cite, confidence, disabled, expect_after, finding, golive_action, "
+             "golive_check, id, message, outcome, reason, when")
 TABLE_HINT = "(read snapshot tables as pre.<table>, extract.<table> or testload.<table>)"
 
 
@@ -355,7 +355,8 @@ def test_unknown_keys() -> None:
         "pack/users.yaml:2:1: unknown entity key 'owner' (expected one of description, entity, "
         "facts, key, rules, side)",
         f"pack/users.yaml:9:5: unknown rule key 'colour' (expected one of {RULE_KEYS})",
-        "pack/users.yaml:14:7: unknown finding key 'link' (expected one of fix, severity, title)",
+        "pack/users.yaml:14:7: unknown finding key 'link' (expected one of area, checked_by, "
+        "detail, export, fix, info_up_to, severity, title, workload)",
     ]
 
 

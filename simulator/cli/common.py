@@ -22,6 +22,7 @@ from simulator.cli import progress
 from simulator.errors import UserError
 
 if TYPE_CHECKING:
+    from simulator.core.session import Session
     from simulator.inputs.bundle import Inputs
 
 P = ParamSpec("P")
@@ -155,6 +156,17 @@ def open_inputs(pre: Path, extract: Path, scenario: Path, testload: Path | None)
     inputs = open_bundle(pre, extract, scenario, testload)
     warn(inputs.warnings())
     return inputs
+
+
+def open_session(pre: Path, extract: Path, scenario: Path, testload: Path | None,
+                 rules: list[Path] | None = None, memory_limit: str | None = None,
+                 pseudonymize: str | None = None) -> Session:
+    """A Session over the inputs (opened, not yet loaded), with progress shown and the inputs'
+    warnings printed; use it in a `with` block."""
+    from simulator.core.session import Session
+
+    return Session(open_inputs(pre, extract, scenario, testload), rules=rules,
+                   memory_limit=memory_limit, progress=step, pseudonymize=pseudonymize)
 
 
 def print_table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]],

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from simulator.cli.common import Exit, exit_codes, open_inputs, step, term
+from simulator.cli.common import Exit, exit_codes, open_session, step, term
 from simulator.cli.runs import print_prediction
 
 if TYPE_CHECKING:
-    from simulator.inputs.bundle import Inputs
+    from simulator.core.session import Session
 
 
 @exit_codes
@@ -25,22 +25,24 @@ def demo(
 
     base = sample_dir()
     command = ["cutover", "demo", "--out", str(out)]
-    run = run_predict(_sample_inputs(base), out, command=command, progress=step)
-    print_prediction(run)
-    term.out.print(f"Open {out / 'report.html'} in a browser.")
-    demo_verify(base, out, command)
-    demo_readiness(base, out, command)
-    demo_whatif(base, out, command)
+    # One Session: the sample is validated and classified once for every command.
+    with sample_session(base) as session:
+        run = run_predict(session, out, command=command)
+        print_prediction(run)
+        term.out.print(f"Open {out / 'report.html'} in a browser.")
+        demo_verify(session, base, out, command)
+        demo_readiness(session, base, out, command)
+        demo_whatif(session, base, out, command)
     return Exit.OK
 
 
-def _sample_inputs(base: Path) -> Inputs:
+def sample_session(base: Path) -> Session:
     """The sample's freeze, extract, scenario and test load, as predict would open them."""
-    return open_inputs(base / "freeze", base / "extract", base / "scenario.yaml",
-                       base / "testload")
+    return open_session(base / "freeze", base / "extract", base / "scenario.yaml",
+                        base / "testload")
 
 
-def demo_verify(base: Path, prediction: Path, command: list[str]) -> None:
+def demo_verify(session: Session, base: Path, prediction: Path, command: list[str]) -> None:
     """The sample's post snapshots checked against the demo prediction, one run per stage."""
     from simulator.commands.verify import command as verify_mod
 
@@ -55,7 +57,8 @@ def demo_verify(base: Path, prediction: Path, command: list[str]) -> None:
                           f"{out / 'report.html'}")
 
 
-def demo_readiness(base: Path, prediction: Path, command: list[str]) -> None:
+def demo_readiness(session: Session, base: Path, prediction: Path,
+                   command: list[str]) -> None:
     """The sample's readiness review beside the demo prediction, with the sample's waivers.
 
     Waivers are judged on the day the sample's Alma snapshot was taken, so the demo tells the
@@ -66,22 +69,19 @@ def demo_readiness(base: Path, prediction: Path, command: list[str]) -> None:
     from simulator.commands.readiness.command import readiness as run_readiness
 
     out = prediction.parent / f"{prediction.name}-readiness"
-    inputs = _sample_inputs(base)
-    day = dt.date.fromisoformat(inputs.pre.taken_at[:10])
-    run = run_readiness(inputs, out, base / "waivers.yaml", day,
-                        command=[*command, "readiness", "--as-of", day.isoformat()],
-                        progress=step)
+    day = dt.date.fromisoformat(session.inputs.pre.taken_at[:10])
+    run = run_readiness(session, out, base / "waivers.yaml", day,
+                        command=[*command, "readiness", "--as-of", day.isoformat()])
     term.out.print(f"readiness: {run.summary['verdict']} Report: {out / 'report.html'}")
 
 
-def demo_whatif(base: Path, prediction: Path, command: list[str]) -> None:
+def demo_whatif(session: Session, base: Path, prediction: Path, command: list[str]) -> None:
     """The sample's variants (sample_data/variants/) against the sample, beside the demo."""
     from simulator.commands.whatif import command as whatif_mod
 
     out = prediction.parent / f"{prediction.name}-whatif"
     variants = sorted((base / "variants").glob("*.yaml"))
-    run = whatif_mod.run(_sample_inputs(base), variants, out, command=[*command, "whatif"],
-                         progress=step)
+    run = whatif_mod.run(session, variants, out, command=[*command, "whatif"])
     term.out.print(f"whatif: {len(variants)} variants, "
                       f"{run.summary['transitions']['rows']:,} changed records. Report: "
                       f"{out / 'report.html'}")

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table as RichTable
 
-from simulator import db
 from simulator.cli.common import (
     Exit,
     Extract,
@@ -24,6 +23,7 @@ from simulator.cli.common import (
     check_options,
     exit_codes,
     open_inputs,
+    open_session,
     print_findings,
     print_table,
     step,
@@ -60,9 +60,9 @@ def predict(
     from simulator.commands.predict import predict as run_predict
 
     check_options(csv, memory_limit)
-    inputs = open_inputs(pre, extract, scenario, testload)
-    run = run_predict(inputs, out, rules, csv, memory_limit=memory_limit,
-                      progress=step, show_pii=show_pii, pseudonymize=pseudonymize)
+    with open_session(pre, extract, scenario, testload, rules, memory_limit,
+                      pseudonymize) as session:
+        run = run_predict(session, out, csv, show_pii=show_pii)
     print_prediction(run)
     return Exit.FINDINGS if run.result.blockers else Exit.OK
 
@@ -87,17 +87,10 @@ def explain(
 ) -> int:
     """Show every rule for one record, its value, the facts, and the rule that decides."""
     from simulator.commands.explain import explain as run_explain
-    from simulator.core import engine
-    from simulator.rules.loader import load_pack
 
-    pack = engine.checked_pack(load_pack(rules))
-    inputs = open_inputs(pre, extract, scenario, testload)
-    con = db.connect()
-    try:
-        for ex in run_explain(con, pack, inputs, entity, key):
+    with open_session(pre, extract, scenario, testload, rules) as session:
+        for ex in run_explain(session, entity, key):
             _print_explanation(ex)
-    finally:
-        con.close()
     return Exit.OK
 
 
@@ -212,11 +205,11 @@ def readiness(
     from simulator.commands.readiness.command import parse_as_of
     from simulator.commands.readiness.command import readiness as run_readiness
 
-    check_options(csv)
+    check_options(csv, memory_limit)
     day = parse_as_of(as_of)
-    inputs = open_inputs(pre, extract, scenario, testload)
-    run = run_readiness(inputs, out, waivers, day, rules, holds_threshold, csv,
-                        memory_limit=memory_limit, progress=step, show_pii=show_pii)
+    with open_session(pre, extract, scenario, testload, rules, memory_limit) as session:
+        run = run_readiness(session, out, waivers, day, holds_threshold, csv,
+                            show_pii=show_pii)
     print_table("Readiness findings", ("severity", "area", "finding", "records", "status"),
                 [(f.severity, f.area, f.title, f"{f.count:,}", f.status) for f in run.findings])
     term.out.print("  ".join(f"{s.area} {s.score} ({s.status})" for s in run.scores))
@@ -245,9 +238,8 @@ def whatif(
     from simulator.commands.whatif import command as whatif_mod
 
     check_options(csv, memory_limit)
-    inputs = open_inputs(pre, extract, scenario, testload)
-    run = whatif_mod.run(inputs, variant, out, rules, memory_limit=memory_limit,
-                         progress=step, show_pii=show_pii, csv_mode=csv)
+    with open_session(pre, extract, scenario, testload, rules, memory_limit) as session:
+        run = whatif_mod.run(session, variant, out, show_pii=show_pii, csv_mode=csv)
     print_table("What-if", ("variant", "changed", "appeared", "disappeared", "new blockers",
                             "cleared blockers"),
                 [(v["name"], f"{v['transitions']['changed']:,}",

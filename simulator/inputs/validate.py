@@ -8,7 +8,6 @@ common case); only a table that fails is validated check by check, to report its
 
 from __future__ import annotations
 
-import difflib
 import math
 import warnings
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from simulator.errors import Loc, Problem
 from simulator.inputs import snapshot
 from simulator.inputs.snapshot import Snapshot, TableFile
 from simulator.inputs.tables import TYPE_WORDS, Table
+from simulator.inputs.yamlsrc import suggest
 
 _IBIS_TYPES = {"int": "int64", "decimal": "decimal(18, 4)", "bool": "boolean",
                "timestamp": "timestamp"}
@@ -267,9 +267,7 @@ def _case_problems(tf: TableFile, checks: list[_Check], cases: list[dict[str, An
         else:
             message = f"column {ck.column}: {_show(value)} is not {ck.expectation}"
         if ck.kind == "domain" and value is not None:
-            close = difflib.get_close_matches(str(value).strip().upper(), ck.domain, n=1)
-            if close:
-                message += f" (did you mean '{close[0]}'?)"
+            message += suggest(str(value).strip().upper(), ck.domain)
         out.append(Problem(_loc(tf, rows(int(row["_row"])), ck.column), message))
     for check, n in counts.items():
         if n >= MAX_CASES:

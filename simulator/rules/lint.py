@@ -11,6 +11,7 @@ from simulator import db
 from simulator.errors import Collector, Loc, Problem
 from simulator.inputs import scenario, snapshot
 from simulator.inputs.tables import TABLES, post_table
+from simulator.inputs.yamlsrc import suggest
 from simulator.rules import metadata
 from simulator.rules.analysis import columns_used, render
 from simulator.rules.compile import base_sql, facts_for
@@ -30,7 +31,6 @@ from simulator.rules.sqlcheck import (
     bind_params,
     check_entity_names,
     first_line,
-    hint,
     parse_expression,
 )
 
@@ -144,7 +144,7 @@ def _structure(entity: Entity, seen: dict[str, Loc], problems: Collector) -> Non
         seen.setdefault(rule.id, rule.loc)
         outcome_loc = rule.outcome_loc or rule.loc
         if rule.outcome not in OUTCOMES:
-            close = hint(rule.outcome, OUTCOMES)
+            close = suggest(rule.outcome, OUTCOMES)
             problems.add(outcome_loc, f"rule '{rule.id}': unknown outcome '{rule.outcome}'{close} "
                                       f"(expected one of {', '.join(OUTCOMES)})")
         elif rule.outcome not in allowed:

@@ -114,13 +114,6 @@ def _mapping(data: Any, path: Path, problems: Collector, what: str) -> yamlsrc.Y
     return data
 
 
-def _unknown(data: yamlsrc.YMap, allowed: set[str], problems: Collector, what: str) -> None:
-    for key in data:
-        if key not in allowed:
-            problems.add(data.key_loc(key), f"unknown {what} key '{key}' "
-                                            f"(expected one of {', '.join(sorted(allowed))})")
-
-
 def _facts(data: Any, problems: Collector, src: Source, broken: set[str]) -> dict[str, Fact]:
     if data is None:
         return {}
@@ -148,7 +141,7 @@ def _pack_file(data: Any, path: Path, shared: dict[str, Fact], problems: Collect
     data = _mapping(data, path, problems, "a mapping with name and facts")
     if data is None:
         return
-    _unknown(data, {"name", "description", "facts"}, problems, "pack")
+    metadata.unknown_keys(data, {"name", "description", "facts"}, problems, "pack")
     shared.update(_facts(data.get("facts"), problems, src, broken))
 
 
@@ -163,7 +156,7 @@ def _entity_file(
     data = _mapping(data, path, problems, "a mapping with entity, side and rules")
     if data is None:
         return
-    _unknown(data, _ENTITY_KEYS, problems, "entity")
+    metadata.unknown_keys(data, _ENTITY_KEYS, problems, "entity")
     name, side = data.get("entity"), data.get("side", "alma")
     if not isinstance(name, str) or name not in TABLES:
         problems.add(data.value_loc("entity") if "entity" in data else data.loc,
@@ -202,7 +195,7 @@ def _rule(item: Any, loc: Loc, entity: Entity, problems: Collector, layer: _Laye
     if not isinstance(item, yamlsrc.YMap):
         problems.add(loc, "a rule is a mapping with id, when, outcome, reason and cite")
         return
-    _unknown(item, _RULE_KEYS, problems, "rule")
+    metadata.unknown_keys(item, _RULE_KEYS, problems, "rule")
     rid = item.get("id")
     if not isinstance(rid, str) or not rid:
         problems.add(item.value_loc("id") if "id" in item else loc, "rule without an id")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from typing import Any
 
 from simulator import db
 from simulator.errors import Collector, Loc
 from simulator.inputs import snapshot, yamlsrc
 from simulator.inputs.tables import post_table
+from simulator.inputs.yamlsrc import suggest
 from simulator.rules.analysis import render
 from simulator.rules.model import (
     ABSENT_OUTCOMES,
@@ -25,7 +27,6 @@ from simulator.rules.sqlcheck import (
     SNAPSHOT_SIDE,
     check_entity_names,
     first_line,
-    hint,
     parse_expression,
     parse_query,
 )
@@ -46,12 +47,12 @@ def _texts(raw: yamlsrc.YMap, keys: tuple[str, ...], problems: Collector, what: 
     return not missing
 
 
-def _unknown(raw: yamlsrc.YMap, allowed: tuple[str, ...], problems: Collector,
-             what: str) -> None:
-    for key in raw:
-        if key not in allowed:
-            problems.add(raw.key_loc(key), f"unknown {what} key '{key}' "
-                                           f"(expected one of {', '.join(sorted(allowed))})")
+def unknown_keys(raw: yamlsrc.YMap, allowed: Iterable[str], problems: Collector,
+                 what: str) -> None:
+    """Every key of a rule pack's mapping that is not `allowed`, located, in the packs' words."""
+    names = sorted(allowed)
+    yamlsrc.check_keys(raw, names, problems, what=f"{what} key", template=yamlsrc.LISTED,
+                       expected="one of " + ", ".join(names))
 
 
 def _mapping(item: yamlsrc.YMap, key: str, problems: Collector,
@@ -69,7 +70,7 @@ def finding(item: yamlsrc.YMap, problems: Collector) -> FindingSpec | None:
     raw = _mapping(item, "finding", problems, "severity, title, fix")
     if raw is None:
         return None
-    _unknown(raw, FINDING_KEYS + FINDING_EXTRAS, problems, "finding")
+    unknown_keys(raw, FINDING_KEYS + FINDING_EXTRAS, problems, "finding")
     if not all(isinstance(raw.get(k), str) for k in FINDING_KEYS):
         problems.add(raw.loc, "finding needs severity, title and fix (text)")
         return None
@@ -94,7 +95,7 @@ def golive_check(item: yamlsrc.YMap, problems: Collector) -> GoliveCheck | None:
     raw = _mapping(item, "golive_check", problems, ", ".join(GOLIVE_CHECK_KEYS))
     if raw is None:
         return None
-    _unknown(raw, GOLIVE_CHECK_KEYS, problems, "golive_check")
+    unknown_keys(raw, GOLIVE_CHECK_KEYS, problems, "golive_check")
     if not _texts(raw, GOLIVE_CHECK_KEYS, problems, "golive_check"):
         return None
     flat = {k: " ".join(str(raw[k]).split()) for k in GOLIVE_CHECK_KEYS}
@@ -106,7 +107,7 @@ def golive_action(item: yamlsrc.YMap, problems: Collector) -> GoliveAction | Non
     raw = _mapping(item, "golive_action", problems, "when and text")
     if raw is None:
         return None
-    _unknown(raw, GOLIVE_ACTION_KEYS, problems, "golive_action")
+    unknown_keys(raw, GOLIVE_ACTION_KEYS, problems, "golive_action")
     if not _texts(raw, GOLIVE_ACTION_KEYS, problems, "golive_action"):
         return None
     return GoliveAction(" ".join(str(raw["when"]).split()), " ".join(str(raw["text"]).split()),
@@ -150,7 +151,7 @@ def _known(spec: FindingSpec, key: str, value: str | None, known: Any, rule: Rul
     if value is not None and value not in known:
         problems.add(loc_of(spec, key, rule.loc),
                      f"rule '{rule.id}' finding {key}: unknown {key} '{value}'"
-                     f"{hint(value, known)} (expected one of {', '.join(sorted(known))})")
+                     f"{suggest(value, known)} (expected one of {', '.join(sorted(known))})")
 
 
 def _check_finding(entity: Entity, rule: Rule, spec: FindingSpec, problems: Collector) -> None:

@@ -4,7 +4,6 @@ DuckDB's binding of it. Rules, facts, metadata and what-if patches all go throug
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
@@ -15,6 +14,7 @@ import sqlglot.expressions as exp
 from simulator.errors import Collector, Loc
 from simulator.inputs import scenario
 from simulator.inputs.tables import TABLES, tables_for
+from simulator.inputs.yamlsrc import suggest
 from simulator.rules.analysis import DIALECT
 from simulator.rules.model import Entity
 
@@ -77,7 +77,7 @@ def _forbidden(tree: exp.Expression, what: str, known: set[str]) -> str | None:
             return (f"{what}: scenario values (${node.name or '?'}) cannot be used here; write "
                     "the value itself")
         if isinstance(node, exp.Placeholder) and node.name not in known:
-            close = hint(f"${node.name}", {f"${p}" for p in known})
+            close = suggest(f"${node.name}", {f"${p}" for p in known})
             return (f"{what}: unknown scenario value ${node.name or '?'}{close} "
                     f"(known: {', '.join('$' + p for p in sorted(known))})")
     return None
@@ -148,11 +148,6 @@ def check_names(tree: exp.Expression, table: str, side: str, loc: Loc, problems:
     return len(problems.problems) == before
 
 
-def hint(word: str, choices: object) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)  # type: ignore[call-overload]
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def check_entity_names(tree: exp.Expression, entity: Entity, facts: set[str], loc: Loc,
            problems: Collector, what: str, table_name: str | None = None) -> None:
     """Every table, alias and column `tree` names must exist.
@@ -186,14 +181,14 @@ def check_entity_names(tree: exp.Expression, entity: Entity, facts: set[str], lo
                 continue
             if col.name not in known:
                 problems.add(loc, f"{what}: unknown column '{col.table}.{col.name}'"
-                                  f"{hint(col.name, known)}")
+                                  f"{suggest(col.name, known)}")
             continue
         visible = own | facts
         for cols in scopes.values():
             visible |= cols
         if col.name not in visible:
             problems.add(loc, f"{what}: unknown column or fact '{col.name}'"
-                              f"{hint(col.name, visible)}")
+                              f"{suggest(col.name, visible)}")
 
 
 def enclosing_sources(node: exp.Expression) -> dict[str, set[str]]:
