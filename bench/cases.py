@@ -62,12 +62,12 @@ class Clock:
 def case_predict(a: argparse.Namespace) -> dict[str, Any]:
     """`cutover predict` as the command runs it (library call; --csv never at scale)."""
     from simulator.commands.predict import predict
+    from simulator.core.session import Session
 
     clock = Clock()
     clock("opening inputs")
-    inputs = _inputs(a.data)
-    run = predict(inputs, a.out, a.rules or None, a.csv, memory_limit=a.memory_limit,
-                  progress=clock)
+    with Session(_inputs(a.data), a.rules or None, a.memory_limit, clock) as session:
+        run = predict(session, a.out, a.csv)
     out = clock.done()
     out.update(rows=run.result.rows, report_bytes=(a.out / "report.html").stat().st_size,
                ledger_bytes=(a.out / "ledger.parquet").stat().st_size)

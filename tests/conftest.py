@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from simulator import db
 from simulator.core import engine
+from simulator.core.session import Session
 from simulator.inputs import bundle
 from simulator.rules.loader import load_pack
 from simulator.rules.model import Pack
@@ -82,26 +82,22 @@ class World:
     def inputs(self) -> bundle.Inputs:
         return bundle.open_inputs(*self.write())
 
+    def session(self, rules: list[Path] | None = None, **options: Any) -> Session:
+        """A Session over the written inputs (the default pack unless `rules` or `pack`)."""
+        if rules is None:
+            options.setdefault("pack", default_pack())
+        return Session(self.inputs(), rules=rules, **options)
+
     def ledger(self, pack: Pack | None = None) -> dict[tuple[str, str, str], Row]:
-        inputs = self.inputs()
-        con = db.connect()
-        try:
-            bundle.load_and_validate(con, inputs)
-            engine.classify(con, pack or default_pack(), inputs.scenario)
-            rows = con.rows("select side, entity, record_key, outcome, rule_id, message "
-                            "from ledger")
-        finally:
-            con.close()
+        with self.session(pack=pack or default_pack()) as s:
+            s.classification  # noqa: B018 (classifies)
+            rows = s.con.rows("select side, entity, record_key, outcome, rule_id, message "
+                              "from ledger")
         return {(s, e, k): Row(o, r, m) for s, e, k, o, r, m in rows}
 
     def result(self, pack: Pack | None = None) -> engine.Result:
-        inputs = self.inputs()
-        con = db.connect()
-        try:
-            bundle.load_and_validate(con, inputs)
-            return engine.classify(con, pack or default_pack(), inputs.scenario)
-        finally:
-            con.close()
+        with self.session(pack=pack or default_pack()) as s:
+            return s.classification
 
 
 @pytest.fixture

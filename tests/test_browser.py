@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from simulator.commands.predict import predict
-from simulator.inputs import bundle
+from simulator.core.session import Session
 from simulator.synth.sample import sample_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,10 +36,10 @@ def chromium() -> str | None:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     base = sample_dir()
-    inputs = bundle.open_inputs(base / "freeze", base / "extract", base / "scenario.yaml",
-                                base / "testload")
     out = tmp_path_factory.mktemp("browser") / "run"
-    predict(inputs, out, command=["cutover", "demo"])
+    with Session.open(base / "freeze", base / "extract", base / "scenario.yaml",
+                      base / "testload") as session:
+        predict(session, out, command=["cutover", "demo"])
     return out / "report.html", json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
 

@@ -15,9 +15,8 @@ from conftest import World, user, write_snapshot
 from typer.testing import CliRunner, Result
 
 from simulator.cli import app
-from simulator.commands import diff
+from simulator.commands import diff, verify
 from simulator.commands.predict import predict
-from simulator.commands.verify import command as verify
 from simulator.commands.whatif import command as whatif
 from simulator.core import engine
 from simulator.errors import UserError
@@ -58,7 +57,8 @@ def world_b(root: Path) -> World:
 
 
 def predicted(w: World, out: Path, rules: list[Path] | None = None) -> Path:
-    predict(w.inputs(), out, rules, command=["cutover", "predict"])
+    with w.session(rules) as session:
+        predict(session, out, command=["cutover", "predict"])
     return out
 
 
@@ -145,8 +145,8 @@ def test_verify_runs_compare_their_discrepancies(tmp_path: Path) -> None:
     post1 = post_snapshot(tmp_path / "post1", [user("P1")])  # S1 lost
     post2 = post_snapshot(tmp_path / "post2", [user("P1"), user("S1", "STAFF"),
                                                user("ZZ", "STAFF")])  # S1 back, ZZ unexpected
-    v1 = verify.run(post1, tmp_path / "v1", prediction=prediction, command=["verify"]).out
-    v2 = verify.run(post2, tmp_path / "v2", prediction=prediction, command=["verify"]).out
+    v1 = verify.run_saved(prediction, post1, tmp_path / "v1", command=["verify"]).out
+    v2 = verify.run_saved(prediction, post2, tmp_path / "v2", command=["verify"]).out
     result = diff.run(v1, v2, tmp_path / "diff")
     s = result.summary
     assert s["totals"] == {"changed": 0, "appeared": 0, "disappeared": 0}  # same prediction
@@ -169,7 +169,8 @@ def test_a_whatif_variant_against_its_base(tmp_path: Path) -> None:
         assume:
           - {entity: users, where: "primary_id = 'P1'", set: {record_type: STAFF}}
     """), encoding="utf-8")
-    whatif.run(w.inputs(), [v], tmp_path / "w", command=["cutover", "whatif"])
+    with w.session() as session:
+        whatif.run(session, [v], tmp_path / "w", command=["cutover", "whatif"])
     result = diff.run(tmp_path / "w" / "variants" / "base", tmp_path / "w" / "variants" / "staff",
                       tmp_path / "diff")
     inputs = {i["what"]: i for i in result.summary["inputs"]}
@@ -243,7 +244,8 @@ def test_a_whatif_folder_is_not_a_run(tmp_path: Path) -> None:
     w = world_a(tmp_path / "a")
     v = tmp_path / "v.yaml"
     v.write_text("name: nothing\n", encoding="utf-8")
-    whatif.run(w.inputs(), [v], tmp_path / "w", command=["cutover", "whatif"])
+    with w.session() as session:
+        whatif.run(session, [v], tmp_path / "w", command=["cutover", "whatif"])
     with pytest.raises(UserError, match="compare two of its runs"):
         diff.run(tmp_path / "w", tmp_path / "w" / "variants" / "base", tmp_path / "d")
 
@@ -252,7 +254,8 @@ def test_pseudonymised_against_plain_is_a_warning(tmp_path: Path) -> None:
     w = world_a(tmp_path / "a")
     a = predicted(w, tmp_path / "run-a")
     b = tmp_path / "run-b"
-    predict(w.inputs(), b, command=["cutover", "predict"], pseudonymize="k")
+    with w.session(pseudonymize="k") as session:
+        predict(session, b, command=["cutover", "predict"])
     result = diff.run(a, b, tmp_path / "diff")
     assert any("pseudonymised" in x for x in result.summary["warnings"])
     assert engine.LEDGER_COLUMNS[:3] == ("side", "entity", "record_key")

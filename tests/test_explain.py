@@ -235,11 +235,8 @@ def test_explain_agrees_with_the_ledger_for_every_rule(loaded: tuple[db.Connecti
 def test_a_null_when_does_not_decide(world: World) -> None:
     """Without dates the freeze facts are NULL: shown as such, and the CASE skips them too."""
     world.pre = {"configuration": [{"area": "letters", "item_id": "L1"}]}
-    con = db.connect()
-    try:
-        [ex] = explain(con, default_pack(), world.inputs(), "configuration", "letters|L1")
-    finally:
-        con.close()
+    with world.session() as session:
+        [ex] = explain(session, "configuration", "letters|L1")
     assert ex.facts == {"changed_in_freeze": None, "created_in_freeze": None}
     assert [(s.value, s.decided) for s in ex.steps][0] == (None, False)
     assert ex.decision.id == "configuration.retained"
@@ -250,19 +247,12 @@ def test_explain_validates_only_the_tables_the_entity_reads(world: World) -> Non
     """A bad vendors file does not stop explaining a user; a bad roles file (a fact reads it)
     does, with the validation message."""
     world.pre = {"users": [user("U1")], "vendors": [{"code": "V1", "status": "SLEEPING"}]}
-    con = db.connect()
-    try:
-        [ex] = explain(con, default_pack(), world.inputs(), "users", "U1")
-    finally:
-        con.close()
+    with world.session() as session:
+        [ex] = explain(session, "users", "U1")
     assert ex.decision.id == "users.public"
     world.pre["user_roles"] = [{**role("U1"), "status": "SLEEPING"}]
-    con = db.connect()
-    try:
-        with pytest.raises(UserError) as e:
-            explain(con, default_pack(), world.inputs(), "users", "U1")
-    finally:
-        con.close()
+    with world.session() as session, pytest.raises(UserError) as e:
+        explain(session, "users", "U1")
     assert "user_roles.csv:2:4: column status: 'SLEEPING' is not one of" in str(e.value)
     assert "vendors" not in str(e.value)
     assert tables_read(default_pack().entities[("alma", "users")], default_pack()) == {

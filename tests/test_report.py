@@ -13,7 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.commands.predict import predict
-from simulator.inputs import bundle
 from simulator.output.sampling import per_rule_cap
 from simulator.privacy import mask_emails
 
@@ -52,9 +51,10 @@ def parse(html: str) -> Page:
 
 
 def run(world: World, tmp_path: Path, **kw: Any) -> tuple[Page, str, dict[str, Any]]:
-    inputs = bundle.open_inputs(*world.write())
     out = tmp_path / "run"
-    predict(inputs, out, command=["cutover", "predict"], **kw)
+    show_pii = kw.pop("show_pii", False)
+    with world.session(**kw) as session:
+        predict(session, out, command=["cutover", "predict"], show_pii=show_pii)
     html = (out / "report.html").read_text(encoding="utf-8")
     return parse(html), html, json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
@@ -182,12 +182,11 @@ def test_pseudonymize_replaces_primary_ids_consistently(world: World, tmp_path: 
     world.pre = {"users": [user("JSmith"), user("Staff1", "STAFF")],
                  "user_roles": [role("JSmith"), role("jsmith", "Cataloger")]}
     world.extract = {"patrons": [{"primary_id": "jsmith"}]}
-    inputs = bundle.open_inputs(*world.write())
     keys = {}
     for name, key in (("a", "s3cret"), ("b", "s3cret"), ("c", "0ther-k3y")):
         out = tmp_path / name
-        predict(inputs, out, command=["cutover", "predict", "--pseudonymize", key],
-                pseudonymize=key)
+        with world.session(pseudonymize=key) as session:
+            predict(session, out, command=["cutover", "predict", "--pseudonymize", key])
         ledger = (out / "ledger.csv").read_text(encoding="utf-8")
         assert "JSmith" not in ledger and "jsmith" not in ledger and "Staff1" not in ledger
         summary = (out / "summary.json").read_text(encoding="utf-8")

@@ -18,6 +18,7 @@ import pytest
 from test_browser import FLAGS, chromium
 
 from simulator.commands.predict import predict
+from simulator.core.session import Session
 from simulator.inputs import bundle
 from simulator.synth.generate import generate
 
@@ -33,7 +34,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     inputs = bundle.open_inputs(data / "freeze", data / "extract", data / "scenario.yaml",
                                 data / "testload")
     out = root / "run"
-    predict(inputs, out, csv_mode="never", memory_limit="1GB", command=["cutover", "predict"])
+    with Session(inputs, memory_limit="1GB") as session:
+        predict(session, out, csv_mode="never", command=["cutover", "predict"])
     return out
 
 

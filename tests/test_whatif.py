@@ -18,13 +18,13 @@ import pytest
 from conftest import World, role, user, write_scenario
 from typer.testing import CliRunner, Result
 
-from simulator import db
 from simulator.cli import app
 from simulator.commands.whatif import command as whatif
 from simulator.commands.whatif.patching import patched
 from simulator.commands.whatif.variant import load_variants
+from simulator.core.session import Session
 from simulator.errors import UserError
-from simulator.inputs import bundle, scenario
+from simulator.inputs import scenario
 from simulator.synth import sample, sample_variants
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,9 +56,9 @@ def base_world(world: World) -> World:
 
 
 def run(world: World, *variants: Path, rules: list[Path] | None = None) -> whatif.WhatifRun:
-    inputs = world.inputs()
-    return whatif.run(inputs, list(variants), world.root / "out", rules,
-                      command=["cutover", "whatif"])
+    with world.session(rules) as session:
+        return whatif.run(session, list(variants), world.root / "out",
+                          command=["cutover", "whatif"])
 
 
 def transitions(out: Path) -> list[tuple[str, ...]]:
@@ -211,17 +211,15 @@ def test_patched_views_are_restored_afterwards(world: World) -> None:
           - {entity: users, insert: [{primary_id: Z1, record_type: STAFF}]}
     """)
     (variant,) = load_variants([v], world.inputs().scenario)
-    con = db.connect()
-    try:
-        bundle.load_and_validate(con, world.inputs())
+    with world.session() as session:
+        session.need()
+        con = session.con
         before = con.rows("select primary_id from pre.users order by 1")
         with patched(con, variant.patches):
             assert con.rows("select primary_id, _row from pre.users") == [("Z1", None)]
         assert con.rows("select primary_id from pre.users order by 1") == before
         assert con.rows("select view_name from duckdb_views() where schema_name = 'whatif'"
                         ) == []
-    finally:
-        con.close()
 
 
 def test_an_inserted_key_that_exists_is_a_located_error(world: World) -> None:
@@ -614,11 +612,11 @@ def test_committed_sample_variants_equal_the_generator() -> None:
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory: pytest.TempPathFactory) -> whatif.WhatifRun:
-    inputs = bundle.open_inputs(SAMPLE / "freeze", SAMPLE / "extract", SAMPLE / "scenario.yaml",
-                                SAMPLE / "testload")
     out = tmp_path_factory.mktemp("sample-whatif") / "w"
-    return whatif.run(inputs, sorted((SAMPLE / "variants").glob("*.yaml")), out,
-                      command=["cutover", "whatif"])
+    with Session.open(SAMPLE / "freeze", SAMPLE / "extract", SAMPLE / "scenario.yaml",
+                      SAMPLE / "testload") as session:
+        return whatif.run(session, sorted((SAMPLE / "variants").glob("*.yaml")), out,
+                          command=["cutover", "whatif"])
 
 
 @pytest.fixture(scope="module")

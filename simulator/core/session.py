@@ -44,7 +44,8 @@ class Session:
 
     def __init__(self, inputs: Inputs, rules: list[Path] | None = None,
                  memory_limit: str | None = None, progress: Callable[[str], None] = _quiet,
-                 trusted: frozenset[str] = frozenset(), pseudonymize: str | None = None) -> None:
+                 trusted: frozenset[str] = frozenset(), pseudonymize: str | None = None,
+                 pack: Pack | None = None) -> None:
         self.inputs = inputs
         self.rules = list(rules or [])
         self.memory_limit = memory_limit
@@ -56,6 +57,8 @@ class Session:
             schema: (inputs.snapshots().get(schema), side)
             for schema, side in INPUT_SCHEMAS.items()}
         self._ready: dict[str, set[str]] = {}  # schema -> tables attached and validated
+        if pack is not None:  # a pack checked already (engine.checked_pack)
+            self.__dict__["pack"] = pack
 
     @classmethod
     def open(cls, pre: Path, extract: Path, scenario: Path, testload: Path | None = None,
