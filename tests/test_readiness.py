@@ -1,10 +1,12 @@
-"""`cutover readiness`: every check (positive and negative), waivers, the runbook and its exports,
-the run folder, the report and the command line."""
+"""`cutover readiness`: every check (positive and negative), the registry of checks and the rule
+metadata readiness reads (each key with and without), waivers, the runbook and its exports, the
+run folder, the report and the command line."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import inspect
 import io
 import json
 import sys
@@ -14,18 +16,19 @@ from typing import Any
 
 import icalendar
 import pytest
-from conftest import BEFORE, DURING, World, role, user
+from conftest import BEFORE, DURING, World, default_pack, role, user
 from typer.testing import CliRunner, Result
 
-from simulator import cli, db
-from simulator.cli import app
-from simulator.commands.readiness import command as readiness
-from simulator.commands.readiness import runbook, waivers
-from simulator.commands.readiness.command import ReadyFinding
-from simulator.core import engine
+from simulator import cli
+from simulator.cli import app, runs
+from simulator.cli.demo import sample_session
+from simulator.commands import readiness
+from simulator.commands.readiness import ReadyFinding, runbook, waivers
+from simulator.core.session import Session
 from simulator.errors import UserError
-from simulator.inputs import bundle
 from simulator.inputs.scenario import Scenario
+from simulator.rules.model import CONFIDENCES, SEVERITIES
+from simulator.rules.vocabulary import AREAS, CHECKED_BY, READINESS_OPTIONS, WORKLOADS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -59,19 +62,25 @@ GOOD_FORMS = {"migration_form": ("migration-form.txt", "answers\n"),
               "field_mapping_form": ("mapping.csv", "legacy,alma\n")}
 
 
-def collect(paths: tuple[Path, Path, Path, Path | None], given: list[waivers.Waiver] | None = None,
-            as_of: dt.date = AS_OF, threshold: int = readiness.HOLDS_THRESHOLD
+Paths = tuple[Path, Path, Path, Path | None]
+
+
+def reviewed(paths: Paths, given: list[waivers.Waiver] | None = None, as_of: dt.date = AS_OF,
+             threshold: int = readiness.HOLDS_THRESHOLD, rules: list[Path] | None = None
+             ) -> tuple[dict[str, ReadyFinding], list[readiness.WaiverState], list[str],
+                        dict[str, int]]:
+    """The findings by id, the waivers' states, the notes and the runbook workloads."""
+    with Session.open(*paths, rules=rules) as session:
+        found, states, notes = readiness.collect(session, given or [], as_of, threshold)
+        counts = readiness.workloads(session.con, session.classification)
+    return {f.id: f for f in found}, states, notes, counts
+
+
+def collect(paths: Paths, given: list[waivers.Waiver] | None = None, as_of: dt.date = AS_OF,
+            threshold: int = readiness.HOLDS_THRESHOLD
             ) -> tuple[dict[str, ReadyFinding], list[readiness.WaiverState], list[str]]:
-    inputs = bundle.open_inputs(*paths)
-    con = db.connect()
-    try:
-        bundle.load_and_validate(con, inputs)
-        result = engine.classify(con, engine.checked_pack(readiness.load_pack()), inputs.scenario)
-        found, states, notes = readiness.collect(con, inputs, result, given or [], as_of,
-                                                 threshold)
-    finally:
-        con.close()
-    return {f.id: f for f in found}, states, notes
+    found, states, notes, _ = reviewed(paths, given, as_of, threshold)
+    return found, states, notes
 
 
 def keys(f: ReadyFinding) -> set[tuple[str, str]]:
@@ -394,6 +403,224 @@ def test_scrubbed_pattern_duckdb_cannot_use_is_a_located_error(tmp_path: Path) -
     assert "scrubbed_email_pattern" in str(e.value) and "scenario.yaml" in str(e.value)
 
 
+# -- the registry of checks -----------------------------------------------------------------------
+
+def test_every_check_declares_known_names() -> None:
+    for c in readiness.CHECKS.values():
+        assert c.id.startswith("ready."), c.id
+        assert c.severity in SEVERITIES and c.area in AREAS, c.id
+        assert c.confidence in CONFIDENCES and c.workload in (None, *WORKLOADS), c.id
+        assert c.title and c.fix and c.cite and c.entity and callable(c.find), c.id
+
+
+def test_the_readme_lists_every_check() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [c for c in readiness.CHECKS if f"`{c}`" not in readme] == []
+
+
+@pytest.mark.parametrize("fields,message", [
+    (("ready.x", "info", "nowhere"), "area 'nowhere'"),
+    (("ready.x", "fatal", "users"), "severity 'fatal'"),
+    (("ready.forms", "info", "users"), "duplicate or badly named id"),
+    (("forms", "info", "users"), "duplicate or badly named id"),
+])
+def test_a_declaration_with_unknown_names_is_refused(fields: tuple[str, str, str],
+                                                     message: str) -> None:
+    before = dict(readiness.CHECKS)
+    with pytest.raises(ValueError, match=message):
+        readiness.check(*fields, "Title", "Fix.", "Cite", "alma.users")(lambda ctx: None)
+    assert readiness.CHECKS == before
+
+
+def test_a_check_is_one_declaration(tmp_path: Path) -> None:
+    """Declared once: it runs, counts towards its workload, and waivers may name it."""
+    @readiness.check("ready.test-probe", "warning", "users", "Probe", "Fix it.",
+                     "Users at cutover", "alma.users", workload="holds")
+    def probe(ctx: readiness.checks.Context) -> readiness.checks.Records:
+        return [("alma.users", pid, "probed") for pid, in ctx.con.rows(
+            "select primary_id from pre.users where primary_id like 'P%'")]
+
+    try:
+        w = World(tmp_path)
+        w.pre = {"users": [user("P1"), user("Q1")]}
+        found, _, _, counts = reviewed(write(w, GOOD_FORMS))
+        f = found["ready.test-probe"]
+        assert (f.severity, f.area, f.source, f.count) == ("warning", "users", "check", 1)
+        assert details(f) == {"P1": "probed"}
+        assert counts == {"holds": 1}
+        assert "ready.test-probe" in readiness.finding_ids(default_pack())
+    finally:
+        readiness.CHECKS.pop("ready.test-probe")
+
+
+# -- the vocabulary of rule metadata and what implements it ---------------------------------------
+
+def test_every_checked_by_name_is_a_registered_check() -> None:
+    assert set(CHECKED_BY) <= set(readiness.CHECKS)
+
+
+def test_every_readiness_option_is_one_readiness_applies() -> None:
+    assert set(readiness.options()) == set(READINESS_OPTIONS)
+    for name, flag in READINESS_OPTIONS.items():
+        for function in (readiness.readiness, readiness.collect, runs.readiness):
+            assert name in inspect.signature(function).parameters, (name, function)
+        assert flag in invoke(["readiness", "--help"]).output
+
+
+PROBES = {
+    "users": """\
+entity: users
+rules:
+  - id: users.probe-plain
+    before: users.public
+    when: primary_id = 'PLAIN'
+    outcome: removed
+    reason: A finding without metadata.
+    cite: Users at cutover
+    finding: {severity: warning, title: Plain probe, fix: Look.}
+  - id: users.probe-rich
+    before: users.public
+    when: primary_id = 'RICH'
+    outcome: removed
+    reason: A finding with every metadata key.
+    cite: Users at cutover
+    finding:
+      severity: warning
+      title: Rich probe
+      fix: Look.
+      area: communications
+      detail: select primary_id as k, 'group ' || user_group as d from pre.users
+      workload: webhooks
+      info_up_to: holds_threshold
+      export: probe-rich.csv
+""",
+    "extract_vendors": """\
+entity: vendors
+side: extract
+rules:
+  - id: vendors.probe-checked
+    before: vendors.present-in-alma
+    when: code = 'VR'
+    outcome: rejected
+    reason: r
+    cite: c
+    finding: {severity: info, title: Checked, fix: f, checked_by: [ready.added-since-testload]}
+  - id: vendors.probe-unchecked
+    before: vendors.present-in-alma
+    when: code = 'VP'
+    outcome: rejected
+    reason: r
+    cite: c
+    finding: {severity: info, title: Unchecked, fix: f}
+""",
+    "sets": """\
+entity: sets
+rules:
+  - id: sets.probe-checked
+    before: sets.created-during-freeze
+    when: set_id = 'S-R'
+    outcome: removed
+    reason: r
+    cite: c
+    finding:
+      severity: info
+      title: Checked
+      fix: f
+      checked_by: [ready.itemized-could-be-logical]
+  - id: sets.probe-unchecked
+    before: sets.created-during-freeze
+    when: set_id = 'S-P'
+    outcome: removed
+    reason: r
+    cite: c
+    finding: {severity: info, title: Unchecked, fix: f}
+""",
+}
+
+
+def probe_world(root: Path) -> tuple[Paths, list[Path]]:
+    """A tiny institution and a rule layer: each metadata key on one rule and not on its twin."""
+    layer = root / "layer"
+    layer.mkdir(parents=True)
+    for name, text in PROBES.items():
+        (layer / f"{name}.yaml").write_text(text, encoding="utf-8")
+    w = World(root / "in")
+    w.pre = {"users": [user("PLAIN", user_group="G0"), user("RICH", user_group="G1")],
+             "sets": [{"set_id": s, "set_type": "ITEMIZED", "content_type": "BIB_MMS",
+                       "created_at": BEFORE} for s in ("S-P", "S-R")]}
+    w.extract = {"vendors": [{"code": "VP"}, {"code": "VR"}]}
+    w.testload = {"vendors": []}
+    return write(w, GOOD_FORMS), [layer]
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory: pytest.TempPathFactory
+           ) -> tuple[dict[str, ReadyFinding], dict[str, int]]:
+    paths, layers = probe_world(tmp_path_factory.mktemp("probes"))
+    found, _, _, counts = reviewed(paths, rules=layers)
+    return found, counts
+
+
+def test_area_files_a_finding_under_it_or_its_table(
+        probed: tuple[dict[str, ReadyFinding], dict[str, int]]) -> None:
+    found, _ = probed
+    assert found["users.probe-rich"].area == "communications"
+    assert found["users.probe-plain"].area == "users"  # the table catalogue's area of users
+
+
+def test_detail_describes_each_record_or_the_ledger_message_does(
+        probed: tuple[dict[str, ReadyFinding], dict[str, int]]) -> None:
+    found, _ = probed
+    assert details(found["users.probe-rich"]) == {"RICH": "group G1"}
+    assert details(found["users.probe-plain"]) == {"PLAIN": ""}
+
+
+def test_workload_counts_the_records_for_the_runbook(
+        probed: tuple[dict[str, ReadyFinding], dict[str, int]]) -> None:
+    _, counts = probed
+    assert counts["webhooks"] == 1  # RICH; PLAIN declares no workload
+
+
+@pytest.mark.parametrize("threshold,rich", [(20, "info"), (1, "info"), (0, "warning")])
+def test_info_up_to_makes_a_finding_information_within_the_option(
+        probed: tuple[dict[str, ReadyFinding], dict[str, int]], tmp_path: Path,
+        threshold: int, rich: str) -> None:
+    if threshold == readiness.HOLDS_THRESHOLD:
+        found, _ = probed
+    else:
+        paths, layers = probe_world(tmp_path)
+        found = reviewed(paths, threshold=threshold, rules=layers)[0]
+    assert found["users.probe-rich"].severity == rich
+    assert found["users.probe-rich"].fix.endswith(
+        f"(1 is within the threshold of {threshold}.)" if rich == "info" else "Look.")
+    assert (found["users.probe-plain"].severity, found["users.probe-plain"].fix) == (
+        "warning", "Look.")
+
+
+def test_checked_by_lets_a_check_look_at_the_findings_records(
+        probed: tuple[dict[str, ReadyFinding], dict[str, int]]) -> None:
+    found, counts = probed
+    assert details(found["vendors.probe-checked"]) == {
+        "VR": "new in the legacy system since the test load"}
+    assert details(found["vendors.probe-unchecked"]) == {"VP": ""}
+    assert keys(found["ready.itemized-could-be-logical"]) == {("alma.sets", "S-R")}
+    assert counts["logical-sets"] == 1
+
+
+def test_export_writes_the_rows_of_the_findings_records(tmp_path: Path) -> None:
+    paths, layers = probe_world(tmp_path)
+    out = tmp_path / "run"
+    with Session.open(*paths, rules=layers) as session:
+        run = readiness.readiness(session, out, as_of=AS_OF)
+    rows = list(csv.DictReader(io.StringIO((out / "probe-rich.csv").read_text(encoding="utf-8"))))
+    assert [(r["primary_id"], r["user_group"]) for r in rows] == [("RICH", "G1")]
+    # No file for the finding without `export:`, nor for an export without records.
+    assert {p.name for p in out.glob("*.csv")} == {"ledger.csv", "findings.csv", "runbook.csv",
+                                                   "probe-rich.csv"}
+    assert run.summary["findings"] and "probe-rich.csv" in (out / "report.html").read_text(
+        encoding="utf-8")
+
+
 # -- waivers --------------------------------------------------------------------------------------
 
 def blocker_world(root: Path) -> World:
@@ -407,7 +634,7 @@ def waivers_file(path: Path, text: str) -> Path:
     return path
 
 
-KNOWN = readiness.finding_ids(readiness.load_pack())
+KNOWN = readiness.finding_ids(default_pack())
 
 
 def test_waiver_of_a_whole_finding(tmp_path: Path) -> None:
@@ -623,6 +850,21 @@ def test_ics_parses_with_icalendar_and_has_the_events() -> None:
     assert "OCLC, union catalogues" in str(publish["DESCRIPTION"])  # commas survive escaping
 
 
+def test_the_runbook_uses_every_workload_and_no_other() -> None:
+    assert set(runbook.WORKLOAD_STEPS) == set(WORKLOADS)
+    with pytest.raises(ValueError, match="nosuch"):
+        runbook.build(scenario(), {"nosuch": 1})
+
+
+@pytest.mark.parametrize("workload", sorted(WORKLOADS))
+def test_each_workload_is_counted_in_its_runbook_step(workload: str) -> None:
+    step = runbook.WORKLOAD_STEPS[workload]
+    counted = {e.id: e.title for e in runbook.build(scenario(), {workload: 7})[0]}
+    assert "7" in counted[step], counted[step]
+    uncounted = {e.id: e.title for e in runbook.build(scenario(), {})[0]}
+    assert "7" not in uncounted.get(step, "")
+
+
 def test_runbook_csv() -> None:
     events, _ = runbook.build(scenario())
     rows = list(csv.DictReader(io.StringIO(runbook.to_csv(events))))
@@ -716,7 +958,7 @@ def test_run_folder_files_and_summary(rich_run: tuple[Path, Result]) -> None:
         p.name for p in out.iterdir()}
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["kind"] == "readiness" and s["institution"] == "TST"
-    assert set(s["scores"]) == set(readiness.AREAS)
+    assert set(s["scores"]) == set(AREAS)
     assert s["scores"]["communications"]["status"] == "blocked"
     assert s["open_blockers"] >= 3
     assert s["manifest"]["as_of"] == "2026-02-20"
@@ -749,7 +991,7 @@ def test_report_parses_links_scores_and_escapes(rich_run: tuple[Path, Result]) -
     # Each area's score links to its findings.
     links = [a["href"] for t, a in page.elements if t == "a" and a.get("href", "").startswith(
         "#area-")]
-    assert links == [f"#area-{a}" for a in readiness.AREAS]
+    assert links == [f"#area-{a}" for a in AREAS]
     assert {h[1:] for h in links} <= ids
     verdict = next(a for t, a in page.elements if a.get("id") == "verdict")
     assert verdict["class"] == "verdict blocker"
@@ -845,7 +1087,8 @@ def test_the_sample_institution_shows_a_realistic_mix(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """What `make demo` shows: blockers, warnings, info, a waiver in force and an expired one."""
     monkeypatch.setitem(cli._state, "quiet", True)
-    cli.demo_readiness(SAMPLE, tmp_path / "demo", ["cutover", "demo"])
+    with sample_session(SAMPLE) as session:
+        cli.demo_readiness(session, SAMPLE, tmp_path / "demo", ["cutover", "demo"])
     out = tmp_path / "demo-readiness"  # beside the demo's prediction, as verify's runs are
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["manifest"]["as_of"] == "2026-03-02"  # the day the sample's Alma was taken
@@ -864,7 +1107,7 @@ def test_the_sample_institution_shows_a_realistic_mix(tmp_path: Path,
                 "ready.unknown-item", "ready.unknown-patron", "ready.primary-id-case",
                 "ready.forms", "ready.inactive-vendor-acquisitions"):
         assert fid in status, fid
-    assert {s["scores"][a]["status"] for a in readiness.AREAS} == {"blocked", "at risk", "ready"}
+    assert {s["scores"][a]["status"] for a in AREAS} == {"blocked", "at risk", "ready"}
 
 
 def test_readme_waivers_example_loads(tmp_path: Path) -> None:

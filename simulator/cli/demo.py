@@ -66,7 +66,7 @@ def demo_readiness(session: Session, base: Path, prediction: Path,
     """
     import datetime as dt
 
-    from simulator.commands.readiness.command import readiness as run_readiness
+    from simulator.commands.readiness import readiness as run_readiness
 
     out = prediction.parent / f"{prediction.name}-readiness"
     day = dt.date.fromisoformat(session.inputs.pre.taken_at[:10])

@@ -202,8 +202,8 @@ def readiness(
     show_pii: ShowPii = False,
 ) -> int:
     """Review readiness before the cutover: blockers, risks, waivers and a dated runbook."""
-    from simulator.commands.readiness.command import parse_as_of
-    from simulator.commands.readiness.command import readiness as run_readiness
+    from simulator.commands.readiness import parse_as_of
+    from simulator.commands.readiness import readiness as run_readiness
 
     check_options(csv, memory_limit)
     day = parse_as_of(as_of)

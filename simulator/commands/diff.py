@@ -8,16 +8,14 @@ from the manifests' hashes (rule pack, snapshot files, scenario, variant, tool).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reports.render import ChangeTable, DiffReport, InputChange, matrix_view, render_diff
-from simulator import __version__, db
+from simulator import db
 from simulator.core import compare
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
 from simulator.output import runfolder
@@ -108,21 +106,12 @@ def run(
     command: list[str] | None = None,
     progress: Callable[[str], None] = lambda step: None,
 ) -> DiffRun:
-    problems = Collector()
-    a = open_run(run_a, "RUN_A", problems)
-    b = open_run(run_b, "RUN_B", problems)
-    problems.raise_if_any()
-    assert a is not None and b is not None
-    target = out.resolve()
-    for r in (a, b):
-        here = r.path.resolve()
-        if target == here or target in here.parents:
-            raise UserError(Problem(Loc(display_path(out)), f"--out would replace {r.shown}, "
-                                                            "one of the runs compared"))
-    runfolder.check_out(out)
+    """Compare two saved runs record by record into the folder `out`."""
+    a, b = _open_both(run_a, run_b, out)
     con = db.connect()
     try:
         progress("reading the ledgers")
+        problems = Collector()
         for name, r in (("a", a), ("b", b)):
             _view(con, f"{name}_ledger", r.path / LEDGER, LEDGER_NEEDS, problems)
         if a.discrepancies and b.discrepancies:
@@ -130,38 +119,8 @@ def run(
                 _view(con, f"{name}_disc", r.path / DISCREPANCIES, DISCREPANCY_NEEDS, problems)
         problems.raise_if_any()
         progress("comparing")
-        con.execute(f"create temp table changes as select {compare.kind_sql()} as change, * "
-                    f"from ({compare.changes_sql('a_ledger', 'b_ledger')})")
-        rows = int(con.one("select count(*) from changes"))
-        with_csv = csv_mode == "always" or (csv_mode == "auto" and rows <= runfolder.CSV_MAX_ROWS)
-        matrices = compare.matrices(con, "a_ledger", "b_ledger")
-        findings = compare.finding_changes(_findings(a), _findings(b))
-        warnings = _warnings(a, b)
-        disc = None
-        if a.discrepancies and b.discrepancies:
-            disc = _discrepancies(con)
-        summary: dict[str, Any] = {
-            "kind": "diff",
-            "a": a.info(),
-            "b": b.info(),
-            "inputs": [i.__dict__ for i in compare_inputs(a.manifest, b.manifest)],
-            "totals": compare.totals(matrices),
-            "matrices": matrices,
-            "finding_changes": findings,
-            "new_blockers": [f["id"] for f in findings if f["new_blocker"]],
-            "cleared_blockers": [f["id"] for f in findings if f["cleared_blocker"]],
-            "discrepancy_changes": disc,
-            "changes": {"rows": rows, "csv": with_csv, "columns": list(DIFF_COLUMNS)},
-            "warnings": warnings,
-            "manifest": {
-                "tool": "cutover-simulator",
-                "tool_version": __version__,
-                "duckdb_version": db.VERSION,
-                "command": runfolder.redact(command if command is not None
-                                            else ["cutover", *sys.argv[1:]]),
-                "timestamp": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-            },
-        }
+        summary = _compare(con, a, b, csv_mode, command)
+        with_csv, disc = summary["changes"]["csv"], summary["discrepancy_changes"]
 
         def fill(folder: Path) -> None:
             ordered = (f"select {', '.join(DIFF_COLUMNS)} from changes "
@@ -181,6 +140,50 @@ def run(
     finally:
         con.close()
     return DiffRun(out, summary)
+
+
+def _open_both(run_a: Path, run_b: Path, out: Path) -> tuple[RunFolder, RunFolder]:
+    """Both run folders (every problem of both together); `out` may replace neither."""
+    problems = Collector()
+    a = open_run(run_a, "RUN_A", problems)
+    b = open_run(run_b, "RUN_B", problems)
+    problems.raise_if_any()
+    assert a is not None and b is not None
+    target = out.resolve()
+    for r in (a, b):
+        here = r.path.resolve()
+        if target == here or target in here.parents:
+            raise UserError(Problem(Loc(display_path(out)), f"--out would replace {r.shown}, "
+                                                            "one of the runs compared"))
+    runfolder.check_out(out)
+    return a, b
+
+
+def _compare(con: db.Connection, a: RunFolder, b: RunFolder, csv_mode: str,
+             command: list[str] | None) -> dict[str, Any]:
+    """Table `changes` and the summary of the comparison."""
+    con.execute(f"create temp table changes as select {compare.kind_sql()} as change, * "
+                f"from ({compare.changes_sql('a_ledger', 'b_ledger')})")
+    rows = int(con.one("select count(*) from changes"))
+    with_csv = csv_mode == "always" or (csv_mode == "auto" and rows <= runfolder.CSV_MAX_ROWS)
+    matrices = compare.matrices(con, "a_ledger", "b_ledger")
+    findings = compare.finding_changes(_findings(a), _findings(b))
+    return {
+        "kind": "diff",
+        "a": a.info(),
+        "b": b.info(),
+        "inputs": [i.__dict__ for i in compare_inputs(a.manifest, b.manifest)],
+        "totals": compare.totals(matrices),
+        "matrices": matrices,
+        "finding_changes": findings,
+        "new_blockers": [f["id"] for f in findings if f["new_blocker"]],
+        "cleared_blockers": [f["id"] for f in findings if f["cleared_blocker"]],
+        "discrepancy_changes": (_discrepancies(con) if a.discrepancies and b.discrepancies
+                                else None),
+        "changes": {"rows": rows, "csv": with_csv, "columns": list(DIFF_COLUMNS)},
+        "warnings": _warnings(a, b),
+        "manifest": runfolder.header(command),
+    }
 
 
 def _view(con: db.Connection, name: str, path: Path, needs: tuple[str, ...],

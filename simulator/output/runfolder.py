@@ -48,11 +48,21 @@ def redact(command: list[str]) -> list[str]:
     return out
 
 
-def manifest(inputs: Any, pack: Any, command: list[str] | None = None) -> dict[str, Any]:
+def header(command: list[str] | None = None) -> dict[str, Any]:
+    """What every manifest says of the run itself: tool, versions, command line, time."""
     return {
         "tool": "cutover-simulator",
         "tool_version": __version__,
         "duckdb_version": db.VERSION,
+        "command": redact(command if command is not None else ["cutover", *sys.argv[1:]]),
+        "timestamp": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    }
+
+
+def manifest(inputs: Any, pack: Any, command: list[str] | None = None) -> dict[str, Any]:
+    """The header, the rule pack and the inputs of a run that read snapshots."""
+    return {
+        **header(command),
         "rule_pack_hash": pack.digest,
         "rule_pack_files": [display_path(p) for p in pack.files],
         "snapshots": {
@@ -67,8 +77,6 @@ def manifest(inputs: Any, pack: Any, command: list[str] | None = None) -> dict[s
             for name, s in inputs.snapshots().items()
         },
         "scenario": inputs.scenario.as_dict(),
-        "command": redact(command if command is not None else ["cutover", *sys.argv[1:]]),
-        "timestamp": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
     }
 
 

@@ -125,64 +125,80 @@ def run(
         raise UserError("give at least one --variant FILE")
     session.progress("checking rules and variants")
     cases = prepare(session, variant_paths)
-    inputs, con, progress = session.inputs, session.con, session.progress
+    _classify(session, cases)
+    session.progress("comparing the variants with the base")
+    transitions, rows = _transitions(session.con, cases)
+    with_csv = csv_mode == "always" or (csv_mode == "auto" and rows <= runfolder.CSV_MAX_ROWS)
+    summary = _summary(session.inputs, cases, command, rows, with_csv)
+    session.progress("writing the what-if folder")
+
+    def fill(folder: Path) -> None:
+        ordered = (f"select {', '.join(TRANSITION_COLUMNS)} from {transitions} "
+                   "order by ord, side, entity, record_key")
+        compare.export(session.con, ordered, folder, "transitions", csv=with_csv)
+        for i, case in enumerate(cases):
+            _write_case(session.con, folder / "variants" / case.name, case, session.inputs,
+                        summary["manifest"], command, i)
+        (folder / runfolder.MARKER).write_text(
+            json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n",
+            encoding="utf-8")
+        report = whatif_report(session.con, summary, transitions, show_pii)
+        (folder / "report.html").write_text(render_whatif(report), encoding="utf-8")
+
+    runfolder.write_folder(out, fill)
+    return WhatifRun(out, cases, summary)
+
+
+def _classify(session: Session, cases: list[Case]) -> None:
+    """The base is the session's classification; each variant is classified with its patches
+    applied as views, its scenario and its pack. Each ledger is kept as a table."""
+    con = session.con
     cases[0].result = session.classification
     con.execute(f"create schema if not exists {db.ident(SCHEMA)}")
     for i, case in enumerate(cases):
         name = "ledger" if i == 0 else f"ledger_variant_{i}"
         if i:
-            progress(f"classifying records: {case.name}")
+            session.progress(f"classifying records: {case.name}")
             with patched(con, case.variant.patches if case.variant else []):
                 case.result = session.classify(case.pack, case.scenario, name)
         case.table = db.qualified(SCHEMA, f"ledger.{i}")
         con.execute(f"create or replace table {case.table} as select * from {db.ident(name)}")
-    progress("comparing the variants with the base")
+
+
+def _transitions(con: db.Connection, cases: list[Case]) -> tuple[str, int]:
+    """Every record whose outcome or rule differs from the base's, per variant; the matrices
+    and changed findings of each variant. The table's name and its rows."""
     transitions = db.qualified(SCHEMA, "transitions")
     cols = ", ".join(compare.CHANGE_COLUMNS)
-    con.execute(f"create or replace table {transitions} as select ''::varchar as variant, "
-                f"0 as ord, {cols} from ({compare.changes_sql(cases[0].table, cases[0].table)}"
-                ") limit 0")
     base = cases[0]
+    con.execute(f"create or replace table {transitions} as select ''::varchar as variant, "
+                f"0 as ord, {cols} from ({compare.changes_sql(base.table, base.table)}) limit 0")
     for i, case in enumerate(cases[1:], 1):
         con.execute(f"insert into {transitions} select $v, $i, {cols} from "
                     f"({compare.changes_sql(base.table, case.table)})",
                     {"v": case.name, "i": i})
         case.matrices = compare.matrices(con, base.table, case.table)
         case.finding_changes = compare.finding_changes(base.findings, case.findings)
-    rows = int(con.one(f"select count(*) from {transitions}"))
-    with_csv = csv_mode == "always" or (csv_mode == "auto" and rows <= runfolder.CSV_MAX_ROWS)
+    return transitions, int(con.one(f"select count(*) from {transitions}"))
+
+
+def _summary(inputs: Inputs, cases: list[Case], command: list[str] | None, rows: int,
+             with_csv: bool) -> dict[str, Any]:
+    base = cases[0]
     manifest = runfolder.manifest(inputs, base.pack, command)
     manifest["variants"] = {
         c.name: {"file": c.variant.shown, "sha256": c.variant.sha256,
                  "rule_pack_hash": c.pack.digest,
                  "rule_pack_files": [display_path(p) for p in c.pack.files]}
         for c in cases[1:] if c.variant is not None}
-    summary = {
+    return {
         "kind": "whatif",
         "institution": inputs.scenario.institution,
         "base": base.summary(inputs.scenario),
         "variants": [c.summary(inputs.scenario) for c in cases[1:]],
-        "transitions": {"rows": rows, "csv": with_csv,
-                        "columns": list(TRANSITION_COLUMNS)},
+        "transitions": {"rows": rows, "csv": with_csv, "columns": list(TRANSITION_COLUMNS)},
         "manifest": manifest,
     }
-    progress("writing the what-if folder")
-
-    def fill(folder: Path) -> None:
-        ordered = (f"select {', '.join(TRANSITION_COLUMNS)} from {transitions} "
-                   "order by ord, side, entity, record_key")
-        compare.export(con, ordered, folder, "transitions", csv=with_csv)
-        for i, case in enumerate(cases):
-            _write_case(con, folder / "variants" / case.name, case, inputs, manifest,
-                        command, i)
-        (folder / runfolder.MARKER).write_text(
-            json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n",
-            encoding="utf-8")
-        report = whatif_report(con, summary, transitions, show_pii)
-        (folder / "report.html").write_text(render_whatif(report), encoding="utf-8")
-
-    runfolder.write_folder(out, fill)
-    return WhatifRun(out, cases, summary)
 
 
 def _write_case(con: db.Connection, folder: Path, case: Case, inputs: Inputs,
