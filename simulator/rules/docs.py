@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from simulator.rules.model import OUTCOMES, Pack
+from simulator.inputs.tables import TABLES
+from simulator.rules import vocabulary
+from simulator.rules.model import OUTCOMES, Pack, Rule
 
 
 def _cell(text: str) -> str:
@@ -25,6 +27,7 @@ def rules_markdown(pack: Pack) -> str:
         "|---|---|",
         *[f"| {o} | {m} |" for o, m in OUTCOMES.items()],
         "",
+        *_metadata_section(),
         "## Shared facts",
         "",
         "| fact | SQL |",
@@ -41,12 +44,77 @@ def rules_markdown(pack: Pack) -> str:
         lines += ["| # | id | when | outcome | reason | seed section | confidence | finding |",
                   "|---|---|---|---|---|---|---|---|"]
         for i, r in enumerate(entity.rules, 1):
-            finding = f"{r.finding.severity}: {_cell(r.finding.title)}" if r.finding else ""
-            msg = f" Reject message: “{_cell(r.message)}”." if r.message else ""
-            if r.expect_after:
-                msg += f" Checked after the load: `{_cell(r.expect_after)}`."
+            finding = _finding(r, TABLES[entity.name].area)
+            msg = _checks(r)
             lines.append(
                 f"| {i} | `{r.id}` | `{_cell(r.when)}` | {r.outcome} | {_cell(r.reason)}{msg} | "
                 f"{_cell(r.cite)} | {r.confidence} | {finding} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def _finding(rule: Rule, default_area: str) -> str:
+    """The finding column: severity and title, then what readiness and the runbook use."""
+    spec = rule.finding
+    if spec is None:
+        return ""
+    notes = [f"area {spec.area or default_area}"]
+    notes += [f"{key} {value}" for key, value in (
+        ("runbook workload", spec.workload), ("information up to", spec.info_up_to),
+        ("records exported to", spec.export)) if value]
+    if spec.detail:
+        notes.append(f"detail `{_cell(spec.detail)}`")
+    if spec.checked_by:
+        notes.append("checked by " + ", ".join(spec.checked_by))
+    return f"{spec.severity}: {_cell(spec.title)} ({'; '.join(notes)})"
+
+
+def _checks(rule: Rule) -> str:
+    """The reject message and what verify checks of the rule's records after the loads."""
+    msg = f" Reject message: “{_cell(rule.message)}”." if rule.message else ""
+    if rule.expect_after:
+        msg += f" Checked after the load: `{_cell(rule.expect_after)}`."
+    if rule.golive_check:
+        c = rule.golive_check
+        msg += (f" Checked at go-live: `{_cell(c.expect)}`, else {c.klass} "
+                f"({_cell(c.title)}).")
+    if rule.golive_action:
+        a = rule.golive_action
+        msg += f" At go-live, where `{_cell(a.when)}`: “{_cell(a.text)}”."
+    return msg
+
+
+def _metadata_section() -> list[str]:
+    """What a rule may declare for readiness, the runbook and verify, and the names it may use
+    (rules/vocabulary.py); lint refuses any other name."""
+    return [
+        "## Rule metadata",
+        "",
+        "Besides its outcome, a rule tells the commands what they need to know about its",
+        "records; no Python module names a rule of the pack. Under `finding:`:",
+        "",
+        "| key | meaning |",
+        "|---|---|",
+        "| `area` | the readiness area of the finding (default: the area of the entity's table) |",
+        "| `detail` | a SELECT giving `k` (a record key) and `d` (a text readiness shows beside "
+        "the record) |",
+        "| `workload` | the runbook workload its records count towards |",
+        "| `info_up_to` | a readiness option: the finding is information while its count is at "
+        "most the option's value |",
+        "| `export` | a CSV file of a readiness run folder with the rows of its records |",
+        "| `checked_by` | readiness checks that look further at its records |",
+        "",
+        "On the rule: `expect_after` (a condition on the record's row after the cutover load),",
+        "`golive_check` (`class`, `title`, `expect`, `expected`, `observed`: checked by",
+        "`cutover verify --stage golive` on each record the rule decided) and `golive_action`",
+        "(`when`, `text`: something to do by hand at go-live; `{name}` is the record's name).",
+        "",
+        "| name | kind | meaning |",
+        "|---|---|---|",
+        *[f"| `{a}` | area | |" for a in vocabulary.AREAS],
+        *[f"| `{w}` | workload | {m} |" for w, m in vocabulary.WORKLOADS.items()],
+        *[f"| `{o}` | readiness option | set with `{m}` |"
+          for o, m in vocabulary.READINESS_OPTIONS.items()],
+        *[f"| `{c}` | readiness check | {_cell(m)} |" for c, m in vocabulary.CHECKED_BY.items()],
+        "",
+    ]
