@@ -181,10 +181,13 @@ def _check_golive(entity: Entity, rule: Rule, spec: GoliveCheck, target: str,
                                         f"{what} expect", boolean=True, params=set())
     spec.observed_tree = parse_expression(spec.observed, spec.loc, None, problems,
                                           f"{what} observed", boolean=False, params=set())
+    before = len(problems.problems)
     for tree, part in ((spec.expect_tree, "expect"), (spec.observed_tree, "observed")):
         if tree is not None:
             check_entity_names(tree, entity, set(), spec.loc, problems, f"{what} {part}",
                                table_name=target)
+    if len(problems.problems) > before:  # DuckDB would only repeat the problem
+        spec.expect_tree = spec.observed_tree = None
 
 
 def _check_action(entity: Entity, rule: Rule, spec: GoliveAction, target: str,
@@ -193,8 +196,11 @@ def _check_action(entity: Entity, rule: Rule, spec: GoliveAction, target: str,
     spec.when_tree = parse_expression(spec.when, spec.loc, None, problems, f"{what} when",
                                       boolean=True, params=set())
     if spec.when_tree is not None:
+        before = len(problems.problems)
         check_entity_names(spec.when_tree, entity, set(), spec.loc, problems, f"{what} when",
                            table_name=target)
+        if len(problems.problems) > before:
+            spec.when_tree = None
     fields = {f for _, f, _, _ in string.Formatter().parse(spec.text) if f is not None}
     if fields - {"name"}:
         problems.add(spec.loc, f"{what} text: only {{name}} can be filled in, not "
