@@ -27,7 +27,7 @@ lint: $(STAMP)
 sample: $(STAMP)
 	$(BIN)/python -m simulator.synth.sample sample_data
 
-# Benchmarks (issue 6, DESIGN 6): about an hour at 5M users on 2 cores; the generated data and
+# Benchmarks (docs/benchmarks.md): about an hour at 5M users on 2 cores; the generated data and
 # the runs go to /tmp/cutover-bench, the results to docs/benchmarks.md. datacompy pins an older
 # pandas than the project's, so it gets its own environment. BENCH_ARGS=--smoke: a tiny run.
 BENCH_STAMP := $(VENV)/bench/.installed

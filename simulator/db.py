@@ -15,7 +15,7 @@ import duckdb
 DuckDBError = duckdb.Error
 VERSION = duckdb.__version__
 
-# Role names and codes that mean "patron"; every other role is staff-oriented (DESIGN 3.1).
+# Role names and codes that mean "patron"; every other role is staff-oriented (README, "Snapshots").
 _MACROS = (
     "create or replace macro is_patron_role(r) as "
     "lower(trim(cast(r as varchar))) in ('patron', '200')",

@@ -1,4 +1,4 @@
-"""Bad input (DESIGN 3.1, 7): every class gives its exact located message, exit 2, no run folder,
+"""Bad input (README, "Snapshots" and "Exit codes"): every class gives its exact located message, exit 2, no run folder,
 untouched inputs; the tolerated oddities (BOM, CRLF, quoted newlines, header-only files, absent
 tables, stray files, Parquet) are read as data."""
 

@@ -1,4 +1,4 @@
-"""`cutover predict` and `cutover demo` end to end through the command line (DESIGN 3.4, 3.5)."""
+"""`cutover predict` and `cutover demo` end to end through the command line (README, "Run folder" and "Quick start")."""
 
 from __future__ import annotations
 
@@ -335,7 +335,7 @@ def test_demo_exits_0_and_matches_predict_on_the_sample(
 ])
 def test_csv_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, limit: int,
                    expect_csv: bool) -> None:
-    assert runfolder.CSV_MAX_ROWS == 1_048_576  # what a spreadsheet opens (DESIGN 3.4)
+    assert runfolder.CSV_MAX_ROWS == 1_048_576  # what a spreadsheet opens (README, "Run folder")
     monkeypatch.setattr(runfolder, "CSV_MAX_ROWS", limit)
     out = tmp_path / "run"
     result = invoke(["--quiet", "predict", *tiny(tmp_path), "--csv", mode, "--out", str(out)],

@@ -1,4 +1,4 @@
-"""The report stays bounded at scale (DESIGN 6): a generated 200k-user consortium.
+"""The report stays bounded at scale (docs/benchmarks.md): a generated 200k-user consortium.
 
 report.html must stay well under 25 MB (it embeds at most a sample of rows per entity, whatever
 the ledger's size) and, when Chromium is installed, open in headless Chromium and show the users

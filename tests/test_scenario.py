@@ -1,4 +1,4 @@
-"""The scenario file (DESIGN 3.2) and YAML sources: every mistake is reported with its line and
+"""The scenario file (README, "Scenario file") and YAML sources: every mistake is reported with its line and
 column, all at once, with exit 2 and no run folder; `yamlsrc` locations are exact."""
 
 from __future__ import annotations

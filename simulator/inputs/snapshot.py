@@ -1,4 +1,4 @@
-"""Snapshot folders (DESIGN 3.1): the manifest, the table files, and their DuckDB views.
+"""Snapshot folders (README, "Snapshots"): the manifest, the table files, and their DuckDB views.
 
 Each table file gets two views: `raw_<schema>.<table>` (every column as text, with its file row
 in `_row`, for validation) and `<schema>.<table>` (typed, spec columns only, for the rules).

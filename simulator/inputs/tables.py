@@ -1,4 +1,4 @@
-"""The snapshot tables (DESIGN 3.1): columns, types, value domains, keys and references.
+"""The snapshot tables (README, "Snapshots"): columns, types, value domains, keys and references.
 
 One source of truth: validation, typed views, the rule linter and the docs all read it.
 """
@@ -179,7 +179,7 @@ STAGE_SIDE = {
     "fulfillment_extract": "extract",
 }
 
-# The nine code tables whose codes Alma merges with the legacy system's (DESIGN 3.1).
+# The nine code tables whose codes Alma merges with the legacy system's (README, "Snapshots").
 MERGED_CODE_TABLES = (
     "reporting_codes", "fund_types", "fiscal_periods", "item_policies", "user_groups",
     "user_identifier_types", "block_definitions", "user_statistics_categories",

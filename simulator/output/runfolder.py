@@ -1,4 +1,4 @@
-"""Writing a run folder (DESIGN 3.4) atomically: all files appear at once or not at all."""
+"""Writing a run folder (README, "Run folder") atomically: all files appear at once or not at all."""
 
 from __future__ import annotations
 

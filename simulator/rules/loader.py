@@ -1,4 +1,4 @@
-"""Reading rule packs (DESIGN 4) and layering packs over the default, keeping every location."""
+"""Reading rule packs (docs/rules.md; README, "Rule packs") and layering packs over the default, keeping every location."""
 
 from __future__ import annotations
 
