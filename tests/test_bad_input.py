@@ -1,6 +1,6 @@
-"""Bad input (README, "Snapshots" and "Exit codes"): every class gives its exact located message, exit 2, no run folder,
-untouched inputs; the tolerated oddities (BOM, CRLF, quoted newlines, header-only files, absent
-tables, stray files, Parquet) are read as data."""
+"""Bad input (README, "Snapshots" and "Exit codes"): every class gives its exact located
+message, exit 2, no run folder, untouched inputs; the tolerated oddities (BOM, CRLF, quoted
+newlines, header-only files, absent tables, stray files, Parquet) are read as data."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""One pass per entity, read from DuckDB's EXPLAIN (docs/architecture.md, "The pipeline"; docs/benchmarks.md): a regression guard, no timing.
+"""One pass per entity, read from DuckDB's EXPLAIN (docs/architecture.md, "The pipeline"):
+a regression guard, no timing.
 
 Each compiled entity query must scan its own table, and each table a fact's subquery names at
 most once per mention, however many rules the entity has. The plans come from plain `EXPLAIN

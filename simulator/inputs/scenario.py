@@ -1,4 +1,5 @@
-"""The scenario file (README, "Scenario file"): dates and options, bound into rules as parameters."""
+"""The scenario file (README, "Scenario file"): dates and options, bound into rules as
+parameters."""
 
 from __future__ import annotations
 

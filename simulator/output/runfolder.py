@@ -1,4 +1,5 @@
-"""Writing a run folder (README, "Run folder") atomically: all files appear at once or not at all."""
+"""Writing a run folder (README, "Run folder") atomically: all files appear at once or not at
+all."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Reading rule packs (docs/rules.md; README, "Rule packs") and layering packs over the default, keeping every location."""
+"""Reading rule packs (README, "Rule packs") and layering packs over the default, keeping every
+location."""
 
 from __future__ import annotations
 

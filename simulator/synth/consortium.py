@@ -29,7 +29,8 @@ PUBLIC_GROUPS = ("UNDERGRAD", "UNDERGRAD", "UNDERGRAD", "GRAD", "GRAD", "FACULTY
 
 @dataclass(frozen=True)
 class Profile:
-    """Rows per Alma user (N) or per institution (K); the benchmark's consortium (docs/benchmarks.md) at N = 5M."""
+    """Rows per Alma user (N) or per institution (K); the benchmark's consortium at N = 5M
+    (docs/benchmarks.md)."""
 
     new_patrons: float = 0.046     # extract patrons with no Alma user (patrons = ~0.7 N)
     extract_items: float = 2.0     # the legacy inventory: 2 items per user

@@ -11,13 +11,13 @@
     DIR/generated.json   parameters, row counts and the surprises (with sample keys)
 
 The K member institutions share one snapshot set (one Alma, one extract), as a consortium
-cutover is benchmarked (docs/benchmarks.md): institution codes show in Primary IDs, library codes and role
-scopes. Every row comes from `range()` in SQL: no Python loop runs per record, and the values
+cutover is benchmarked (docs/benchmarks.md): institution codes show in Primary IDs, library
+codes and role scopes. Every row comes from `range()` in SQL: no Python loop runs per record, and the values
 are a deterministic function of the row number and the seed (an integer hash, `u(i, salt)`), so
 the same arguments give the same data.
 
-Shares (of N, the Alma users at the freeze), after the benchmark's consortium (docs/benchmarks.md) (5M users, 15M roles,
-3.5M patrons, 10M items, 2M loans, 0.5M requests): see `Profile`.
+Shares (of N, the Alma users at the freeze), after the benchmark's consortium (5M users, 15M
+roles, 3.5M patrons, 10M items, 2M loans, 0.5M requests): see `Profile`.
 
 This module holds the population (users by case, their patrons, the staff) every snapshot is
 read from; consortium_snapshots, consortium_config and consortium_cutover write the tables.
