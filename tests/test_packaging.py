@@ -1,10 +1,10 @@
 """The wheel ships the rule pack, the report templates and the sample, and works installed.
 
 docs/architecture.md, "Packages": `pip install .` from a clean clone and running the command
-from another folder must find the rules and templates. The wheel is built without network (`--no-isolation`: hatchling is a
-test dependency), installed into a fresh venv whose only other path is the project venv's
-site-packages (for the dependencies, without running its .pth files, so the editable install of
-this checkout is not on sys.path), and run from an unrelated folder.
+from another folder must find the rules and templates. The wheel is built without network
+(`--no-isolation`: hatchling is a test dependency), installed into a fresh venv whose only other
+path is the project venv's site-packages (for the dependencies, without running its .pth files,
+so the editable install of this checkout is not on sys.path), and run from an unrelated folder.
 """
 
 from __future__ import annotations

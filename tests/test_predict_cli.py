@@ -1,4 +1,5 @@
-"""`cutover predict` and `cutover demo` end to end through the command line (README, "Run folder" and "Quick start")."""
+"""`cutover predict` and `cutover demo` end to end through the command line (README, "Run
+folder" and "Quick start")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The scenario file (README, "Scenario file") and YAML sources: every mistake is reported with its line and
-column, all at once, with exit 2 and no run folder; `yamlsrc` locations are exact."""
+"""The scenario file (README, "Scenario file") and YAML sources: every mistake is reported with
+its line and column, all at once, with exit 2 and no run folder; `yamlsrc` locations are
+exact."""
 
 from __future__ import annotations
 

@@ -12,9 +12,9 @@
 
 The K member institutions share one snapshot set (one Alma, one extract), as a consortium
 cutover is benchmarked (docs/benchmarks.md): institution codes show in Primary IDs, library
-codes and role scopes. Every row comes from `range()` in SQL: no Python loop runs per record, and the values
-are a deterministic function of the row number and the seed (an integer hash, `u(i, salt)`), so
-the same arguments give the same data.
+codes and role scopes. Every row comes from `range()` in SQL: no Python loop runs per record,
+and the values are a deterministic function of the row number and the seed (an integer hash,
+`u(i, salt)`), so the same arguments give the same data.
 
 Shares (of N, the Alma users at the freeze), after the benchmark's consortium (5M users, 15M
 roles, 3.5M patrons, 10M items, 2M loans, 0.5M requests): see `Profile`.
