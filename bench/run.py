@@ -7,6 +7,12 @@ measured ratio, the profile of predict, and bench/ANALYSIS.md (the explanations 
 Wall time is the parent's clock around the child process; peak RSS is the child's, from the
 kernel (`wait4`). Ratios compare runs made minutes apart on the same machine: the machine is
 shared and noisy, so absolute seconds vary more between runs than the ratios do.
+
+`python -m bench.run --only demo` measures only `cutover demo` against one `cutover predict` of
+the bundled sample (about a minute; no generated data) and writes that one target and its
+section into the report, keeping every other measured result: from --work's results.json when
+a run left one there (as --rerender reads it), else by replacing the demo's row and section in
+the existing report. `--demo-repeat N` sets the number of interleaved pairs.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 ANALYSIS = BENCH / "ANALYSIS.md"
+SAMPLE = ROOT / "sample_data"
 GB = 1 << 30
 MB = 1 << 20
 
@@ -370,6 +377,92 @@ def bench_scaling(r: Results, main_data: Path, main_predict: Measure) -> None:
         "≤ 1.15 counts as linear (fixed start-up costs make small runs dearer per row)"))
 
 
+DEMO_TARGET = "`cutover demo` vs one `cutover predict` of the sample (the same inputs)"
+DEMO_GROUP = "cutover demo vs one predict (the sample)"
+DEMO_HEADING = "### cutover demo vs one cutover predict"
+ONLY_NOTE = ("- `python -m bench.run --only demo` measures only `cutover demo` against one "
+             "`cutover predict`\n  of the bundled sample (no generated data) and replaces that "
+             "row and its section here.")
+DEMO_FOLDERS = ("verify-cutover", "verify-fulfillment", "verify-golive", "readiness", "whatif")
+
+
+def demo_argv(name: str, out: Path) -> list[str]:
+    """The two commands as a user types them (`--quiet`), each writing under `out`."""
+    if name == "demo":
+        return ["-m", "simulator", "--quiet", "demo", "--out", str(out)]
+    return ["-m", "simulator", "--quiet", "predict", "--pre", str(SAMPLE / "freeze"),
+            "--extract", str(SAMPLE / "extract"), "--scenario", str(SAMPLE / "scenario.yaml"),
+            "--testload", str(SAMPLE / "testload"), "--out", str(out)]
+
+
+def demo_once(r: Results, name: str, i: int) -> Measure:
+    """One process of `cutover demo` or `cutover predict`, into a fresh folder under --work."""
+    folder = r.args.work / "demo" / f"{i}-{name}"
+    log = r.args.work / "logs" / "demo" / f"{name}-{i}.log"
+    if RESUME["on"] and log.with_suffix(".json").is_file():
+        return child(demo_argv(name, folder / name), log)  # the saved measure
+    shutil.rmtree(folder, ignore_errors=True)
+    # predict exits 1 (FINDINGS): the sample has blockers on purpose.
+    m = child(demo_argv(name, folder / name), log, ok=(0, 1))
+    wanted = [name] + [f"{name}-{f}" for f in DEMO_FOLDERS if name == "demo"]
+    missing = [f for f in wanted if not (folder / f / "report.html").is_file()]
+    if missing:
+        raise RuntimeError(f"{name} {i} wrote no report in {', '.join(missing)} ({folder})")
+    return m
+
+
+def bench_demo(r: Results, separately: bool = False) -> Target:
+    """`cutover demo` vs one `cutover predict` of the sample: interleaved pairs of processes
+    (the first of each pair alternates), medians compared."""
+    a = r.args
+    runs: dict[str, list[Measure]] = {"demo": [], "predict": []}
+    for i in range(a.demo_repeat):
+        for name in ("demo", "predict") if i % 2 == 0 else ("predict", "demo"):
+            runs[name].append(demo_once(r, name, i))
+    secs = {n: [m.seconds for m in ms] for n, ms in runs.items()}
+    rss = {n: max(m.rss for m in ms) for n, ms in runs.items()}
+    med = {n: statistics.median(v) for n, v in secs.items()}
+    ratio = med["demo"] / med["predict"]
+    pairs = [d / p for d, p in zip(secs["demo"], secs["predict"], strict=True)]
+    r.raw["demo"] = {"seconds": secs, "rss": {n: [m.rss for m in ms] for n, ms in runs.items()},
+                     "pair_ratios": pairs, "ratio": ratio}
+    spread = (f"medians of {len(pairs)} interleaved pairs; pair ratios "
+              f"{min(pairs):.2f}–{max(pairs):.2f}×" if len(pairs) > 1 else "one pair")
+    when = (f"; measured {r.started.date().isoformat()} by `python -m bench.run "
+            f"{' '.join(sys.argv[1:]) or '--only demo'}`" if separately else "")
+    target = Target(
+        DEMO_TARGET, "≤ 3×",
+        f"{ratio:.2f}× ({fmt_s(med['demo'])} vs {fmt_s(med['predict'])}, {spread})",
+        ratio <= 3,
+        f"peak RSS {fmt_b(rss['demo'])} vs {fmt_b(rss['predict'])}{when}")
+    r.targets.append(target)
+    r.sections.append(demo_section(secs, rss, pairs, med, ratio))
+    return target
+
+
+def demo_section(secs: dict[str, list[float]], rss: dict[str, int], pairs: list[float],
+                 med: dict[str, float], ratio: float) -> str:
+    rows = "\n".join(
+        f"| {i + 1} | {'demo' if i % 2 == 0 else 'predict'} | {fmt_s(d)} | {fmt_s(p)} | "
+        f"{q:.2f}× |" for i, (d, p, q) in enumerate(zip(secs["demo"], secs["predict"], pairs,
+                                                           strict=True)))
+    return (
+        f"{DEMO_HEADING} (the sample)\n\n"
+        "`cutover --quiet demo --out DIR` (predict, verify at three stages, readiness and "
+        "what-if with three variants, on one Session) against `cutover --quiet predict --pre "
+        "sample_data/freeze --extract sample_data/extract --scenario sample_data/scenario.yaml "
+        "--testload sample_data/testload --out DIR`, each its own process, in pairs whose first "
+        "alternates; the run folders are under --work. Medians: "
+        f"{fmt_s(med['demo'])} vs {fmt_s(med['predict'])}, {ratio:.2f}×; demo "
+        f"{fmt_s(min(secs['demo']))}–{fmt_s(max(secs['demo']))}, predict "
+        f"{fmt_s(min(secs['predict']))}–{fmt_s(max(secs['predict']))}; peak RSS "
+        f"{fmt_b(rss['demo'])} vs {fmt_b(rss['predict'])}. Only this measurement: "
+        "`python -m bench.run --only demo` (it replaces this section and its row in the "
+        "targets, and keeps the rest).\n\n"
+        "| pair | first | demo | predict | ratio |\n|---|---|---|---|---|\n"
+        f"{rows}\n")
+
+
 # -- the report ---------------------------------------------------------------------------------
 
 def machine() -> str:
@@ -394,9 +487,7 @@ def write_report(r: Results, path: Path, finished: dt.datetime | None = None,
     finished = finished or dt.datetime.now(dt.UTC).replace(microsecond=0)
     rows = r.raw.get("main_rows", {})
     inputs = ", ".join(f"{t} {n:,}" for t, n in sorted(rows.items())) if rows else ""
-    mark = {True: "met", False: "**missed**", None: "—"}
-    table = "\n".join(f"| {t.name} | {t.target} | {t.measured} | {mark[t.ok]} | {t.note} |"
-                      for t in r.targets)
+    table = "\n".join(target_row(t) for t in r.targets)
     command = command or " ".join(["python -m bench.run", *sys.argv[1:]])
     minutes = (finished - r.started).total_seconds() / 60
     text = f"""# Benchmarks
@@ -408,6 +499,7 @@ them, run `make bench` again; the analysis at the end is `bench/ANALYSIS.md`.
 - Machine: {machine()}; DuckDB {db.VERSION}.
 - Data: `cutover generate --users {a.users:,} --institutions {a.institutions} --seed {a.seed}`
   ({inputs}).
+{ONLY_NOTE}
 - Each contender is its own process, run one after the other in this one run; times are wall
   times of the whole process (start-up, imports and reading the files included), RSS the
   process's peak resident memory. DuckDB runs with `--memory-limit {a.memory_limit}` (predict,
@@ -430,7 +522,8 @@ them, run `make bench` again; the analysis at the end is `bench/ANALYSIS.md`.
     (a.work / "results.json").write_text(json.dumps(
         {"targets": [t.__dict__ for t in r.targets], "sections": r.sections, "raw": r.raw,
          "started": r.started.isoformat(), "finished": finished.isoformat(),
-         "command": command}, indent=2, default=str), encoding="utf-8")
+         "command": command, "report": str(path.resolve())}, indent=2, default=str),
+        encoding="utf-8")
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -456,7 +549,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         "editing bench/ANALYSIS.md)")
     p.add_argument("--smoke", action="store_true",
                    help="a tiny run that checks the harness (tests/test_bench_smoke.py)")
+    p.add_argument("--only", choices=("demo",), default=None,
+                   help="demo: only `cutover demo` vs one `cutover predict` of the sample, "
+                        "written into the report beside the results measured before")
+    p.add_argument("--demo-repeat", type=int, default=None,
+                   help="interleaved pairs of demo and predict (default 5; 1 with --smoke)")
     a = p.parse_args(argv)
+    a.demo_repeat = a.demo_repeat or (1 if a.smoke else 5)
     if a.smoke:
         a.users, a.scales, a.repeat, a.institutions = 1000, "400", 1, 2
         a.memory_limit = "512MB"
@@ -466,6 +565,67 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                             else ROOT / "docs" / "benchmarks.md")
     a.scales = [int(s) for s in str(a.scales).split(",") if s.strip()]
     return a
+
+
+def only_demo(a: argparse.Namespace) -> None:
+    """Measure the demo target alone and write it into the report, keeping the rest."""
+    r = Results(a, dt.datetime.now(dt.UTC).replace(microsecond=0))
+    print(f"… {DEMO_GROUP}: {a.demo_repeat} pair(s) in {a.work}", flush=True)
+    target = bench_demo(r, separately=True)
+    saved = a.work / "results.json"
+    data = json.loads(saved.read_text(encoding="utf-8")) if saved.is_file() else {}
+    if data.get("report", str(a.report.resolve())) != str(a.report.resolve()):
+        data = {}  # that run wrote another report
+    if data:  # the results of the run that wrote the report (as --rerender reads them)
+        old = [Target(**t) for t in data["targets"]]
+        keep = [t for t in old if t.name not in (DEMO_TARGET, DEMO_GROUP)]
+        where = next((i for i, t in enumerate(old) if t.name in (DEMO_TARGET, DEMO_GROUP)),
+                     len(keep))
+        sections = [s for s in data["sections"] if not s.startswith(DEMO_HEADING)]
+        merged = Results(a, dt.datetime.fromisoformat(data["started"]),
+                         keep[:where] + [target] + keep[where:],
+                         sections + r.sections, {**data["raw"], "demo": r.raw["demo"]})
+        write_report(merged, a.report, dt.datetime.fromisoformat(data["finished"]),
+                     data["command"])
+    elif a.report.is_file():  # no results.json: replace the demo's row and section in place
+        a.report.write_text(splice_report(a.report.read_text(encoding="utf-8"), target,
+                                          r.sections[-1]), encoding="utf-8")
+    else:
+        write_report(r, a.report)
+    print(f"{'ok  ' if target.ok else 'MISS'} {target.name}: {target.measured} "
+          f"(target {target.target})\nwritten: {a.report}", flush=True)
+
+
+def target_row(t: Target) -> str:
+    mark = {True: "met", False: "**missed**", None: "—"}
+    return f"| {t.name} | {t.target} | {t.measured} | {mark[t.ok]} | {t.note} |"
+
+
+def splice_report(text: str, target: Target, section: str) -> str:
+    """The report with the demo's target row and its section put in (replacing earlier ones),
+    everything else kept as measured, and the analysis read again from bench/ANALYSIS.md."""
+    if ONLY_NOTE not in text:
+        at = text.find("\n- Each contender is its own process")
+        text = text if at < 0 else f"{text[:at]}\n{ONLY_NOTE}{text[at:]}"
+    lines = text.split("\n")
+    head = next(i for i, line in enumerate(lines) if line.startswith("## Targets"))
+    start = next(i for i in range(head, len(lines)) if lines[i].startswith("|---"))
+    end = next(i for i in range(start, len(lines) + 1)
+               if i == len(lines) or not lines[i].startswith("|"))
+    table = [row for row in lines[start + 1:end]
+             if row.split(" | ")[0] not in (f"| {DEMO_TARGET}", f"| {DEMO_GROUP}")]
+    where = next((j for j, row in enumerate(lines[start + 1:end])
+                  if row.split(" | ")[0] in (f"| {DEMO_TARGET}", f"| {DEMO_GROUP}")), len(table))
+    lines[start + 1:end] = table[:where] + [target_row(target)] + table[where:]
+    text = "\n".join(lines)
+    details, _, rest = text.partition("\n## Details\n")
+    # The measured sections end where the analysis (a level-2 heading) starts.
+    at = rest.find("\n## ")
+    body = rest if at < 0 else rest[:at]
+    parts = [p for p in body.split("\n### ") if not ("### " + p).startswith(DEMO_HEADING)]
+    body = "\n### ".join(parts).rstrip("\n") + "\n\n" + section
+    analysis = ANALYSIS.read_text(encoding="utf-8") if ANALYSIS.is_file() else ""
+    return f"{details}\n## Details\n{body}\n" + ("\n" + analysis if analysis else "")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -479,6 +639,9 @@ def main(argv: list[str] | None = None) -> None:
         write_report(r, a.report, dt.datetime.fromisoformat(saved["finished"]),
                      saved["command"])
         print(f"written: {a.report}")
+        return
+    if a.only == "demo":
+        only_demo(a)
         return
     r = Results(a, dt.datetime.now(dt.UTC).replace(microsecond=0))
     print(f"benchmarks at {a.users:,} users in {a.work}\n… generating data", flush=True)
@@ -496,6 +659,7 @@ def main(argv: list[str] | None = None) -> None:
         ("the report", lambda: bench_report(r, pm, predict_run)),
         ("profile", lambda: bench_profile(r, data)),
         ("row scaling", lambda: bench_scaling(r, data, pm)),
+        (DEMO_GROUP, lambda: bench_demo(r)),
     ]
     for name, run in groups:
         print(f"… {name}", flush=True)

@@ -3,7 +3,8 @@
 Runs `python -m bench.run --smoke` as `make bench` runs the real thing: generate, predict vs the
 hand-written script (same ledger), the users part vs pandas (same rules), 10 vs 110 rules, verify
 (and datacompy when the bench environment has it), the report in Chromium when installed, and
-row scaling; then checks the report it writes.
+row scaling, and `cutover demo` vs one `cutover predict` of the sample; then checks the report it
+writes, and that `--only demo` measures the demo again into that report, keeping the rest.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_ROW = "`cutover demo` vs one `cutover predict` of the sample"
+DEMO_SECTION = "### cutover demo vs one cutover predict"
 
 
 @pytest.mark.slow
@@ -28,7 +31,8 @@ def test_bench_smoke_run_writes_every_target(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = report.read_text(encoding="utf-8")
     for name in ("hand-written DuckDB script", "peak RSS of predict", "in pandas",
-                 "110 rules instead of 10", "datacompy", "report.html at", "row scaling"):
+                 "110 rules instead of 10", "datacompy", "report.html at", "row scaling",
+                 DEMO_ROW):
         assert name in text, name
     assert "| failed |" not in text
     assert "same ledger" in text and "same rule for every user" in text
@@ -39,5 +43,71 @@ def test_bench_smoke_run_writes_every_target(tmp_path: Path) -> None:
     assert raw["users_sql"]["rules"] == 8
     assert len(raw["scaling"]) == 2
     assert not any(t["measured"] == "failed" for t in results["targets"]), results["targets"]
+    # One pair of processes in the smoke run; the demo's six run folders and predict's one.
+    assert [len(raw["demo"]["seconds"][n]) for n in ("demo", "predict")] == [1, 1]
+    demo = tmp_path / "work" / "demo"
+    assert (demo / "0-predict" / "predict" / "ledger.parquet").is_file()
+    assert sorted(p.name for p in (demo / "0-demo").iterdir()) == [
+        "demo", "demo-readiness", "demo-verify-cutover", "demo-verify-fulfillment",
+        "demo-verify-golive", "demo-whatif"]
     # Generated data and runs stay in --work, never in the repository.
     assert not (ROOT / "runs" / "predict").exists()
+
+    # Only the demo, again: its row and section are replaced, every other one kept as it was.
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--smoke", "--only", "demo", "--work",
+         str(tmp_path / "work"), "--report", str(report)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    again = report.read_text(encoding="utf-8")
+    rows = [line for line in again.splitlines() if line.startswith(f"| {DEMO_ROW}")]
+    assert len(rows) == 1 and "--only demo" in rows[0], rows
+    assert others(again) == others(text)
+    assert again.count(DEMO_SECTION) == 1
+
+
+def others(report: str) -> list[str]:
+    """The report's lines but the demo's target row and section (and blank lines)."""
+    start = report.find(DEMO_SECTION)
+    if start >= 0:
+        ends = [at for at in (report.find("\n### ", start), report.find("\n## ", start))
+                if at >= 0]
+        report = report[:start] + (report[min(ends) + 1:] if ends else "")
+    return [line for line in report.splitlines()
+            if line and not line.startswith(f"| {DEMO_ROW}")]
+
+
+def test_only_demo_without_saved_results_replaces_its_row_and_section() -> None:
+    """With no results.json beside it, `--only demo` edits the report it finds in place."""
+    from bench import run
+
+    report = "\n".join([
+        "# Benchmarks", "", "- Machine: x.", "- Each contender is its own process.", "",
+        "## Targets (DESIGN 6)", "", "| benchmark | target | measured | result | notes |",
+        "|---|---|---|---|---|", "| predict vs hand | ≤ 1.3× | 1.16× | met | same ledger |",
+        "| row scaling | linear | 1.00 | met |  |", "", "## Details", "",
+        "### predict, step by step", "", "| step | time |", "|---|---|", "| a | 1 s |", "",
+        "### Row scaling", "", "| users | time |", "|---|---|", "| 400 | 1 s |", "", "",
+        "## Analysis", "", "### A plan", "", "text", ""])
+
+    def demo(ratio: float) -> tuple[run.Target, str]:
+        section = run.demo_section({"demo": [3 * ratio], "predict": [3.0]},
+                                   {"demo": 2 * run.MB, "predict": run.MB}, [ratio],
+                                   {"demo": 3 * ratio, "predict": 3.0}, ratio)
+        return run.Target(run.DEMO_TARGET, "≤ 3×", f"{ratio:.2f}×", ratio <= 3), section
+
+    once = run.splice_report(report, *demo(2.5))
+    twice = run.splice_report(once, *demo(3.5))
+
+    def measured(text: str) -> list[str]:  # the analysis is read again from bench/ANALYSIS.md
+        lines = others(text.replace(run.ONLY_NOTE + "\n", ""))
+        return lines[:next(i for i, line in enumerate(lines) if line.startswith("## Analysis"))]
+
+    for text in (once, twice):
+        assert measured(text) == measured(report)
+        assert text.count(DEMO_SECTION) == 1 and text.count(f"| {DEMO_ROW}") == 1
+        assert text.count(run.ONLY_NOTE) == 1
+        assert text.index("| row scaling") < text.index(f"| {DEMO_ROW}") < text.index(
+            "## Details") < text.index("### Row scaling") < text.index(DEMO_SECTION) < text.index(
+            "## Analysis")
+    assert "| 3.50× | **missed** |" in twice and "2.50×" not in twice
