@@ -9,22 +9,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import World, user, write_snapshot
+from conftest import World, default_pack, user, write_snapshot
 from typer.testing import CliRunner, Result
 
 from simulator.cli import app
+from simulator.commands import verify
 from simulator.commands.verify import budgets
-from simulator.commands.verify import command as verify
 from simulator.commands.verify.budgets import Budget, Threshold
+from simulator.core.session import Session
 from simulator.errors import Loc, UserError
 
-CLASSES = ("confirmed", *verify.SURPRISES)
+# What a budget's class may name: confirmed and every class of the registry (with the classes
+# the default pack's rules declare).
+CLASSES = verify.registry(default_pack()).budget_classes
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def load(path: Path, text: str) -> list[Budget]:
     path.write_text(text, encoding="utf-8")
-    return budgets.load(path, CLASSES, set(verify.BUDGET_ENTITIES))
+    return budgets.load(path, CLASSES, budgets.ENTITIES)
 
 
 def problems(path: Path, text: str) -> list[str]:
@@ -119,7 +122,7 @@ def test_malformed_yaml_is_located(tmp_path: Path) -> None:
     found = problems(path, "budgets:\n  - {entity: users, fail: 0\n")
     assert len(found) == 1 and found[0].startswith(f"{path}:"), found
     with pytest.raises(UserError, match="file not found"):
-        budgets.load(tmp_path / "absent.yaml", CLASSES, set(verify.BUDGET_ENTITIES))
+        budgets.load(tmp_path / "absent.yaml", CLASSES, budgets.ENTITIES)
 
 
 # -- the judgement ---------------------------------------------------------------------------
@@ -226,9 +229,10 @@ def test_percentages_of_a_stage_check_are_of_the_rows_after_the_load(
     items = [{"barcode": f"B{i}", "status": "ON_LOAN" if i == 1 else "IN_PLACE"}
              for i in range(1, 5)]
     post = write_snapshot(tmp_path / "post", "fulfillment", {"items": items})
-    run = verify.run(post, tmp_path / "out", inputs=world.inputs(), stage="fulfillment",
-                     budgets_path=path)
-    assert [(f["class"], f["severity"], f["budget"]) for f in run.findings
+    with Session(world.inputs()) as session:
+        run = verify.run(session, post, tmp_path / "out", stage="fulfillment",
+                         budgets_path=path)
+    assert [(f["class"], f["severity"], f["budget"]) for f in run.summary["findings"]
             if f["class"] == "item_status_mismatch"] == [
         ("item_status_mismatch", severity, f"> {limit}")]
     assert run.failed is (severity == "blocker")

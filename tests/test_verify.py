@@ -25,10 +25,12 @@ from conftest import BEFORE, DURING, World, default_pack, role, user, write_snap
 from typer.testing import CliRunner, Result
 
 from simulator.cli import app
+from simulator.commands import verify
 from simulator.commands.predict import predict
-from simulator.commands.verify import command as verify
+from simulator.commands.verify.stages import GOLIVE_PARAMETERS, PREFERRED_TERM_PARAMETER
+from simulator.core.session import Session
 from simulator.errors import UserError
-from simulator.inputs import bundle
+from simulator.inputs import bundle, validate
 from simulator.inputs.tables import TABLES, post_table
 from simulator.output.junit import Case, junit_xml
 from simulator.synth import sample, sample_post
@@ -36,6 +38,8 @@ from simulator.synth import sample, sample_post
 Tables = dict[str, list[dict[str, Any]]]
 Key = tuple[str, str, str, str]  # side, entity, record_key, class
 NOT_IN_INPUT = "absent (in no input record)"
+# The classes the fulfillment and go-live checks find (the registry's stage checks).
+STAGE_CLASSES = {k.name for k in verify.registry(default_pack()) if k.stage_check}
 _seq = count()
 
 
@@ -87,9 +91,22 @@ def check(world: World, post: Tables, stage: str = "cutover", **kw: Any) -> Veri
     """Write `post` as the Alma snapshot after the load and verify the world's inputs against it."""
     n = next(_seq)
     folder = write_snapshot(world.root / f"post-{n}", stage, post)
-    run = verify.run(folder, world.root / f"verify-{n}", inputs=world.inputs(), stage=stage,
-                     command=["cutover", "verify"], **kw)
+    run = inline(world.inputs(), folder, world.root / f"verify-{n}", stage=stage,
+                 command=["cutover", "verify"], **kw)
     return Verified(run, read_csv(run.out / "discrepancies.csv"))
+
+
+def inline(inputs: bundle.Inputs, post: Path, out: Path, **kw: Any) -> verify.Run:
+    """Verify predicting inline: on a Session over `inputs`, classified by the run."""
+    with Session(inputs) as session:
+        return verify.run(session, post, out, **kw)
+
+
+def predicted(inputs: bundle.Inputs, out: Path, **kw: Any) -> Path:
+    """A predict run folder of `inputs` (`kw`: the Session's options)."""
+    with Session(inputs, **kw) as session:
+        predict(session, out, command=["cutover", "predict"])
+    return out
 
 
 def invoke(args: list[str], monkeypatch: pytest.MonkeyPatch) -> Result:
@@ -532,7 +549,7 @@ def test_fulfillment_stage(world: World) -> None:
     v = check(world, AFTER_FULFILLMENT, stage="fulfillment", baseline=baseline)
     stage_rows = {(r["side"], r["entity"], r["record_key"], r["class"]):
                   (r["expected"], r["observed"], r["rule_id"])
-                  for r in v.rows if r["class"] in verify.STAGE_CLASSES}
+                  for r in v.rows if r["class"] in STAGE_CLASSES}
     changed, after = "changed_at_fulfillment", "after the fulfillment load"
     assert stage_rows == {
         ("alma", "vendors", "V9", changed): ("absent as at cutover", f"present {after}", ""),
@@ -559,7 +576,7 @@ def test_fulfillment_stage(world: World) -> None:
     # Without the snapshot after the cutover only the checks within the snapshot are made, and
     # the report says which were not.
     v = check(world, AFTER_FULFILLMENT, stage="fulfillment")
-    assert {k for k in v.keys() if k[3] in verify.STAGE_CLASSES} == {
+    assert {k for k in v.keys() if k[3] in STAGE_CLASSES} == {
         ("alma", "items", "B2", "item_status_mismatch"),
         ("alma", "items", "B3", "item_status_mismatch"),
         ("alma", "course_instructors", "CRS1|S0099", "instructor_unlinked")}
@@ -588,8 +605,8 @@ def test_fulfillment_forms_must_hash_as_at_cutover(world: World) -> None:
         write_snapshot(world.root / "cutover-extract", "extract", world.extract),
         {"migration_form": old, "field_mapping_form": same, "retired_form": old})
     post = write_snapshot(world.root / "post", "fulfillment", {"vendors": [{"code": "V1"}]})
-    run = verify.run(post, world.root / "out", inputs=bundle.open_inputs(pre, extract, scenario),
-                     stage="fulfillment", cutover_extract=cutover_extract)
+    run = inline(bundle.open_inputs(pre, extract, scenario), post, world.root / "out",
+                 stage="fulfillment", cutover_extract=cutover_extract)
     rows = read_csv(run.out / "discrepancies.csv")
 
     def digest(text: str) -> str:
@@ -600,7 +617,7 @@ def test_fulfillment_forms_must_hash_as_at_cutover(world: World) -> None:
         ("extract", "forms", "migration_form", "form_changed", digest(old), digest(new)),
         ("extract", "forms", "retired_form", "form_changed", digest(old), "missing"),
     ]
-    assert [f["severity"] for f in run.findings] == ["blocker"]
+    assert [f.severity for f in run.findings] == ["blocker"]
     assert run.summary["warnings"] == [
         "no --baseline: what changed since the cutover load (other tables, staff users, "
         "requests, loan counts) was not checked"]
@@ -608,9 +625,8 @@ def test_fulfillment_forms_must_hash_as_at_cutover(world: World) -> None:
     same_forms = _add_forms(
         write_snapshot(world.root / "cutover-extract-2", "extract", world.extract),
         {"migration_form": new, "field_mapping_form": same})
-    run = verify.run(post, world.root / "out-2",
-                     inputs=bundle.open_inputs(pre, extract, scenario), stage="fulfillment",
-                     cutover_extract=same_forms)
+    run = inline(bundle.open_inputs(pre, extract, scenario), post, world.root / "out-2",
+                 stage="fulfillment", cutover_extract=same_forms)
     assert read_csv(run.out / "discrepancies.csv") == []
 
 
@@ -653,7 +669,7 @@ def test_golive_stage(world: World) -> None:
     }, stage="golive")
     stage_rows = {(r["entity"], r["record_key"], r["class"]): (r["expected"], r["observed"],
                                                                r["rule_id"])
-                  for r in v.rows if r["class"] in verify.STAGE_CLASSES}
+                  for r in v.rows if r["class"] in STAGE_CLASSES}
     assert stage_rows == {
         ("users", "Staff1", "still_scrubbed"): ("a real address", "staff1@scrubbed.invalid", ""),
         ("vendors", "V1", "still_scrubbed"): ("a real address", "orders@scrubbed.invalid", ""),
@@ -663,7 +679,7 @@ def test_golive_stage(world: World) -> None:
         ("parameters", "acquisition_solr_save_enabled", "parameter_not_enabled"): (
             "true", "absent", ""),
     }
-    assert {r["side"] for r in v.rows if r["class"] in verify.STAGE_CLASSES} == {"alma"}
+    assert {r["side"] for r in v.rows if r["class"] in STAGE_CLASSES} == {"alma"}
     assert v.keys("state_mismatch") == set()
     # Webhooks the load switched off and that are still off; WH2 was off before the load.
     assert v.summary["actions"] == [
@@ -674,8 +690,8 @@ def test_golive_stage(world: World) -> None:
     ]
 
 
-SOLR_INDEX, SOLR_SAVE = verify.GOLIVE_PARAMETERS
-PREFERRED = verify.PREFERRED_TERM_PARAMETER
+SOLR_INDEX, SOLR_SAVE = GOLIVE_PARAMETERS
+PREFERRED = PREFERRED_TERM_PARAMETER
 
 
 @pytest.mark.parametrize("option,values,expected", [
@@ -719,10 +735,10 @@ def test_prediction_mode_equals_inline(world: World, tmp_path: Path) -> None:
     post_tables = _funds_world(world)
     inputs = world.inputs()
     pred = tmp_path / "predict-1"
-    predict(inputs, pred, command=["cutover", "predict"])
+    predicted(inputs, pred)
     post = write_snapshot(tmp_path / "post", "cutover", post_tables)
-    by_prediction = verify.run(post, tmp_path / "v1", prediction=pred)
-    inline = verify.run(post, tmp_path / "v2", inputs=inputs)
+    by_prediction = verify.run_saved(pred, post, tmp_path / "v1")
+    by_inline = inline(inputs, post, tmp_path / "v2")
     rows = read_csv(by_prediction.out / "discrepancies.csv")
     assert {(r["entity"], r["record_key"], r["class"], r["rule_id"]) for r in rows} == {
         ("users", "Staff1", "state_mismatch", "users.changed-during-freeze"),
@@ -732,22 +748,22 @@ def test_prediction_mode_equals_inline(world: World, tmp_path: Path) -> None:
         ("fund_transactions", "T1", "unexpected", ""),
     }
     assert (by_prediction.out / "discrepancies.csv").read_bytes() == \
-        (inline.out / "discrepancies.csv").read_bytes()
+        (by_inline.out / "discrepancies.csv").read_bytes()
     for key in ("counts", "matrix", "findings", "verdict", "actions"):
-        assert by_prediction.summary[key] == inline.summary[key], key
+        assert by_prediction.summary[key] == by_inline.summary[key], key
     manifest = by_prediction.summary["manifest"]
     assert manifest["prediction"]["path"] == str(pred)
     assert manifest["prediction"]["rule_pack_hash"] == manifest["rule_pack_hash"]
-    assert manifest["scenario"] == inline.summary["manifest"]["scenario"]
+    assert manifest["scenario"] == by_inline.summary["manifest"]["scenario"]
     assert by_prediction.summary["warnings"] == []
     # The prediction's ledger is kept in its order (not sorted again), as inline runs sort it.
     assert pq.read_table(by_prediction.out / "ledger.parquet").to_pylist() == \
-        pq.read_table(inline.out / "ledger.parquet").to_pylist() == \
+        pq.read_table(by_inline.out / "ledger.parquet").to_pylist() == \
         pq.read_table(pred / "ledger.parquet").to_pylist()
     # A changed input is named: the prediction no longer describes it.
     vendors = inputs.pre.path / "vendors.csv"
     vendors.write_text("code\nV1\n", encoding="utf-8")
-    again = verify.run(post, tmp_path / "v3", prediction=pred)
+    again = verify.run_saved(pred, post, tmp_path / "v3")
     assert again.summary["warnings"] == [
         f"{inputs.pre.path}: files changed since the prediction was made"]
 
@@ -757,20 +773,20 @@ def test_inputs_unchanged_since_the_prediction_are_not_validated_again(
     post_tables = _funds_world(world)
     inputs = world.inputs()
     pred = tmp_path / "predict-1"
-    predict(inputs, pred, command=["cutover", "predict"])
+    predicted(inputs, pred)
     post = write_snapshot(tmp_path / "post", "cutover", post_tables)
     validated: list[str] = []
-    real = verify.validate.validate
-    monkeypatch.setattr(verify.validate, "validate",
+    real = validate.validate
+    monkeypatch.setattr(validate, "validate",
                         lambda con, schema, snap: validated.append(schema) or real(con, schema,
                                                                                    snap))
-    verify.run(post, tmp_path / "v1", prediction=pred)
+    verify.run_saved(pred, post, tmp_path / "v1")
     assert validated == ["post"]  # predict validated these very files (their hashes match)
     # A changed input is validated again, and a problem in it stops verify.
     (inputs.pre.path / "vendors.csv").write_text("code,status\nV1,SLEEPING\n", encoding="utf-8")
     validated.clear()
     with pytest.raises(UserError) as e:
-        verify.run(post, tmp_path / "v2", prediction=pred)
+        verify.run_saved(pred, post, tmp_path / "v2")
     assert validated == ["pre"]
     assert "column status: 'SLEEPING' is not one of" in str(e.value)
     assert not (tmp_path / "v2").exists()
@@ -780,7 +796,7 @@ def test_pseudonymised_prediction_is_refused(world: World, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     world.pre = {"users": [staff("Staff1")]}
     pred = tmp_path / "predict-ps"
-    predict(world.inputs(), pred, command=["cutover", "predict"], pseudonymize="s3cret")
+    predicted(world.inputs(), pred, pseudonymize="s3cret")
     post = write_snapshot(tmp_path / "post", "cutover", {"users": [staff("Staff1")]})
     out = tmp_path / "verify"
     result = invoke(["--quiet", "verify", "--prediction", str(pred), "--post", str(post),
@@ -817,7 +833,7 @@ def test_prediction_and_inline_inputs_are_exclusive(world: World, tmp_path: Path
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     world.pre = {"users": [staff("Staff1")]}
     pred = tmp_path / "predict-1"
-    predict(world.inputs(), pred, command=["cutover", "predict"])
+    predicted(world.inputs(), pred)
     post = write_snapshot(tmp_path / "post", "cutover", {"users": [staff("Staff1")]})
     out = tmp_path / "verify"
     args = inline_args(world)
@@ -838,7 +854,7 @@ def test_bad_post_snapshot_exits_2_and_writes_nothing(world: World, tmp_path: Pa
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     world.pre = {"users": [staff("Staff1")]}
     pred = tmp_path / "predict-1"
-    predict(world.inputs(), pred, command=["cutover", "predict"])
+    predicted(world.inputs(), pred)
     post = write_snapshot(tmp_path / "post", "cutover",
                           {"users": [staff("Staff1"), user("P1", "PUBLICK")]})
     before = {p: p.read_bytes() for p in post.iterdir()}
@@ -853,21 +869,81 @@ def test_bad_post_snapshot_exits_2_and_writes_nothing(world: World, tmp_path: Pa
     assert {p: p.read_bytes() for p in post.iterdir()} == before
     # The library call raises the same located problem.
     with pytest.raises(UserError, match=r"users\.csv:2:2: column record_type"):
-        verify.run(post, out, prediction=pred)
+        verify.run_saved(pred, post, out)
     assert not out.exists()
+
+
+def test_a_broken_prediction_is_reported_with_the_other_inputs(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    path = tmp_path / "budgets.yaml"
+    path.write_text("budgets:\n  - {entity: userz, fail: 0}\n", encoding="utf-8")
+    missing = tmp_path / "no-such-post"
+    with pytest.raises(UserError) as e:
+        verify.run_saved(empty, missing, tmp_path / "out", budgets_path=path,
+                         entities=["userz"])
+    found = [str(p) for p in e.value.problems]
+    assert len(found) == 4, found
+    assert {f"{empty}: not a predict run folder (summary.json and ledger.parquet expected)",
+            f"{missing}: snapshot folder not found (--post)",
+            f"{path}:2:14: unknown entity 'userz'"} < set(found)
+    assert any(p.startswith("cutover: --entity: unknown entity 'userz' (did you mean 'users'?)")
+               for p in found)
+    assert not (tmp_path / "out").exists()
+
+
+def test_verify_leaves_the_sessions_ledger_to_the_other_commands(world: World,
+                                                                  tmp_path: Path) -> None:
+    """`cutover demo` runs predict, verify, readiness and what-if on one Session: verify reads
+    the classification (or a saved ledger) through a view of its own."""
+    world.pre = {"users": [staff("Staff1"), user("Pub1")], "vendors": [{"code": "V1"}]}
+    world.extract = {"patrons": [{"primary_id": "new1"}]}
+    post = write_snapshot(tmp_path / "post", "cutover", {
+        "users": [staff("Staff1"), user("new1")], "user_roles": [role("new1")]})
+
+    def ledger(session: Session) -> tuple[Any, ...]:
+        return (session.con.one("select count(*) from ledger"),
+                session.con.one("select sql from duckdb_views() where view_name = 'ledger'"))
+
+    with Session(world.inputs()) as session:
+        predict(session, tmp_path / "predict", command=["cutover", "predict"])
+        before = ledger(session)
+        assert before[0] == session.classification.rows == 4
+        saved = verify.open_prediction(tmp_path / "predict")
+        by_saved = verify.run(session, post, tmp_path / "v1", prediction=saved,
+                              entities=["vendors"])
+        assert ledger(session) == before
+        by_inline = verify.run(session, post, tmp_path / "v2", entities=["users"])
+        assert ledger(session) == before
+    assert {r["entity"] for r in pq.read_table(by_saved.out / "ledger.parquet").to_pylist()} \
+        == {"vendors"}
+    assert json.loads((by_saved.out / "summary.json").read_text(encoding="utf-8"))[
+        "ledger"]["rows"] == 1
+    written = json.loads((by_inline.out / "summary.json").read_text(encoding="utf-8"))
+    assert written["ledger"]["rows"] == 3  # Staff1, Pub1 and the patron new1
+    assert by_inline.summary["verdict"] == "Confirmed: for the entities checked, Alma holds " \
+                                           "exactly what the prediction said."
+
+
+def test_a_pseudonymising_session_is_refused(world: World, tmp_path: Path) -> None:
+    post = write_snapshot(tmp_path / "post", "cutover", {})
+    with Session(world.inputs(), pseudonymize="s3cret") as session, \
+            pytest.raises(UserError, match="verify needs the real keys"):
+        verify.run(session, post, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_unknown_stage_is_refused(world: World, tmp_path: Path) -> None:
     post = write_snapshot(tmp_path / "post", "cutover", {})
     with pytest.raises(UserError, match="--stage must be one of cutover, fulfillment, golive"):
-        verify.run(post, tmp_path / "out", inputs=world.inputs(), stage="testload")
+        inline(world.inputs(), post, tmp_path / "out", stage="testload")
     assert not (tmp_path / "out").exists()
 
 
 def test_post_snapshot_of_another_stage_is_named(world: World, tmp_path: Path) -> None:
     world.pre = {"vendors": [{"code": "V1"}]}
     post = write_snapshot(tmp_path / "post", "golive", {"vendors": [{"code": "V1"}]})
-    run = verify.run(post, tmp_path / "out", inputs=world.inputs())
+    run = inline(world.inputs(), post, tmp_path / "out")
     assert run.summary["warnings"] == [
         f"{post}: stage 'golive' but verifying the 'cutover' stage"]
     assert read_csv(run.out / "discrepancies.csv") == []
@@ -1164,14 +1240,17 @@ def sample_verified(tmp_path_factory: pytest.TempPathFactory) -> dict[str, verif
     inputs = bundle.open_inputs(base / "freeze", base / "extract", base / "scenario.yaml",
                                 base / "testload")
     prediction = root / "predict"
-    predict(inputs, prediction, command=["cutover", "predict"])
     runs = {}
-    for stage in verify.STAGES:
-        fulfillment = stage == "fulfillment"
-        runs[stage] = verify.run(
-            base / f"post-{stage}", root / f"verify-{stage}", prediction=prediction, stage=stage,
-            baseline=base / "post-cutover" if fulfillment else None,
-            cutover_extract=base / "extract" if fulfillment else None)
+    # As `cutover demo` runs them: predict, then each stage on the same Session.
+    with Session(inputs) as session:
+        predict(session, prediction, command=["cutover", "predict"])
+        predicted = verify.open_prediction(prediction)
+        for stage in verify.STAGES:
+            fulfillment = stage == "fulfillment"
+            runs[stage] = verify.run(
+                session, base / f"post-{stage}", root / f"verify-{stage}", prediction=predicted,
+                stage=stage, baseline=base / "post-cutover" if fulfillment else None,
+                cutover_extract=base / "extract" if fulfillment else None)
     return runs
 
 
@@ -1185,7 +1264,7 @@ def test_sample_surprises_exactly(sample_verified: dict[str, verify.Run], stage:
     assert set(found) == expected
     assert all(n == 1 for n in found.values()), found
     assert run.summary["warnings"] == []
-    assert all(f["severity"] == "blocker" for f in run.findings) and run.failed
+    assert all(f.severity == "blocker" for f in run.findings) and run.failed
     # Every rule's records add up: confirmed or one surprise each (orders and invoices aside).
     for m in run.summary["matrix"]:
         if m["entity"] not in ("orders", "invoices"):

@@ -18,8 +18,9 @@ from conftest import World, role, user, write_snapshot
 from typer.testing import CliRunner, Result
 
 from simulator.cli import app
+from simulator.commands import verify
 from simulator.commands.predict import predict
-from simulator.commands.verify import command as verify
+from simulator.core.session import Session
 from simulator.inputs import bundle
 from simulator.synth import sample
 
@@ -50,11 +51,18 @@ def _sample_run(root: Path, prediction: Path, stage: str, name: str,
                 entities: list[str] | None = None) -> verify.Run:
     base = sample.sample_dir()
     fulfillment = stage == "fulfillment"
-    return verify.run(
-        base / f"post-{stage}", root / name, prediction=prediction, stage=stage,
+    return verify.run_saved(
+        prediction, base / f"post-{stage}", root / name, stage=stage,
         baseline=base / "post-cutover" if fulfillment else None,
         cutover_extract=base / "extract" if fulfillment else None,
         command=["cutover", "verify"], entities=entities)
+
+
+def predicted(inputs: bundle.Inputs, out: Path) -> Path:
+    """A predict run folder of `inputs`."""
+    with Session(inputs) as session:
+        predict(session, out, command=["cutover", "predict"])
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +73,7 @@ def sample_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     root = tmp_path_factory.mktemp("entity")
     inputs = bundle.open_inputs(base / "freeze", base / "extract", base / "scenario.yaml",
                                 base / "testload")
-    prediction = root / "predict"
-    predict(inputs, prediction, command=["cutover", "predict"])
+    prediction = predicted(inputs, root / "predict")
     full = {stage: _sample_run(root, prediction, stage, f"full-{stage}")
             for stage in verify.STAGES}
     return root, prediction, full
@@ -153,7 +160,7 @@ def test_unknown_entity_is_a_usage_error(world: World, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     world.pre = {"users": [user("Staff1", "STAFF")]}
     pred = tmp_path / "predict"
-    predict(world.inputs(), pred, command=["cutover", "predict"])
+    predicted(world.inputs(), pred)
     post = write_snapshot(tmp_path / "post", "cutover", {"users": [user("Staff1", "STAFF")]})
     out = tmp_path / "verify"
     result = invoke(["--quiet", "verify", "--prediction", str(pred), "--post", str(post),
@@ -180,7 +187,7 @@ def test_only_the_post_tables_read_are_validated(world: World, tmp_path: Path,
     world.pre = {"users": [user("Staff1", "STAFF")], "user_roles": [role("Staff1", "Cataloger")],
                  "vendors": [{"code": "V1"}]}
     pred = tmp_path / "predict"
-    predict(world.inputs(), pred, command=["cutover", "predict"])
+    predicted(world.inputs(), pred)
     post = write_snapshot(tmp_path / "post", "cutover", {
         "users": [user("Staff1", "STAFF")], "user_roles": [role("Staff1", "Cataloger")],
         "vendors": [{"code": "V1", "status": "ACTIF"}]})
@@ -215,9 +222,10 @@ def test_inline_prediction_with_a_filter(world: World, tmp_path: Path) -> None:
         "user_roles": [role("Staff1", "Cataloger")]})
     inputs = world.inputs()
     pred = tmp_path / "predict"
-    predict(inputs, pred, command=["cutover", "predict"])
-    inline = verify.run(post, tmp_path / "inline", inputs=inputs, entities=["users"])
-    saved = verify.run(post, tmp_path / "saved", prediction=pred, entities=["users"])
+    predicted(inputs, pred)
+    with Session(inputs) as session:
+        inline = verify.run(session, post, tmp_path / "inline", entities=["users"])
+    saved = verify.run_saved(pred, post, tmp_path / "saved", entities=["users"])
     rows = read_csv(inline.out / "discrepancies.csv")
     assert {(r["side"], r["entity"], r["record_key"], r["class"]) for r in rows} == {
         ("alma", "users", "Pub1", "survived_unexpectedly"),

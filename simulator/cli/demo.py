@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from simulator.cli.common import Exit, exit_codes, open_session, step, term
+from simulator.cli.common import Exit, exit_codes, open_session, term
 from simulator.cli.runs import print_prediction
 
 if TYPE_CHECKING:
@@ -43,16 +43,18 @@ def sample_session(base: Path) -> Session:
 
 
 def demo_verify(session: Session, base: Path, prediction: Path, command: list[str]) -> None:
-    """The sample's post snapshots checked against the demo prediction, one run per stage."""
-    from simulator.commands.verify import command as verify_mod
+    """The sample's post snapshots checked against the demo prediction, one run per stage, on
+    the demo's Session (its inputs, validated once, are the prediction's)."""
+    from simulator.commands import verify
 
-    for stage in ("cutover", "fulfillment", "golive"):
+    predicted = verify.open_prediction(prediction)
+    for stage in verify.STAGES:
         out = prediction.parent / f"{prediction.name}-verify-{stage}"
         fulfillment = stage == "fulfillment"
-        run = verify_mod.run(base / f"post-{stage}", out, prediction=prediction, stage=stage,
-                             baseline=base / "post-cutover" if fulfillment else None,
-                             cutover_extract=base / "extract" if fulfillment else None,
-                             command=[*command, "verify", stage], progress=step)
+        run = verify.run(session, base / f"post-{stage}", out, prediction=predicted,
+                         stage=stage, baseline=base / "post-cutover" if fulfillment else None,
+                         cutover_extract=base / "extract" if fulfillment else None,
+                         command=[*command, "verify", stage])
         term.out.print(f"verify {stage}: {run.summary['verdict']} Report: "
                           f"{out / 'report.html'}")
 

@@ -22,7 +22,6 @@ from simulator.cli.common import (
     Testload,
     check_options,
     exit_codes,
-    open_inputs,
     open_session,
     print_findings,
     print_table,
@@ -35,8 +34,7 @@ from simulator.errors import UserError
 if TYPE_CHECKING:
     from simulator.commands.explain import Explanation
     from simulator.commands.predict import Run as Prediction
-    from simulator.commands.verify.command import Run as Verification
-    from simulator.inputs.bundle import Inputs
+    from simulator.commands.verify import Run as Verification
 
 
 @exit_codes
@@ -141,38 +139,41 @@ def verify(
     memory_limit: MemoryLimit = None,
 ) -> int:
     """Reconcile Alma after a load with the prediction, record by record."""
-    from simulator.commands.verify import command as verify_mod
+    from simulator.commands import verify as verify_cmd
 
     check_options(csv, memory_limit)
-    inputs = _verify_inputs(prediction, pre, extract, scenario, testload)
-    run = verify_mod.run(post, out, prediction=prediction, inputs=inputs, stage=stage,
-                         budgets_path=budgets, baseline=baseline,
-                         cutover_extract=cutover_extract, rules=rules, csv_mode=csv,
-                         show_pii=show_pii, entities=entity, memory_limit=memory_limit,
-                         progress=step)
+    _check_verify_sources(prediction, pre, extract, scenario)
+    if prediction is not None:
+        run = verify_cmd.run_saved(
+            prediction, post, out, rules=rules, memory_limit=memory_limit, progress=step,
+            stage=stage, budgets_path=budgets, baseline=baseline,
+            cutover_extract=cutover_extract, csv_mode=csv, show_pii=show_pii, entities=entity)
+    else:
+        assert pre is not None and extract is not None and scenario is not None  # checked
+        with open_session(pre, extract, scenario, testload, rules, memory_limit) as session:
+            run = verify_cmd.run(
+                session, post, out, stage=stage, budgets_path=budgets, baseline=baseline,
+                cutover_extract=cutover_extract, csv_mode=csv, show_pii=show_pii,
+                entities=entity)
     _print_verification(run)
     return Exit.FINDINGS if run.failed else Exit.OK
 
 
-def _verify_inputs(prediction: Path | None, pre: Path | None, extract: Path | None,
-                   scenario: Path | None, testload: Path | None) -> Inputs | None:
-    """What verify compares with: a saved prediction (None here), or inputs to predict anew."""
+def _check_verify_sources(prediction: Path | None, pre: Path | None, extract: Path | None,
+                          scenario: Path | None) -> None:
+    """What verify compares with: a saved prediction, or inputs to predict anew."""
     inline = [p for p in (pre, extract, scenario) if p is not None]
     if prediction is not None and inline:
         raise UserError("give either --prediction or --pre/--extract/--scenario, not both")
     if prediction is None and len(inline) != 3:
         raise UserError("give --prediction RUN, or all of --pre, --extract and --scenario")
-    if prediction is not None:
-        return None
-    assert pre is not None and extract is not None and scenario is not None  # checked above
-    return open_inputs(pre, extract, scenario, testload)
 
 
 def _print_verification(run: Verification) -> None:
     """A verify run's warnings, discrepancies, actions, scope, verdict and folder."""
     warn(run.summary["warnings"])
     print_findings("Discrepancies", "discrepancy",
-                   [(f["severity"], f["title"], f["count"]) for f in run.findings])
+                   [(f.severity, f.title, f.count) for f in run.findings])
     for action in run.summary["actions"]:
         term.out.print(f"action: {action['action']}", markup=False)
     if run.summary["scope"]["partial"]:

@@ -20,8 +20,14 @@ from typing import Any
 
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
 from simulator.inputs import yamlsrc
+from simulator.inputs.tables import TABLES
 
 KEYS = ("entity", "class", "warn", "fail")
+# What a budget's `entity` may name: a table, alone or with its side ("post" for unexpected rows;
+# "extract.forms" for the fulfillment load's form check).
+ENTITIES = frozenset(
+    set(TABLES) | {f"{s}.{t}" for s in ("alma", "extract", "post") for t in TABLES}
+    | {"forms", "extract.forms"})
 _THRESHOLD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
 
 
@@ -71,7 +77,11 @@ def _threshold(value: Any, loc: Loc, problems: Collector) -> Threshold | None:
     return Threshold(float(m.group(1)), m.group(2) == "%")
 
 
-def load(path: Path, classes: tuple[str, ...], entities: set[str]) -> list[Budget]:
+def load(path: Path, classes: tuple[str, ...] | None,
+         entities: frozenset[str] | set[str] = ENTITIES) -> list[Budget]:
+    """The budgets of the file at `path`; every problem together. `classes`: what a budget's
+    class may name (the registry's, classes.Registry.budget_classes); None: any (the rule pack,
+    which declares some, did not load)."""
     data = yamlsrc.load(path)
     shown = display_path(path)
     problems = Collector()
@@ -87,7 +97,7 @@ def load(path: Path, classes: tuple[str, ...], entities: set[str]) -> list[Budge
         entity, klass = str(item.get("entity", "*")), str(item.get("class", "*"))
         if entity != "*" and entity not in entities:
             problems.add(item.value_loc("entity"), f"unknown entity '{entity}'")
-        if klass != "*" and klass not in classes:
+        if klass != "*" and classes is not None and klass not in classes:
             problems.add(item.value_loc("class"),
                          f"unknown class '{klass}' (expected one of {', '.join(classes)})")
         warn = _threshold(item.get("warn"), item.value_loc("warn"), problems)

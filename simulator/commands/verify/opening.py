@@ -1,0 +1,71 @@
+"""Verify's own inputs besides the session's: the post snapshot, the baseline and the cutover
+extract of the fulfillment stage, the loss budgets, the rule pack's classes and the --entity
+names. Opened together, so every problem of every one is reported in one pass."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator.commands.verify import budgets as budget_mod
+from simulator.commands.verify import classes
+from simulator.commands.verify.classes import STAGES, Registry
+from simulator.commands.verify.scope import Scope, resolve_scope
+from simulator.errors import Collector, Problem, UserError
+from simulator.inputs import snapshot
+from simulator.inputs.snapshot import Snapshot
+from simulator.rules.model import Pack
+
+
+@dataclass
+class Opened:
+    pack: Pack
+    registry: Registry
+    scope: Scope
+    post: Snapshot
+    baseline: Snapshot | None
+    cutover_extract: Snapshot | None
+    budgets: list[budget_mod.Budget]
+
+
+def check_stage(stage: str) -> None:
+    if stage not in STAGES:
+        raise UserError(f"--stage must be one of {', '.join(STAGES)}, not '{stage}'")
+
+
+def open_inputs(pack: Callable[[], Pack], post: Path, *, budgets_path: Path | None = None,
+                baseline: Path | None = None, cutover_extract: Path | None = None,
+                entities: list[str] | None = None,
+                earlier: Iterable[Problem] = ()) -> Opened:
+    """Open the snapshots and the budgets, check the pack (`pack()`, which may raise) and the
+    --entity names; raise every problem together, with `earlier` ones (a prediction folder's)."""
+    problems = Collector(list(earlier))
+    snaps: dict[str, Snapshot] = {}
+    for name, path, side in (("post", post, "alma"), ("baseline", baseline, "alma"),
+                             ("cutover_extract", cutover_extract, "extract")):
+        if path is not None:
+            try:
+                snaps[name] = snapshot.open_snapshot(path, side, f"--{name.replace('_', '-')}")
+            except UserError as e:
+                problems.extend(e.problems)
+    checked: Pack | None = None
+    registry: Registry | None = None
+    scope = None
+    try:
+        checked = pack()
+        registry = classes.registry(checked, problems)
+        scope = resolve_scope(entities, checked)
+    except UserError as e:
+        problems.extend(e.problems)
+    found = budget_mod.DEFAULT
+    if budgets_path is not None:
+        try:  # a pack that did not load declares no classes: any class is taken
+            found = budget_mod.load(budgets_path,
+                                    registry.budget_classes if registry is not None else None)
+        except UserError as e:
+            problems.extend(e.problems)
+    problems.raise_if_any()
+    assert checked is not None and registry is not None and scope is not None
+    return Opened(checked, registry, scope, snaps["post"], snaps.get("baseline"),
+                  snaps.get("cutover_extract"), found)

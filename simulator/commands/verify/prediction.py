@@ -1,0 +1,113 @@
+"""A saved predict run as verify reads it: its ledger, and the inputs it was made from (the
+snapshots and scenario its manifest names), and a Session over those inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simulator import db
+from simulator.core.session import INPUT_SCHEMAS, Session
+from simulator.errors import Collector, Loc, Problem, UserError, display_path
+from simulator.inputs import bundle, snapshot
+from simulator.inputs.scenario import DEFAULT_SCRUBBED, Scenario
+from simulator.inputs.snapshot import Snapshot
+
+
+@dataclass
+class Prediction:
+    """A saved predict run: its ledger and the inputs it was made from."""
+
+    run: Path
+    summary: dict[str, Any]
+    inputs: bundle.Inputs
+    warnings: list[str]
+    unchanged: frozenset[str] = frozenset()  # inputs byte-identical to those predict validated
+
+    @property
+    def ledger(self) -> str:
+        """SQL reading the prediction's ledger (in its order: by side, entity and key)."""
+        return f"read_parquet({db.literal(str(self.run / 'ledger.parquet'))})"
+
+    @property
+    def rule_pack_hash(self) -> str | None:
+        return self.summary.get("manifest", {}).get("rule_pack_hash")
+
+
+def scenario_from_manifest(data: dict[str, Any]) -> Scenario:
+    return Scenario(
+        institution=str(data.get("institution", "")),
+        dates={k: dt.datetime.fromisoformat(v) for k, v in data.get("dates", {}).items()},
+        options=dict(data.get("options", {})),
+        allowed_emails=list(data.get("allowed_emails", [])),
+        scrubbed_email_pattern=str(data.get("scrubbed_email_pattern") or DEFAULT_SCRUBBED),
+        source="prediction manifest",
+    )
+
+
+def open_prediction(run: Path) -> Prediction:
+    """The predict run folder `run`; every problem of it and of its inputs together."""
+    shown = display_path(run)
+    summary_path, ledger_path = run / "summary.json", run / "ledger.parquet"
+    if not summary_path.is_file() or not ledger_path.is_file():
+        raise UserError(Problem(Loc(shown), "not a predict run folder (summary.json and "
+                                            "ledger.parquet expected)"))
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(Problem(Loc(display_path(summary_path)), f"unreadable: {e}")) from None
+    if summary.get("kind") != "predict":
+        raise UserError(Problem(Loc(display_path(summary_path)),
+                                f"a {summary.get('kind')!r} run, not a predict run"))
+    manifest = summary.get("manifest", {})
+    if manifest.get("pseudonymized"):
+        raise UserError(Problem(Loc(shown), "the prediction was pseudonymised; verify needs "
+                                            "the real keys (predict again without --pseudonymize)"))
+    opened, warnings, unchanged = _snapshots(manifest.get("snapshots", {}))
+    if "pre" not in opened or "extract" not in opened:
+        raise UserError(Problem(Loc(shown), "the prediction's manifest names no pre and extract "
+                                            "snapshots"))
+    inputs = bundle.Inputs(opened["pre"], opened["extract"],
+                           scenario_from_manifest(manifest.get("scenario", {})),
+                           opened.get("testload"))
+    return Prediction(run, summary, inputs, warnings, frozenset(unchanged))
+
+
+def _snapshots(snaps: dict[str, Any]) -> tuple[dict[str, Snapshot], list[str], set[str]]:
+    """The snapshots a manifest names, opened; warnings for those changed since, and the names
+    of those unchanged."""
+    problems = Collector()
+    opened: dict[str, Snapshot] = {}
+    warnings = []
+    unchanged = set()
+    for name, side in INPUT_SCHEMAS.items():
+        if name not in snaps:
+            continue
+        path = Path(snaps[name]["path"])
+        if not path.is_dir() and snaps[name].get("location"):
+            path = Path(snaps[name]["location"])  # verify runs from another folder
+        try:
+            opened[name] = snapshot.open_snapshot(path, side, f"{name} of the prediction")
+        except UserError as e:
+            problems.extend(e.problems)
+            continue
+        if opened[name].file_hashes() != snaps[name].get("files"):
+            warnings.append(f"{display_path(path)}: files changed since the prediction was made")
+        else:
+            unchanged.add(name)
+    problems.raise_if_any()
+    return opened, warnings, unchanged
+
+
+def prediction_session(prediction: Prediction, rules: list[Path] | None = None,
+                       memory_limit: str | None = None,
+                       progress: Callable[[str], None] | None = None) -> Session:
+    """A Session over the inputs `prediction` was made from; those byte-identical to the ones
+    predict validated are not validated again."""
+    options: dict[str, Any] = {"progress": progress} if progress is not None else {}
+    return Session(prediction.inputs, rules, memory_limit, trusted=prediction.unchanged,
+                   **options)
