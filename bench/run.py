@@ -1,4 +1,4 @@
-"""The benchmark runner (issue 6, DESIGN 6): `make bench`, or `python -m bench.run [--smoke]`.
+"""The benchmark runner (docs/benchmarks.md): `make bench`, or `python -m bench.run [--smoke]`.
 
 Generates the synthetic consortium (`cutover generate`) at each scale under --work (never in
 the repository), runs every contender as its own process (bench/cases.py) side by side in one
@@ -505,7 +505,7 @@ them, run `make bench` again; the analysis at the end is `bench/ANALYSIS.md`.
   process's peak resident memory. DuckDB runs with `--memory-limit {a.memory_limit}` (predict,
   the hand-written script and verify alike) and spills to a temp folder beyond it.
 
-## Targets (DESIGN 6)
+## Targets (docs/benchmarks.md)
 
 | benchmark | target | measured | result | notes |
 |---|---|---|---|---|
