@@ -389,11 +389,11 @@ def case_reconcile_sql(a: argparse.Namespace) -> dict[str, Any]:
 def case_verify(a: argparse.Namespace) -> dict[str, Any]:
     """`cutover verify --prediction RUN --post DIR [--entity E ...]` as the command runs it,
     step by step, with the counts of its users discrepancies."""
-    from simulator.commands.verify import command as verify
+    from simulator.commands import verify
 
     clock = Clock()
-    run = verify.run(a.data / "cutover", a.out, prediction=a.run, csv_mode="never",
-                     progress=clock, entities=a.entity or None, memory_limit=a.memory_limit)
+    run = verify.run_saved(a.run, a.data / "cutover", a.out, csv_mode="never", progress=clock,
+                           entities=a.entity or None, memory_limit=a.memory_limit)
     return {**clock.done(), "counts": run.summary["counts"]}
 
 

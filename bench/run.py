@@ -505,7 +505,7 @@ them, run `make bench` again; the analysis at the end is `bench/ANALYSIS.md`.
   process's peak resident memory. DuckDB runs with `--memory-limit {a.memory_limit}` (predict,
   the hand-written script and verify alike) and spills to a temp folder beyond it.
 
-## Targets (docs/benchmarks.md)
+## Targets
 
 | benchmark | target | measured | result | notes |
 |---|---|---|---|---|

@@ -83,7 +83,7 @@ def test_only_demo_without_saved_results_replaces_its_row_and_section() -> None:
 
     report = "\n".join([
         "# Benchmarks", "", "- Machine: x.", "- Each contender is its own process.", "",
-        "## Targets (DESIGN 6)", "", "| benchmark | target | measured | result | notes |",
+        "## Targets", "", "| benchmark | target | measured | result | notes |",
         "|---|---|---|---|---|", "| predict vs hand | ≤ 1.3× | 1.16× | met | same ledger |",
         "| row scaling | linear | 1.00 | met |  |", "", "## Details", "",
         "### predict, step by step", "", "| step | time |", "|---|---|", "| a | 1 s |", "",

@@ -88,14 +88,15 @@ def write_run(
     extra: Callable[[Path], None] | None = None,
     csv_mode: str = "auto",
     ordered: str = LEDGER_IN_ORDER,
+    ledger: str = "ledger",
 ) -> Path:
     """Ledger (Parquet, and CSV when it fits), summary.json and whatever `extra` adds, written
-    atomically (`write_folder`). `ordered`: the query giving the ledger's rows in their order
-    (by side, entity and record key)."""
+    atomically (`write_folder`). `ordered`: the query giving the rows of the ledger view
+    `ledger` in their order (by side, entity and record key)."""
     def fill(tmp: Path) -> None:
         con.execute(f"copy ({ordered}) to {db.literal(str(tmp / 'ledger.parquet'))} "
                     "(format parquet, compression zstd)")
-        rows = int(con.one("select count(*) from ledger"))
+        rows = int(con.one(f"select count(*) from {db.ident(ledger)}"))
         if csv_mode == "always" or (csv_mode == "auto" and rows <= CSV_MAX_ROWS):
             con.execute(f"copy ({ordered}) to {db.literal(str(tmp / 'ledger.csv'))} "
                         "(format csv, header true)")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,21 +31,11 @@ class Ledger:
 
 def write(con: db.Connection, out: Path, summary: dict[str, Any], ledger: Ledger,
           csv_mode: str = "auto", show_pii: bool = False) -> Path:
-    """The run folder `out`: as `runfolder.write_run` writes one, from verify's own ledger
-    view (the session's `ledger` stays as it is for the other commands)."""
-    def fill(tmp: Path) -> None:
-        con.execute(f"copy ({ledger.in_order}) to {db.literal(str(tmp / 'ledger.parquet'))} "
-                    "(format parquet, compression zstd)")
-        rows = int(con.one(f"select count(*) from {db.ident(ledger.name)}"))
-        if csv_mode == "always" or (csv_mode == "auto" and rows <= runfolder.CSV_MAX_ROWS):
-            con.execute(f"copy ({ledger.in_order}) to {db.literal(str(tmp / 'ledger.csv'))} "
-                        "(format csv, header true)")
-        done = {**summary, "ledger": {"rows": rows, "csv": (tmp / "ledger.csv").exists()}}
-        (tmp / runfolder.MARKER).write_text(
-            json.dumps(done, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-        _extras(con, tmp, summary, show_pii)
-
-    return runfolder.write_folder(out, fill)
+    """The run folder `out`, from verify's own ledger view (the session's `ledger` stays as it
+    is for the other commands)."""
+    return runfolder.write_run(con, out, summary,
+                               lambda folder: _extras(con, folder, summary, show_pii),
+                               csv_mode, ledger.in_order, ledger.name)
 
 
 def _extras(con: db.Connection, folder: Path, summary: dict[str, Any], show_pii: bool) -> None:
