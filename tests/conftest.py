@@ -115,3 +115,28 @@ def user(pid: str, record_type: str = "PUBLIC", **kw: Any) -> dict[str, Any]:
 
 def role(pid: str, role_type: str = "Patron", scope: str = "TST") -> dict[str, Any]:
     return {"primary_id": pid, "role_type": role_type, "scope": scope, "status": "ACTIVE"}
+
+
+@dataclass
+class Demo:
+    """One `cutover demo` run of the sample, shared by the tests that read it."""
+
+    out: Path  # the predict folder; the others are beside it
+    exit_code: int
+    stdout: str
+
+
+@pytest.fixture(scope="session")
+def sample_demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    import sys
+
+    from typer.testing import CliRunner
+
+    from simulator.cli import app
+
+    out = tmp_path_factory.mktemp("sample-demo") / "demo"
+    args = ["--quiet", "demo", "--out", str(out)]
+    with pytest.MonkeyPatch.context() as mp:  # the manifest records sys.argv
+        mp.setattr(sys, "argv", ["cutover", "demo", "--out", str(out)])
+        result = CliRunner().invoke(app, args)
+    return Demo(out, result.exit_code, result.stdout)

@@ -53,9 +53,10 @@ def test_bench_smoke_run_writes_every_target(tmp_path: Path) -> None:
     # Generated data and runs stay in --work, never in the repository.
     assert not (ROOT / "runs" / "predict").exists()
 
-    # Only the demo, again: its row and section are replaced, every other one kept as it was.
+    # Only the demo, again (its saved measures reused: --resume): its row and section are
+    # replaced, every other one kept as it was.
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--smoke", "--only", "demo", "--work",
+        [sys.executable, "-m", "bench.run", "--smoke", "--only", "demo", "--resume", "--work",
          str(tmp_path / "work"), "--report", str(report)],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Demo
 from typer.testing import CliRunner
 
 from simulator.cli import app
@@ -124,10 +125,11 @@ def test_every_command_writes_what_it_wrote_before(
 
 
 def test_demo_writes_the_same_folders(pinned_runs: tuple[Path, dict[str, Any]],
-                                      tmp_path: Path) -> None:
+                                      sample_demo: Demo) -> None:
     _, state = pinned_runs
-    assert invoke(["demo", "--out", str(tmp_path / "demo")]) == 0
+    assert sample_demo.exit_code == 0, sample_demo.stdout
+    root = sample_demo.out.parent
     for name, value in state.items():
         if name == "diff":
             continue
-        assert folder_state(tmp_path / name, tmp_path) == value["files"], name
+        assert folder_state(root / name, root) == value["files"], name

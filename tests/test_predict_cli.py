@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import World, default_pack, role, user
+from conftest import Demo, World, default_pack, role, user
 from typer.testing import CliRunner, Result
 
 import simulator
@@ -311,18 +311,16 @@ def test_two_runs_give_the_same_bytes_and_replace_the_earlier_run(
     sample_run.files = second
 
 
-def test_demo_exits_0_and_matches_predict_on_the_sample(
-    sample_run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    out = tmp_path / "demo"
-    result = invoke(["--quiet", "demo", "--out", str(out)], monkeypatch)
-    assert result.exit_code == 0, result.output
+def test_demo_exits_0_and_matches_predict_on_the_sample(sample_run: Run,
+                                                        sample_demo: Demo) -> None:
+    out = sample_demo.out
+    assert sample_demo.exit_code == 0, sample_demo.stdout
     assert RUN_FILES <= siblings(out)
     assert (out / "ledger.parquet").read_bytes() == sample_run.files["ledger.parquet"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["manifest"]["command"] == ["cutover", "demo", "--out", str(out)]
     assert summary["counts"] == sample_run.summary["counts"]
-    assert "report.html" in result.stdout
+    assert "report.html" in sample_demo.stdout
 
 
 # -- --csv ----------------------------------------------------------------------------------------

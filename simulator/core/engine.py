@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from simulator import db
@@ -12,9 +13,23 @@ from simulator.errors import UserError
 from simulator.inputs.scenario import Scenario
 from simulator.rules import compile as rc
 from simulator.rules.lint import lint
+from simulator.rules.loader import fingerprint, load_pack
 from simulator.rules.model import Entity, Pack, Rule
 
 LEDGER_COLUMNS = ("side", "entity", "record_key", "outcome", "rule_id", "reason", "cite", "message")
+
+
+_CHECKED: dict[str, Pack] = {}  # linted packs by `loader.fingerprint`
+
+
+def load_checked(layers: list[Path] | None = None) -> Pack:
+    """The default pack with `layers`, loaded and linted, once per content in a process: a
+    demo, a notebook or a test suite running many commands lints the same pack once. Packs are
+    not changed after lint, so sharing one is safe."""
+    key = fingerprint(layers)
+    if key not in _CHECKED:
+        _CHECKED[key] = checked_pack(load_pack(layers))
+    return _CHECKED[key]
 
 
 def checked_pack(pack: Pack) -> Pack:
@@ -60,7 +75,7 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
     for entity in pack.ordered():
         for r in entity.rules:
             catalog[r.id] = (entity, r)
-        compiled = rc.compile_entity(entity, pack, pseudonymize=bool(pseudonymize_key))
+        compiled = rc.compiled(entity, pack, pseudonymize=bool(pseudonymize_key))
         con.execute(
             f"insert into {index} select $side, $entity, record_key, rule_index + $first "
             f"from ({compiled.sql})",

@@ -21,7 +21,6 @@ from simulator.inputs.bundle import Inputs
 from simulator.inputs.scenario import Scenario
 from simulator.inputs.snapshot import Snapshot
 from simulator.inputs.tables import tables_for, with_references
-from simulator.rules.loader import load_pack
 from simulator.rules.model import Pack
 
 # The schemas of the inputs, and the side of the snapshot each holds.
@@ -74,7 +73,7 @@ class Session:
     def pack(self) -> Pack:
         """The default pack with the session's layers, linted: its expressions stay parsed."""
         self.progress("checking rules")
-        return engine.checked_pack(load_pack(self.rules))
+        return engine.load_checked(self.rules)
 
     @cached_property
     def con(self) -> db.Connection:

@@ -231,6 +231,14 @@ def _trees(facts: list[Fact], rules: list[Rule]) -> list[exp.Expression]:
     return [linted(f.tree) for f in facts] + [linted(r.tree) for r in rules]
 
 
+def compiled(entity: Entity, pack: Pack, pseudonymize: bool = False) -> Compiled:
+    """`compile_entity`, once per pack (the pack keeps it: packs are not changed after lint)."""
+    key = (entity.id, pseudonymize)
+    if key not in pack.compiled:
+        pack.compiled[key] = compile_entity(entity, pack, pseudonymize)
+    return pack.compiled[key]
+
+
 def compile_entity(entity: Entity, pack: Pack, pseudonymize: bool = False) -> Compiled:
     """One pass over the entity's table: `record_key` and the index of the deciding rule."""
     facts = facts_for(entity, pack)

@@ -99,6 +99,17 @@ class Source:
         return None
 
 
+def fingerprint(layers: list[Path] | None = None, base: Path | None = None) -> str:
+    """What a pack's content depends on: its folders and the bytes of their files, digested
+    the way `load_pack` reads them (the same fingerprint, the same pack)."""
+    h = hashlib.sha256()
+    for folder in [base or default_pack_dir(), *(layers or [])]:
+        h.update(str(folder.resolve()).encode() + b"\0")
+        files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+        h.update(_digest(files).encode())
+    return h.hexdigest()
+
+
 def _digest(files: list[Path]) -> str:
     h = hashlib.sha256()
     for path in files:

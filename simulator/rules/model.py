@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlglot.expressions as exp
 
@@ -154,6 +155,10 @@ class Pack:
     files: list[Path]
     digest: str
     broken_facts: set[str] = field(default_factory=set)  # shared facts that failed to load
+    # Compiled SQL per (entity id, pseudonymised), filled by rules.compile.compiled: a pack is
+    # compiled once however many runs (what-if variants, a demo's commands) classify with it.
+    compiled: dict[tuple[str, bool], Any] = field(default_factory=dict, repr=False,
+                                                  compare=False)
 
     def rules(self) -> list[tuple[Entity, Rule]]:
         return [(e, r) for e in self.ordered() for r in e.rules]

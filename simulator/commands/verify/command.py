@@ -25,7 +25,6 @@ from simulator.core.findings import Finding
 from simulator.core.session import Session
 from simulator.errors import Loc, Problem, UserError, display_path
 from simulator.output import runfolder
-from simulator.rules.loader import load_pack
 
 # Verify's view of the ledger records it checks; the session's own `ledger` (the
 # classification other commands read) is left as it is.
@@ -129,7 +128,7 @@ def run_saved(
     try:
         saved = open_prediction(prediction)
     except UserError as e:
-        open_inputs(lambda: engine.checked_pack(load_pack(rules)), post_path,
+        open_inputs(lambda: engine.load_checked(rules), post_path,
                     budgets_path=budgets_path, baseline=baseline,
                     cutover_extract=cutover_extract, entities=entities, earlier=e.problems)
         raise

@@ -27,7 +27,6 @@ from simulator.inputs.bundle import Inputs
 from simulator.inputs.scenario import Scenario
 from simulator.output import runfolder
 from simulator.privacy import mask_emails
-from simulator.rules.loader import load_pack
 from simulator.rules.model import Pack
 
 SCHEMA = "whatif"
@@ -100,7 +99,7 @@ def prepare(session: Session, variant_paths: list[Path]) -> list[Case]:
         pack = base_pack
         if v.rules:
             try:
-                pack = engine.checked_pack(load_pack([*session.rules, *v.rules]))
+                pack = engine.load_checked([*session.rules, *v.rules])
             except UserError as e:
                 problems.extend(e.problems)
         if pack is not None:
