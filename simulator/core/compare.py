@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator import db
+from simulator.core.findings import SEVERITY_ORDER
 from simulator.output.sampling import per_rule_cap
 
 ABSENT = "absent"
@@ -100,9 +101,9 @@ def finding_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]
             "new_blocker": sev_b == "blocker" and sev_a != "blocker",
             "cleared_blocker": sev_a == "blocker" and sev_b != "blocker",
         })
-    order = {"blocker": 0, "warning": 1, "info": 2}
     out.sort(key=lambda f: (not (f["new_blocker"] or f["cleared_blocker"]),
-                            order.get(f["severity_after"] or f["severity_before"], 3), f["id"]))
+                            SEVERITY_ORDER.get(f["severity_after"] or f["severity_before"], 3),
+                            f["id"]))
     return out
 
 

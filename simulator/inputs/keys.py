@@ -34,6 +34,13 @@ def key_sql(table: str, alias: str, part: Callable[[str, str], str] | None = Non
     return _joined(parts)
 
 
+def folded_key_sql(table: str, alias: str) -> str:
+    """The key with Primary IDs lower-cased: how uniqueness is judged."""
+    spec = TABLES[table]
+    return key_sql(table, alias,
+                   lambda column, sql: f"lower({sql})" if spec.column(column).ci else sql)
+
+
 def _normal(table: str, column: str, value_sql: str) -> str:
     canonical = _CANONICAL.get((table, column))
     if canonical:

@@ -17,6 +17,7 @@ from typing import Any
 from simulator import db
 from simulator.errors import Loc, Problem
 from simulator.inputs import snapshot
+from simulator.inputs.keys import key_sql
 from simulator.inputs.snapshot import Snapshot, TableFile
 from simulator.inputs.tables import TYPE_WORDS, Table
 from simulator.inputs.yamlsrc import suggest
@@ -307,7 +308,7 @@ def _duplicate_problems(con: db.Connection, raw: str, tf: TableFile, rows: list[
     wanted = ", ".join(
         "(" + ", ".join(f"$k{i}_{j}" for j in range(n)) + ")" for i in range(len(keys)))
     on = " and ".join(same(j, k) for j, k in enumerate(t.key))
-    shown = "concat_ws('|', " + ", ".join(f"coalesce(t.{db.ident(k)}, '')" for k in t.key) + ")"
+    shown = key_sql(t.name, "t")
     w_cols = ", ".join(f"w.k{j}" for j in range(n))
     firsts = con.rows(
         f"with w({', '.join(f'k{j}' for j in range(n))}) as (values {wanted}) "

@@ -19,6 +19,7 @@ import sqlglot.expressions as exp
 from simulator import db
 from simulator.commands.whatif.patches import Patch
 from simulator.errors import Collector
+from simulator.inputs import keys
 from simulator.inputs.tables import SQL_TYPES, TABLES
 from simulator.rules.compile import render
 
@@ -131,13 +132,9 @@ def _check_keys(con: db.Connection, tables: dict[tuple[str, str], list[Patch]]) 
         if not changing:
             continue
         spec = TABLES[table]
-        parts = []
-        for k in spec.key:
-            part = f"coalesce(cast({db.ident(k)} as varchar), '')"
-            parts.append(f"lower({part})" if spec.column(k).ci else part)
-        key = parts[0] if len(parts) == 1 else "concat_ws('|', " + ", ".join(parts) + ")"
+        key = keys.folded_key_sql(table, "t")
         dupes = [r[0] for r in con.rows(
-            f"select {key} as k from {db.qualified(schema, table)} group by k "
+            f"select {key} as k from {db.qualified(schema, table)} as t group by k "
             "having count(*) > 1 order by k limit 5")]
         if not dupes:
             continue
