@@ -18,7 +18,7 @@ from typing import Any
 
 from simulator import db
 from simulator.core import engine
-from simulator.inputs import bundle, snapshot
+from simulator.inputs import bundle, reading
 from simulator.rules import compile as rc
 from simulator.rules.loader import load_pack
 
@@ -36,7 +36,7 @@ def _attach(con: db.Connection, inputs: bundle.Inputs) -> None:
     """The typed views predict reads (no validation: the contenders do not validate)."""
     snaps = inputs.snapshots()
     for schema, side in (("pre", "alma"), ("extract", "extract"), ("testload", "alma")):
-        snapshot.attach(con, schema, snaps.get(schema), side)
+        reading.attach(con, schema, snaps.get(schema), side)
 
 
 class Clock:

@@ -18,7 +18,7 @@ from typer.testing import CliRunner, Result
 from simulator import db
 from simulator.cli import app
 from simulator.errors import Problem
-from simulator.inputs import snapshot, validate
+from simulator.inputs import reading, snapshot, validate
 from simulator.inputs.snapshot import MAX_LINE_BYTES
 
 ROW = "2026-02-01T10:00:00"
@@ -360,7 +360,7 @@ def test_library_validation_collects_every_file(tmp_path: Path) -> None:
     snap = snapshot.open_snapshot(tmp_path / "freeze")
     con = db.connect()
     try:
-        found = snapshot.attach(con, "pre", snap, snap.side)
+        found = reading.attach(con, "pre", snap, snap.side)
         found += validate.validate(con, "pre", snap)
         # unreadable tables are attached empty, typed and queryable
         assert con.one("select count(*) from pre.libraries") == 0
@@ -471,7 +471,7 @@ def test_bom_crlf_and_quoted_newlines_read_like_plain_csv(inst: Path) -> None:
     try:
         snap = snapshot.open_snapshot(inst / "freeze")
         assert snap.files["users"].header[0] == "primary_id"
-        assert not snapshot.attach(con, "pre", snap, "alma")
+        assert not reading.attach(con, "pre", snap, "alma")
         # rows count records, not lines: W2 is row 3 although it starts on line 4
         assert con.rows("select name, _row from pre.webhooks order by _row") == [
             ("Line one\r\nline two, with comma", 2), ('quote " inside', 3)]
@@ -684,7 +684,7 @@ def _validate(folder: Path) -> list[Problem]:
     snap = snapshot.open_snapshot(folder)
     con = db.connect()
     try:
-        problems = snapshot.attach(con, "s", snap, snap.side)
+        problems = reading.attach(con, "s", snap, snap.side)
         return sorted(problems + validate.validate(con, "s", snap))
     finally:
         con.close()

@@ -25,7 +25,6 @@ from hypothesis import strategies as st
 from simulator import db
 from simulator.core import engine
 from simulator.errors import Loc
-from simulator.inputs import bundle
 from simulator.inputs.tables import TABLES, Col, Table
 from simulator.rules import analysis
 from simulator.rules import compile as rc
@@ -60,13 +59,9 @@ def run_golden(world: World, side: str, name: str) -> dict[str, str]:
     entity = pack.entities[(side, name)]
     compiled = rc.compile_entity(entity, pack)
     sql = golden(f"{side}.{name}", compiled.sql)
-    inputs = world.inputs()
-    con = db.connect()
-    try:
-        bundle.load_and_validate(con, inputs)
-        rows = con.rows(sql, compiled.bind(inputs.scenario.params()))
-    finally:
-        con.close()
+    with world.session() as session:
+        session.need()
+        rows = session.con.rows(sql, compiled.bind(session.scenario.params()))
     assert len(rows) == len({k for k, _ in rows}), "one row per record"
     got = {key: entity.rules[index].id for key, index in rows}
     ledger = world.ledger()

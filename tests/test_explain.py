@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from simulator import db
 from simulator.cli import app
 from simulator.commands.explain import explain, explain_loaded, resolve_entity, tables_read
+from simulator.core.session import Session
 from simulator.errors import UserError
 from simulator.inputs import bundle
 
@@ -49,10 +50,9 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, str
 def loaded() -> Iterator[tuple[db.Connection, bundle.Inputs]]:
     inputs = bundle.open_inputs(SAMPLE / "freeze", SAMPLE / "extract", SAMPLE / "scenario.yaml",
                                 SAMPLE / "testload")
-    con = db.connect()
-    bundle.load_and_validate(con, inputs)
-    yield con, inputs
-    con.close()
+    with Session(inputs) as session:
+        session.need()
+        yield session.con, inputs
 
 
 def parse(output: str) -> dict[str, Any]:

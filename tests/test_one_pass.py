@@ -24,7 +24,7 @@ from conftest import default_pack
 
 from simulator import db
 from simulator.core import engine
-from simulator.inputs import bundle, snapshot
+from simulator.inputs import bundle, reading
 from simulator.inputs.tables import tables_for
 from simulator.rules import analysis
 from simulator.rules import compile as rc
@@ -45,7 +45,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[db.Connect
     con = db.connect()
     snaps = inputs.snapshots()
     for schema, side, _ in SCHEMAS:
-        snapshot.attach(con, f"v_{schema}", snaps.get(schema), side)
+        reading.attach(con, f"v_{schema}", snaps.get(schema), side)
         con.execute(f"create schema {db.ident(schema)}")
         for table in tables_for(side):
             con.execute(f"create table {db.qualified(schema, table.name)} as "

@@ -27,7 +27,6 @@ from simulator import db
 from simulator.cli import app
 from simulator.core import engine
 from simulator.core.engine import LEDGER_COLUMNS
-from simulator.inputs import bundle
 from simulator.inputs.tables import TABLES
 from simulator.output import runfolder
 
@@ -167,15 +166,10 @@ def test_the_ledger_written_in_order_is_the_ledger_sorted(world: World) -> None:
                  "vendors": [{"code": f"V{i}"} for i in range(5)]}
     world.extract = {"patrons": [{"primary_id": f"u{i:02d}"} for i in range(10, 50, 3)],
                      "vendors": [{"code": f"V{i}"} for i in range(3, 8)]}
-    con = db.connect()
-    try:
-        bundle.load_and_validate(con, inputs := world.inputs())
-        result = engine.classify(con, default_pack(), inputs.scenario)
-        written = con.rows(result.ledger_in_order)
-        assert written == con.rows(runfolder.LEDGER_IN_ORDER)
+    with world.session() as session:
+        written = session.con.rows(session.classification.ledger_in_order)
+        assert written == session.con.rows(runfolder.LEDGER_IN_ORDER)
         assert len(written) == 40 + 20 + 5 + 14 + 5
-    finally:
-        con.close()
 
 
 def test_summary_json_has_counts_findings_and_manifest(sample_run: Run) -> None:
@@ -466,7 +460,6 @@ def test_missing_parents_created_for_a_failed_run_are_removed(
 def test_internal_error_exits_3_with_a_short_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from simulator.core import engine
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom in the engine\nsecond line with detail")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulator import db
 from simulator.core import engine
+from simulator.core.session import Session
 from simulator.inputs import bundle
 from simulator.rules.loader import load_pack
 from simulator.synth import sample
@@ -54,12 +54,8 @@ def demo_result() -> engine.Result:
     inputs = bundle.open_inputs(base / "freeze", base / "extract", base / "scenario.yaml",
                                 base / "testload")
     assert not inputs.warnings()
-    con = db.connect()
-    try:
-        bundle.load_and_validate(con, inputs)
-        return engine.classify(con, engine.checked_pack(load_pack()), inputs.scenario)
-    finally:
-        con.close()
+    with Session(inputs) as session:
+        return session.classification
 
 
 @pytest.mark.parametrize("side,entity", FAMILIES, ids=lambda v: str(v))

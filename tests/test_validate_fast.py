@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from simulator import db
-from simulator.inputs import snapshot, validate
+from simulator.inputs import reading, snapshot, validate
 
 ROW = "2026-02-01T10:00:00"
 MANIFEST = "format_version: 1\ninstitution: TST\nstage: freeze\ntaken_at: 2026-03-02T07:00:00Z\n"
@@ -49,7 +49,7 @@ def _attached(folder: Path) -> Iterator[tuple[db.Connection, snapshot.Snapshot]]
     snap = snapshot.open_snapshot(folder)
     con = db.connect()
     try:
-        assert snapshot.attach(con, "pre", snap, snap.side) == []
+        assert reading.attach(con, "pre", snap, snap.side) == []
         yield con, snap
     finally:
         con.close()

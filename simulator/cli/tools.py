@@ -107,7 +107,7 @@ def rules_doc(
 def snapshot_validate(folder: Annotated[Path, typer.Argument(help="Snapshot folder.")]) -> int:
     """Check a snapshot folder: manifest, files, columns, types, domains, keys, references."""
     from simulator.errors import Collector
-    from simulator.inputs import snapshot, validate
+    from simulator.inputs import reading, snapshot, validate
 
     snap = snapshot.open_snapshot(folder)
     warn(snap.warnings)
@@ -115,7 +115,7 @@ def snapshot_validate(folder: Annotated[Path, typer.Argument(help="Snapshot fold
     try:
         problems = Collector()
         step("reading the snapshot files")
-        problems.extend(snapshot.attach(con, "snap", snap, snap.side))
+        problems.extend(reading.attach(con, "snap", snap, snap.side))
         step("validating")
         problems.extend(validate.validate(con, "snap", snap))
         problems.raise_if_any()

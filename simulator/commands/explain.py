@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator import db
-from simulator.core.session import INPUT_SCHEMAS, Session
+from simulator.core.session import Session
 from simulator.errors import UserError
 from simulator.inputs.scenario import Scenario
-from simulator.inputs.tables import TABLES
+from simulator.inputs.tables import SCHEMA_SIDE, TABLES
 from simulator.rules import analysis
 from simulator.rules import compile as rc
 from simulator.rules.model import Entity, Pack, Rule, linted
@@ -62,7 +62,7 @@ def explain(session: Session, entity_name: str, key: str) -> list[Explanation]:
     entity = resolve_entity(session.pack, entity_name)
     key_parts(entity, key)  # usage errors before the slow part
     read = tables_read(entity, session.pack)
-    session.need({schema: read.get(schema, set()) for schema in INPUT_SCHEMAS})
+    session.need({schema: read.get(schema, set()) for schema in SCHEMA_SIDE})
     return explain_loaded(session.con, session.pack, session.scenario, entity_name, key)
 
 

@@ -16,15 +16,12 @@ from simulator import db
 from simulator.core import engine
 from simulator.core.engine import Result
 from simulator.errors import Collector
-from simulator.inputs import bundle, snapshot, validate
+from simulator.inputs import bundle, reading, snapshot, validate
 from simulator.inputs.bundle import Inputs
 from simulator.inputs.scenario import Scenario
 from simulator.inputs.snapshot import Snapshot
-from simulator.inputs.tables import tables_for, with_references
+from simulator.inputs.tables import SCHEMA_SIDE, tables_for, with_references
 from simulator.rules.model import Pack
-
-# The schemas of the inputs, and the side of the snapshot each holds.
-INPUT_SCHEMAS = {"pre": "alma", "extract": "extract", "testload": "alma"}
 
 
 def _quiet(step: str) -> None:
@@ -54,7 +51,7 @@ class Session:
         self.pseudonymize = pseudonymize
         self._snapshots: dict[str, tuple[Snapshot | None, str]] = {
             schema: (inputs.snapshots().get(schema), side)
-            for schema, side in INPUT_SCHEMAS.items()}
+            for schema, side in SCHEMA_SIDE.items()}
         self._ready: dict[str, set[str]] = {}  # schema -> tables attached and validated
         if pack is not None:  # a pack checked already (engine.checked_pack)
             self.__dict__["pack"] = pack
@@ -91,7 +88,7 @@ class Session:
 
         Every problem of every table read now is raised together (exit 2, nothing written).
         """
-        wanted = tables if tables is not None else dict.fromkeys(INPUT_SCHEMAS)
+        wanted = tables if tables is not None else dict.fromkeys(SCHEMA_SIDE)
         problems = Collector()
         parts: dict[str, Snapshot] = {}
         for schema, names in wanted.items():
@@ -103,7 +100,7 @@ class Session:
             if done is not None and not new:
                 continue
             part = snapshot.only(snap, new) if snap is not None else None
-            problems.extend(snapshot.attach(self.con, schema, part, side,
+            problems.extend(reading.attach(self.con, schema, part, side,
                                             None if done is None else new))
             if part is not None and schema not in self.trusted:
                 parts[schema] = part

@@ -1,5 +1,5 @@
-"""The inputs of a run: snapshots and scenario opened together, then attached and validated
-together, so that every problem of every input is reported in one pass."""
+"""The inputs of a run: snapshots and scenario opened together, so that every problem of every
+input is reported in one pass (the Session then attaches and validates them)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulator import db
 from simulator.errors import Collector, UserError
-from simulator.inputs import snapshot, validate
+from simulator.inputs import snapshot
 from simulator.inputs.scenario import Scenario
 from simulator.inputs.snapshot import Snapshot
-from simulator.inputs.tables import with_references
 
 
 @dataclass
@@ -62,27 +60,3 @@ def open_inputs(pre: Path, extract: Path, scenario_path: Path,
                          + (f" ({where})" if where.path else ""))
     problems.raise_if_any()
     return inputs
-
-
-def load_and_validate(con: db.Connection, inputs: Inputs,
-                      trusted: frozenset[str] = frozenset(),
-                      tables: dict[str, set[str]] | None = None) -> None:
-    """Attach every snapshot (absent ones as empty tables) and validate all of them but the
-    `trusted` ones (byte-identical to files an earlier run validated: their hashes match).
-
-    With `tables` (schema -> names), only those tables and the tables they refer to are
-    attached and validated; the others are attached empty.
-    """
-    problems = Collector()
-    snaps = inputs.snapshots()
-    if tables is not None:
-        snaps = {schema: snapshot.only(snap, with_references(tables.get(schema, set())))
-                 for schema, snap in snaps.items()}
-    for schema, side in (("pre", "alma"), ("extract", "extract"), ("testload", "alma")):
-        problems.extend(snapshot.attach(con, schema, snaps.get(schema), side))
-    # Unreadable tables are attached empty, so validation can run over everything else and
-    # all problems come out together.
-    for schema, snap in snaps.items():
-        if schema not in trusted:
-            problems.extend(validate.validate(con, schema, snap))
-    problems.raise_if_any()

@@ -1,25 +1,18 @@
-"""Snapshot folders (README, "Snapshots"): the manifest, the table files, and their DuckDB views.
-
-Each table file gets two views: `raw_<schema>.<table>` (every column as text, with its file row
-in `_row`, for validation) and `<schema>.<table>` (typed, spec columns only, for the rules).
-Data stays in the files; nothing is copied into Python.
-"""
+"""Snapshot folders (README, "Snapshots"): the manifest and the table files it holds, found and
+checked without reading their data (inputs/reading.py reads them into DuckDB views)."""
 
 from __future__ import annotations
 
-import bisect
 import csv
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from simulator import db
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
 from simulator.inputs import yamlsrc
-from simulator.inputs.tables import SQL_TYPES, STAGE_SIDE, TABLES, Table, tables_for
+from simulator.inputs.tables import STAGE_SIDE, TABLES, Table, tables_for
 
 FORMAT_VERSION = 1
 MANIFEST = "snapshot.yaml"
@@ -260,8 +253,8 @@ def _csv_header(file: Path, problems: Collector) -> tuple[str, ...] | None:
     ok = True
     seen: dict[str, str] = {}
     for i, name in enumerate(header, 1):
-        if _has_bad_bytes(name):
-            problems.add(Loc(shown, 1, i), f"column name {_bytes_shown(name)} {NOT_UTF8}")
+        if has_bad_bytes(name):
+            problems.add(Loc(shown, 1, i), f"column name {bytes_shown(name)} {NOT_UTF8}")
             ok = False
         elif not name:
             problems.add(Loc(shown, 1, i), "empty column name in the header")
@@ -278,222 +271,11 @@ def _csv_header(file: Path, problems: Collector) -> tuple[str, ...] | None:
 NOT_UTF8 = "is not valid UTF-8 text (Latin-1 or Windows bytes?): save the file as UTF-8"
 
 
-def _has_bad_bytes(text: str) -> bool:
+def has_bad_bytes(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
-def _bytes_shown(text: str) -> str:
+def bytes_shown(text: str) -> str:
     """A value holding undecodable bytes, shown with those bytes as \\xNN."""
     shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return "'" + (shown if len(shown) <= 60 else shown[:57] + "...") + "'"
-
-
-def row_numbers(tf: TableFile) -> Callable[[int], int]:
-    """Map a view's `_row` to the file's row, counting blank lines as DuckDB's errors do.
-
-    DuckDB skips blank lines, so `_row` (1 + the record's position) falls behind the row a
-    spreadsheet shows after a blank line. Only called to report problems; a file without an
-    empty line (nearly every file) costs one fast byte scan.
-    """
-    if tf.format != "csv" or not _may_have_blank_lines(tf.path):
-        return lambda row: row
-    blanks: list[int] = []  # per blank line: the first `_row` that comes after it
-    limit = csv.field_size_limit()
-    csv.field_size_limit(MAX_LINE_BYTES)
-    try:
-        with tf.path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
-            kept = 1
-            for fields in csv.reader(f):
-                if fields:
-                    kept += 1
-                else:
-                    blanks.append(kept)
-    except csv.Error:
-        return lambda row: row
-    finally:
-        csv.field_size_limit(limit)
-    return lambda row: row + bisect.bisect_right(blanks, row)
-
-
-def _may_have_blank_lines(path: Path) -> bool:
-    tail = b""
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            data = tail + chunk
-            if b"\n\n" in data or b"\n\r\n" in data or b"\r\r" in data:
-                return True
-            tail = data[-2:]
-    return False
-
-
-def _mixed_line_ends(path: Path) -> int:
-    """The first line whose end differs from the first line's (0: all alike)."""
-    first: bool | None = None  # does the first line end in CRLF?
-    line, prev = 0, b""
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            start = 0
-            while (i := chunk.find(b"\n", start)) >= 0:
-                line += 1
-                crlf = (chunk[i - 1:i] if i else prev) == b"\r"
-                if first is None:
-                    first = crlf
-                elif crlf != first:
-                    return line
-                start = i + 1
-            prev = chunk[-1:]
-    return 0
-
-
-def _find_bad_utf8(tf: TableFile) -> tuple[int, int, str] | None:
-    """Row (header = 1), column and shown value of the first field that is not UTF-8."""
-    limit = csv.field_size_limit()
-    csv.field_size_limit(MAX_LINE_BYTES)
-    try:
-        with tf.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
-            for row, fields in enumerate(csv.reader(f), 1):
-                for col, value in enumerate(fields, 1):
-                    if _has_bad_bytes(value):
-                        return row, col, value
-    except csv.Error:
-        return None
-    finally:
-        csv.field_size_limit(limit)
-    return None
-
-
-# --- views ---------------------------------------------------------------------------------
-
-
-def _source_sql(tf: TableFile) -> str:
-    if tf.format == "parquet":
-        return f"read_parquet({db.literal(str(tf.path))}, file_row_number = true)"
-    columns = "{" + ", ".join(f"{db.literal(h)}: 'VARCHAR'" for h in tf.header) + "}"
-    return (
-        f"read_csv({db.literal(str(tf.path))}, columns = {columns}, header = true, "
-        "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-        f"max_line_size = {MAX_LINE_BYTES}, strict_mode = true)"
-    )
-
-
-def attach(con: db.Connection, schema: str, snap: Snapshot | None, side: str,
-           tables: set[str] | None = None) -> list[Problem]:
-    """Create raw and typed views for every table of `side` (or only for `tables`, leaving the
-    views of the others as they are); absent tables are empty.
-
-    Returns the problems of the files themselves: those found when the snapshot was opened
-    (empty file, bad header) and those found reading every value (encoding, ragged rows,
-    runaway quotes). A file with such a problem is attached as an empty table and marked
-    unreadable, so that validating the other tables stays possible.
-    """
-    raw = f"raw_{schema}"
-    con.execute(f"create schema if not exists {db.ident(raw)}")
-    con.execute(f"create schema if not exists {db.ident(schema)}")
-    problems: list[Problem] = list(snap.problems) if snap else []
-    for table in tables_for(side):
-        if tables is not None and table.name not in tables:
-            continue
-        tf = snap.files.get(table.name) if snap else None
-        view = db.qualified(raw, table.name)
-        problem = None
-        if tf is not None:
-            try:
-                if tf.format == "parquet":
-                    tf = _with_parquet_header(con, tf)
-                con.execute(f"create or replace view {view} as {_raw_sql(tf)}")
-                # count(column) makes DuckDB decode every value; count(*) would skip them.
-                counts = ", ".join(f"count({db.ident(h)})" for h in _columns(tf)) or "count(*)"
-                con.execute(f"select {counts} from {view}").fetchall()
-            except db.DuckDBError as e:
-                problem = csv_problem(tf, e) if tf.format == "csv" else Problem(
-                    Loc(tf.shown), f"cannot read Parquet file: {_parquet_error(e)}")
-        if problem is not None and snap is not None and tf is not None:
-            problems.append(problem)
-            snap.unreadable.add(table.name)
-            cols = ", ".join(f"cast(null as varchar) as {db.ident(h)}" for h in _columns(tf))
-            con.execute(f"create or replace view {view} as select {cols}{', ' if cols else ''}"
-                        "cast(null as bigint) as _row limit 0")
-        elif tf is None:
-            cols = ", ".join(f"cast(null as varchar) as {db.ident(c)}" for c in table.column_names)
-            con.execute(f"create or replace view {view} as "
-                        f"select {cols}, cast(null as bigint) as _row limit 0")
-        present_cols = set(_columns(tf)) if tf else set(table.column_names)
-        typed = ", ".join(
-            f"cast({db.ident(c.name) if c.name in present_cols else 'null'} as "
-            f"{SQL_TYPES[c.type]}) as {db.ident(c.name)}"
-            for c in table.columns
-        )
-        con.execute(
-            f"create or replace view {db.qualified(schema, table.name)} as "
-            f"select {typed}, _row from {view}"
-        )
-    return problems
-
-
-def _columns(tf: TableFile) -> list[str]:
-    # `_row` is the file row number we add; a column of that name in the file is ignored.
-    return [h for h in tf.header if h.lower() != "_row"]
-
-
-def _raw_sql(tf: TableFile) -> str:
-    row = "file_row_number + 1" if tf.format == "parquet" else "row_number() over () + 1"
-    present = "".join(f"cast({db.ident(h)} as varchar) as {db.ident(h)}, " for h in _columns(tf))
-    return f"select {present}cast({row} as bigint) as _row from {_source_sql(tf)}"
-
-
-def _parquet_error(e: Exception) -> str:
-    text = _first(e)
-    if "magic bytes" in text:
-        return "not a Parquet file (no Parquet magic bytes): is it a CSV file named .parquet?"
-    return text.split("Error: ", 1)[-1]
-
-
-def _with_parquet_header(con: db.Connection, tf: TableFile) -> TableFile:
-    cols = con.columns(f"read_parquet({db.literal(str(tf.path))})")
-    return TableFile(tf.table, tf.path, tf.format, tuple(cols))
-
-
-def _first(e: Exception) -> str:
-    return str(e).strip().splitlines()[0]
-
-
-_LINE = re.compile(r"CSV Error on Line: (\d+)")
-_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
-
-
-def csv_problem(tf: TableFile, e: Exception) -> Problem:
-    """Turn DuckDB's CSV reader errors into one located sentence.
-
-    DuckDB's "line" counts records (the header is 1), as our row numbers do.
-    """
-    text = str(e)
-    m = _LINE.search(text)
-    row = int(m.group(1)) if m else 0
-    col = 1
-    if "Invalid unicode" in text or "not utf-8" in text:
-        found = _find_bad_utf8(tf)
-        if found:
-            row, col, value = found
-            name = tf.header[col - 1] if col <= len(tf.header) else f"#{col}"
-            msg = f"column {name}: {_bytes_shown(value)} {NOT_UTF8}"
-        else:
-            msg = f"a value {NOT_UTF8}"
-    elif "Maximum line size" in text or "maximum line size" in text:
-        msg = (
-            f"a row is longer than {MAX_LINE_BYTES:,} bytes (the most a row may hold): is a "
-            "quote left open, or a field holding a whole document?"
-        )
-    elif counts := _COUNTS.search(text):
-        expected, found_n = int(counts.group(1)), int(counts.group(2))
-        col = min(expected, found_n) + 1
-        hint = ("a value holding a comma must be in double quotes" if found_n > expected
-                else "is a value missing, or the row broken in two?")
-        msg = f"row has {found_n} fields but the header names {expected} ({hint})"
-    elif "invalid state" in text and (changed := _mixed_line_ends(tf.path)):
-        msg = (f"the file mixes line ends (Windows CRLF and Unix LF; the first change is at line "
-               f"{changed}): save it again with one kind")
-    elif "unterminated quote" in text.lower():
-        msg = "a quoted field is never closed (a \" opens it, another \" must close it)"
-    else:
-        msg = f"cannot read CSV: {_first(e)}"
-    return Problem(Loc(tf.shown, row, col) if row else Loc(tf.shown), msg)

@@ -168,6 +168,11 @@ _TABLES = (
 
 TABLES: dict[str, Table] = {t.name: t for t in _TABLES}
 
+# The schemas a run's input snapshots are read under, with the side of the snapshot each holds;
+# a ledger entity's records are read from its side's schema. verify adds `post` (and `base`).
+SCHEMA_SIDE = {"pre": "alma", "extract": "extract", "testload": "alma"}
+SIDE_SCHEMA = {"alma": "pre", "extract": "extract"}
+
 # Snapshot stages (snapshot.yaml) and the side whose tables they hold.
 STAGE_SIDE = {
     "testload": "alma",

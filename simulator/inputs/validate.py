@@ -16,7 +16,7 @@ from typing import Any
 
 from simulator import db
 from simulator.errors import Loc, Problem
-from simulator.inputs import snapshot
+from simulator.inputs import reading
 from simulator.inputs.keys import key_sql
 from simulator.inputs.snapshot import Snapshot, TableFile
 from simulator.inputs.tables import TYPE_WORDS, Table
@@ -118,7 +118,7 @@ def _every(checks: list[_Check]) -> Callable[[Any], Any]:
 
 def _problems(con: db.Connection, raw: str, tf: TableFile, checks: list[_Check],
               cases: list[dict[str, Any]]) -> list[Problem]:
-    rows = snapshot.row_numbers(tf)
+    rows = reading.row_numbers(tf)
     found = _case_problems(tf, checks, cases, rows)
     dups = [case["failure_case"] for case in cases
             if str(case.get("check")).isdigit() and checks[int(case["check"])].kind == "unique"]

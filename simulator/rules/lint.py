@@ -9,7 +9,7 @@ import sqlglot.expressions as exp
 
 from simulator import db
 from simulator.errors import Collector, Loc, Problem
-from simulator.inputs import scenario, snapshot
+from simulator.inputs import reading, scenario
 from simulator.inputs.tables import TABLES, post_table
 from simulator.inputs.yamlsrc import suggest
 from simulator.rules import metadata
@@ -27,7 +27,6 @@ from simulator.rules.model import (
     linted,
 )
 from simulator.rules.sqlcheck import (
-    SNAPSHOT_SIDE,
     bind_params,
     check_entity_names,
     first_line,
@@ -175,8 +174,7 @@ def _bind(pack: Pack, problems: Collector, bad: set[tuple[str, str]]) -> None:
     """
     con = db.connect()
     try:
-        for schema, side in SNAPSHOT_SIDE.items():
-            snapshot.attach(con, schema, None, side)
+        reading.attach_empty(con)
         params = scenario.example_params()
         for entity in pack.ordered():
             missing = entity.broken | pack.broken_facts  # names that failed to load
@@ -222,8 +220,7 @@ def _bind_expectations(pack: Pack, problems: Collector, bad: set[tuple[str, str]
         return
     con = db.connect()
     try:
-        for schema, side in (*SNAPSHOT_SIDE.items(), ("post", "alma")):
-            snapshot.attach(con, schema, None, side)
+        reading.attach_empty(con, post=True)
         params = scenario.example_params()
         for entity, rule in rules:
             target = post_table(entity.side, entity.name) or entity.name

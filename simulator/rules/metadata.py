@@ -10,7 +10,7 @@ from typing import Any
 
 from simulator import db
 from simulator.errors import Collector, Loc
-from simulator.inputs import snapshot, yamlsrc
+from simulator.inputs import reading, yamlsrc
 from simulator.inputs.tables import post_table
 from simulator.inputs.yamlsrc import suggest
 from simulator.rules.analysis import render
@@ -24,7 +24,6 @@ from simulator.rules.model import (
     Rule,
 )
 from simulator.rules.sqlcheck import (
-    SNAPSHOT_SIDE,
     check_entity_names,
     first_line,
     parse_expression,
@@ -215,8 +214,7 @@ def bind(pack: Pack, problems: Collector) -> None:
     conditions are boolean."""
     con = db.connect()
     try:
-        for schema, side in (*SNAPSHOT_SIDE.items(), ("post", "alma")):
-            snapshot.attach(con, schema, None, side)
+        reading.attach_empty(con, post=True)
         for entity, rule in pack.rules():
             target = post_table(entity.side, entity.name) or entity.name
             source = f"{db.qualified('post', target)} as {db.ident(target)}"

@@ -9,6 +9,7 @@ from typing import Any
 import sqlglot.expressions as exp
 
 from simulator.errors import Loc
+from simulator.inputs.tables import SIDE_SCHEMA
 
 OUTCOMES = {
     "retained": "exists after the load as it was",
@@ -30,7 +31,6 @@ OUTCOMES = {
 ABSENT_OUTCOMES = frozenset({"removed", "rejected", "not_migrated"})
 SEVERITIES = ("blocker", "warning", "info")
 CONFIDENCES = ("documented", "inferred")
-SIDE_SCHEMA = {"alma": "pre", "extract": "extract"}
 
 
 def linted(tree: exp.Expression | None) -> exp.Expression:

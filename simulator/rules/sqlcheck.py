@@ -13,13 +13,12 @@ import sqlglot.expressions as exp
 
 from simulator.errors import Collector, Loc
 from simulator.inputs import scenario
-from simulator.inputs.tables import TABLES, tables_for
+from simulator.inputs.tables import SCHEMA_SIDE, TABLES, tables_for
 from simulator.inputs.yamlsrc import suggest
 from simulator.rules.analysis import DIALECT
 from simulator.rules.model import Entity
 
 _CLASS = re.compile(r"<class '(?:[\w.]+\.)?(\w+)'>")  # sqlglot names its node classes
-SNAPSHOT_SIDE = {"pre": "alma", "extract": "extract", "testload": "alma"}
 # Statements: never a rule's `when` nor anything inside it (only SELECT subqueries may nest).
 _STATEMENTS: tuple[type[exp.Expression], ...] = tuple(
     c for c in (getattr(exp, n, None) for n in (
@@ -155,7 +154,7 @@ def check_entity_names(tree: exp.Expression, entity: Entity, facts: set[str], lo
     `table_name` is the row's own table when it is not the entity's (expect_after reads the
     post snapshot's row, which may be another table, and may also read post.<table>).
     """
-    schemas = {**SNAPSHOT_SIDE, **({"post": "alma"} if table_name else {})}
+    schemas = {**SCHEMA_SIDE, **({"post": "alma"} if table_name else {})}
     table_name = table_name or entity.name
     own = set(TABLES[table_name].column_names) | {"_row"}
     for table in tree.find_all(exp.Table):

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from simulator import db
-from simulator.core.session import INPUT_SCHEMAS, Session
+from simulator.core.session import Session
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
 from simulator.inputs import bundle, snapshot
 from simulator.inputs.scenario import DEFAULT_SCRUBBED, Scenario
 from simulator.inputs.snapshot import Snapshot
+from simulator.inputs.tables import SCHEMA_SIDE
 
 
 @dataclass
@@ -84,7 +85,7 @@ def _snapshots(snaps: dict[str, Any]) -> tuple[dict[str, Snapshot], list[str], s
     opened: dict[str, Snapshot] = {}
     warnings = []
     unchanged = set()
-    for name, side in INPUT_SCHEMAS.items():
+    for name, side in SCHEMA_SIDE.items():
         if name not in snaps:
             continue
         path = Path(snaps[name]["path"])

@@ -17,12 +17,11 @@ import sqlglot.expressions as exp
 
 from simulator import db
 from simulator.errors import Collector, Loc
-from simulator.inputs import snapshot, yamlsrc
-from simulator.inputs.tables import TABLES, Col, Table
+from simulator.inputs import reading, yamlsrc
+from simulator.inputs.tables import SIDE_SCHEMA, TABLES, Col, Table
 from simulator.inputs.yamlsrc import describe, suggest
 from simulator.rules.compile import render
 from simulator.rules.loader import Source
-from simulator.rules.model import SIDE_SCHEMA
 from simulator.rules.sqlcheck import check_names, parse_condition
 
 PATCH_KEYS = ("entity", "side", "where", "set", "delete", "insert")
@@ -329,8 +328,7 @@ def bind_conditions(patches: list[Patch], problems: Collector) -> None:
         return
     con = db.connect()
     try:
-        for schema, side in (("pre", "alma"), ("extract", "extract"), ("testload", "alma")):
-            snapshot.attach(con, schema, None, side)
+        reading.attach_empty(con)
         for p in todo:
             assert p.tree is not None and p.where_loc is not None
             sql = (f"select ({render(p.tree)}) as v from {db.qualified(p.schema, p.table)} "

@@ -1,6 +1,6 @@
 """Applying a variant's patches to attached snapshots, as DuckDB views; the files stay untouched.
 
-The snapshot views the rules read (`pre.<table>`, `extract.<table>`, made by snapshot.attach) are
+The snapshot views the rules read (`pre.<table>`, `extract.<table>`, made by reading.attach) are
 shadowed: the view of a patched table is renamed to `<table>~src`, each patch becomes a view over
 the one before it (in schema `whatif`), and the last takes the table's name. Values come from
 small tables the patches' values are inserted into as parameters; conditions are SQL the user
