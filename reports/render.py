@@ -226,6 +226,8 @@ def render_verify(report: VerifyReport) -> tuple[str, str]:
 
 ABSENT = "absent"  # a record one of the two ledgers does not have
 MATRIX_ORDER = (*OUTCOME_COLOURS, ABSENT)
+
+
 def _script_json(payload: Any) -> str:
     """JSON safe to embed in a script element (only "</" and "<!--" could end it)."""
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
