@@ -1,0 +1,1 @@
+"""Outside data in: Alma API responses and legacy files become snapshot folders."""
