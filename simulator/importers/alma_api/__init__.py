@@ -1,0 +1,1 @@
+"""Alma REST API responses: pulled into a raw folder, imported into a snapshot folder."""
