@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from simulator.inputs.tables import TABLES
-from simulator.synth import sample_post, sample_variants, texts
+from simulator.synth import alma_api, sample_post, sample_variants, texts
 from simulator.synth.sample_config import configuration
 from simulator.synth.sample_fulfillment import fulfillment
 from simulator.synth.sample_readiness import readiness_cases
@@ -84,6 +84,7 @@ def files(seed: int = SEED) -> dict[str, str]:
             out[f"{snap}/{table}.csv"] = csv_text(table, rows)
     for name, text in FORMS.items():
         out[f"extract/{name}"] = text
+    out.update(alma_api.files(g.tables))
     for snap, tables in sample_post.post_snapshots(g.tables).items():
         out[f"{snap}/snapshot.yaml"] = sample_post.MANIFESTS[snap]
         for table, rows in tables.items():
