@@ -12,9 +12,9 @@ import pytest
 from simulator.core import engine
 from simulator.core.session import Session
 from simulator.inputs import bundle
+from simulator.inputs.writing import csv_text
 from simulator.rules.loader import load_pack
 from simulator.rules.model import Pack
-from simulator.synth.sample import csv_text
 
 DATES = {
     "testload": "2025-09-15",

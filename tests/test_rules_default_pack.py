@@ -364,6 +364,68 @@ USER_ROLES = [
         alma("user_roles", "jsmith|Cataloger|TST"), "retained", MATCHED, label="matched"),
 ]
 
+
+def identified(world: Fx, pid: str = "jsmith") -> Fx:
+    """`world` with one barcode of the user `pid` (filed in the spelling given)."""
+    pre = {**world.pre, "user_identifiers": [
+        {"primary_id": pid, "id_type": "BARCODE", "value": "0012345"}]}
+    return Fx(pre, world.extract, world.testload, world.options)
+
+
+def staff_id(**kw: Any) -> Fx:
+    """Staff user 'S1' with a barcode."""
+    return identified(people(user("S1", "STAFF", **kw)), "S1")
+
+
+def public_id(*role_types: str, matched: bool = True, **kw: Any) -> Fx:
+    """Public user 'JSmith' with roles and a barcode filed under 'jsmith'; patron 'jsmith'."""
+    return identified(people(user("JSmith", **kw), roles=tuple(role("jsmith", r)
+                                                               for r in role_types),
+                             patrons=("jsmith",) if matched else ()))
+
+
+SID, JID = alma("user_identifiers", "S1|BARCODE|0012345"), alma("user_identifiers",
+                                                                "jsmith|BARCODE|0012345")
+USER_IDENTIFIERS = [
+    pos("user_identifiers.user-created-during-freeze", SID, "removed",
+        staff_id(created_at=FREEZE_START), label="staff"),
+    pos("user_identifiers.user-created-during-freeze", JID, "removed",
+        public_id("Patron", "Cataloger", created_at=DURING), label="matched-public"),
+    neg("user_identifiers.user-created-during-freeze", "user_identifiers.non-public-user", SID,
+        "retained", staff_id(created_at=CLEAN_DATA), label="at-clean-data-delivered"),
+    pos("user_identifiers.user-changed-during-freeze", SID, "reverted",
+        staff_id(updated_at=FREEZE_START),
+        finding=inferred("user_identifiers.user-changed-during-freeze")),
+    neg("user_identifiers.user-changed-during-freeze", "user_identifiers.non-public-user", SID,
+        "retained", staff_id(updated_at=CLEAN_DATA), label="at-clean-data-delivered"),
+    neg("user_identifiers.user-changed-during-freeze", "user_identifiers.public-user-refreshed",
+        JID, "refreshed", public_id("Patron", "Cataloger", updated_at=DURING),
+        label="public-user"),
+    pos("user_identifiers.non-public-user", SID, "retained", staff_id(), label="staff"),
+    pos("user_identifiers.non-public-user", alma("user_identifiers", "C1|BARCODE|0012345"),
+        "retained", identified(people(user("C1", "CONTACT")), "C1"), label="contact"),
+    neg("user_identifiers.non-public-user", "user_identifiers.public-user-removed", SID,
+        "removed", identified(people(user("S1")), "S1"), label="public-user"),
+    pos("user_identifiers.public-created-user-refreshed", JID, "refreshed",
+        public_id("Cataloger", origin="CREATED"),
+        finding=inferred("user_identifiers.public-created-user-refreshed")),
+    neg("user_identifiers.public-created-user-refreshed",
+        "user_identifiers.public-user-refreshed", JID, "refreshed",
+        public_id("Cataloger", origin="MIGRATED"), label="migrated"),
+    pos("user_identifiers.public-user-refreshed", JID, "refreshed",
+        public_id("Patron", "Cataloger")),
+    pos("user_identifiers.public-user-refreshed", JID, "refreshed",
+        public_id("200", "Cataloger", origin=None), label="origin-unknown"),
+    neg("user_identifiers.public-user-refreshed", "user_identifiers.public-user-removed", JID,
+        "removed", public_id("Patron", "Cataloger", matched=False), label="no-patron"),
+    pos("user_identifiers.public-user-removed", JID, "removed", public_id("Patron", "200"),
+        label="matched-patron-roles-only"),
+    pos("user_identifiers.public-user-removed", JID, "removed",
+        public_id("Cataloger", matched=False), label="unmatched-staff-role"),
+    neg("user_identifiers.public-user-removed", "user_identifiers.public-user-refreshed", JID,
+        "refreshed", public_id("Cataloger"), label="matched-staff-role"),
+]
+
 PATRONS = [
     pos("patrons.staff-conversion", P, "rejected",
         people(user("JSmith", "STAFF", origin="MIGRATED"), patrons=("jsmith",)),
@@ -779,9 +841,9 @@ INTEGRATIONS = [
                                         "value": "false"}]})),
 ]
 
-CASES = (USERS + USER_ROLES + PATRONS + SETS + COLLECTIONS + CONFIGURATION + CODE_TABLES
-         + CODE_ENTITIES + ACQUISITIONS + FUNDS + LICENSES + COURSES + ANALYTICS + AUTHORITIES
-         + CIRCULATION + INTEGRATIONS)
+CASES = (USERS + USER_ROLES + USER_IDENTIFIERS + PATRONS + SETS + COLLECTIONS + CONFIGURATION
+         + CODE_TABLES + CODE_ENTITIES + ACQUISITIONS + FUNDS + LICENSES + COURSES + ANALYTICS
+         + AUTHORITIES + CIRCULATION + INTEGRATIONS)
 POSITIVE = [p for p in CASES if p.values[0].by == p.values[0].rule]
 NEGATIVE = [p for p in CASES if p.values[0].by != p.values[0].rule]
 

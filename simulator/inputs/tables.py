@@ -89,6 +89,8 @@ _TABLES = (
         _c("primary_id*"), _c("role_type*"), _c("scope"),
         _c("status", domain=("ACTIVE", "INACTIVE", "NEW")),
     ), ("primary_id", "role_type", "scope"), (Ref("primary_id", "users", "primary_id"),)),
+    Table("user_identifiers", ALMA, "users", (_c("primary_id*"), _c("id_type*"), _c("value*")),
+          ("primary_id", "id_type", "value"), (Ref("primary_id", "users", "primary_id"),)),
     Table("sets", ALMA, "configuration", (
         _c("set_id*"), _c("name"), _c("set_type*", domain=("ITEMIZED", "LOGICAL")),
         _c("content_type"), _c("created_at", TS), _c("updated_at", TS),

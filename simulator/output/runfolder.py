@@ -21,11 +21,12 @@ CSV_MODES = ("auto", "always", "never")
 MARKER = "summary.json"
 
 
-def check_out(out: Path) -> None:
-    """Refuse to replace a folder that is not an earlier run (a typo must not delete data)."""
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).is_file())):
+def check_out(out: Path, marker: str = MARKER, what: str = "a run folder") -> None:
+    """Refuse to replace a folder that is not an earlier run (a typo must not delete data);
+    `marker` is the file that marks one, `what` names it in the message."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / marker).is_file())):
         raise UserError(Problem(Loc(display_path(out)),
-                                "--out exists and is not a run folder; choose a new folder"))
+                                f"--out exists and is not {what}; choose a new folder"))
 
 
 LEDGER_IN_ORDER = ("select side, entity, record_key, outcome, rule_id, reason, cite, message "
@@ -109,16 +110,17 @@ def write_run(
     return write_folder(out, fill)
 
 
-def write_folder(out: Path, fill: Callable[[Path], None]) -> Path:
+def write_folder(out: Path, fill: Callable[[Path], None], marker: str = MARKER,
+                 what: str = "a run folder") -> Path:
     """A result folder written atomically: all files appear at once or not at all.
 
     `fill` writes into a hidden temp folder beside `out`, renamed into place; an earlier run at
     `out` is moved aside first and deleted only once the new one is in place. On any failure
     the temp folder and the parent folders this call created are removed, and an earlier run
-    is left as it was. `fill` must write `summary.json`, which marks the folder as one a later
-    run may replace.
+    is left as it was. `fill` must write `marker` (a run's `summary.json`), which marks the
+    folder as one a later run may replace; `what` names such a folder in messages.
     """
-    check_out(out)
+    check_out(out, marker, what)
     created = _missing_parents(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp: Path | None = None
@@ -128,8 +130,8 @@ def write_folder(out: Path, fill: Callable[[Path], None]) -> Path:
         os.umask(umask)
         tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is for sharing
         fill(tmp)
-        if not (tmp / MARKER).is_file():
-            raise RuntimeError(f"{MARKER} was not written")
+        if not (tmp / marker).is_file():
+            raise RuntimeError(f"{marker} was not written")
         _replace(tmp, out)
     except BaseException:
         if tmp is not None:

@@ -9,12 +9,9 @@ every rule's own test builds a minimal fixture instead.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
 from pathlib import Path
 
-from simulator.inputs.tables import TABLES
+from simulator.inputs.writing import csv_text
 from simulator.synth import alma_api, sample_post, sample_variants, texts
 from simulator.synth.sample_config import configuration
 from simulator.synth.sample_fulfillment import fulfillment
@@ -59,17 +56,6 @@ waivers:
 MANIFESTS = {stage: texts.manifest_text(INSTITUTION, stage, taken_at, forms=stage == "extract")
              for stage, taken_at in texts.TAKEN_AT.items()}
 FORMS = texts.forms("fictional")
-
-
-def csv_text(table: str, rows: Iterable[dict[str, object]]) -> str:
-    spec = TABLES[table]
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(spec.column_names)
-    ordered = sorted(rows, key=lambda row: tuple(str(row.get(k, "")) for k in spec.key))
-    for row in ordered:
-        writer.writerow(["" if row.get(c) is None else row.get(c, "") for c in spec.column_names])
-    return buf.getvalue()
 
 
 def files(seed: int = SEED) -> dict[str, str]:
