@@ -7,6 +7,7 @@ commands on an institution's inputs, `tools` the rule-pack, snapshot and generat
 
 from __future__ import annotations
 
+import simulator.cli.flat  # noqa: F401  (registers `snapshot import flat`, `mapping-template`)
 import simulator.cli.importing  # noqa: F401  (registers `snapshot import`)
 import simulator.cli.pulling  # noqa: F401  (registers `snapshot pull`)
 from simulator.cli import demo, runs, tools

@@ -1,0 +1,189 @@
+"""`cutover snapshot import flat`: legacy files and a mapping become an extract-side snapshot
+folder (docs/legacy-files.md). Every problem of the mapping, the files and their values is
+reported together, located in the mapping or at the source file's line and column; then the
+snapshot is written as Parquet files, validated like any snapshot, and appears atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator import db
+from simulator.errors import Collector, Loc, Problem, UserError, display_path
+from simulator.importers.alma_api.snapshot_out import MARKER, WHAT, check, manifest_text
+from simulator.importers.flat import mapping as mapping_file
+from simulator.importers.flat import sources, transform
+from simulator.importers.flat.mapping import Mapping, TableMap
+from simulator.importers.flat.sources import Source
+from simulator.inputs import snapshot
+from simulator.inputs.tables import STAGE_SIDE
+from simulator.inputs.validate import MAX_CASES
+from simulator.output.runfolder import check_out, write_folder
+
+EXTRACT_STAGES = tuple(s for s, side in STAGE_SIDE.items() if side == "extract")
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What was written: rows per table, and the source headers the mapping left out."""
+
+    out: Path
+    rows: dict[str, int]
+    dropped: dict[str, tuple[str, ...]]
+
+
+def import_files(files_dir: Path, mapping_path: Path, out: Path, stage: str, institution: str,
+                 taken_at: str | None = None, memory_limit: str | None = None,
+                 progress: Progress | None = None) -> Imported:
+    """Import every table the mapping names into the snapshot folder `out`."""
+    step = progress or (lambda _: None)
+    taken_at = _check_arguments(files_dir, out, stage, institution, taken_at)
+    con = db.connect(memory_limit)
+    tmp = Path(tempfile.mkdtemp(prefix="cutover-flat-"))
+    try:
+        step("reading the mapping")
+        mapping = mapping_file.load(mapping_path, con)
+        problems = Collector()
+        problems.extend(mapping.problems)
+        found = sources.open_sources(files_dir, mapping, tmp, problems)
+        _transform(con, mapping, found, problems, step)
+        problems.raise_if_any()
+        step("writing the snapshot")
+        rows = {name: int(con.one(f"select count(*) from {transform.out_table(name)}"))
+                for name in found}
+        manifest = manifest_text(institution, stage, taken_at)
+        write_folder(out, lambda folder: _fill(con, folder, found, manifest, step),
+                     marker=MARKER, what=WHAT)
+    finally:
+        con.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    dropped = {name: tuple(h for h in src.header
+                           if h not in {c.header for c in src.table.columns})
+               for name, src in found.items()}
+    return Imported(out, rows, {name: d for name, d in dropped.items() if d})
+
+
+def _check_arguments(files_dir: Path, out: Path, stage: str, institution: str,
+                     taken_at: str | None) -> str:
+    """The command's own arguments; returns taken_at (now, when not given)."""
+    problems = Collector()
+    if not files_dir.is_dir():
+        problems.add(Loc(display_path(files_dir)), "folder of legacy files not found")
+    if stage not in EXTRACT_STAGES:
+        problems.add(Loc("--stage"), f"'{stage}' is not a stage of the extract side (legacy "
+                                     f"files are the extract side): {', '.join(EXTRACT_STAGES)}")
+    if not institution.strip():
+        problems.add(Loc("--institution"), "expected the institution code, e.g. NFU")
+    try:
+        check_out(out, MARKER, WHAT)  # only an earlier import is replaced
+    except UserError as e:
+        problems.extend(e.problems)
+    if taken_at is None:
+        taken_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif not _is_timestamp(taken_at):
+        problems.add(Loc("--taken-at"), f"'{taken_at}' is not an ISO timestamp "
+                                        "(YYYY-MM-DDTHH:MM:SSZ)")
+    problems.raise_if_any()
+    return taken_at
+
+
+def _is_timestamp(text: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _transform(con: db.Connection, mapping: Mapping, found: dict[str, Source],
+               problems: Collector, step: Progress) -> None:
+    """Each table read, turned and checked, looked-up tables first; a table whose file or
+    looked-up table has a problem is left out (its problem is reported)."""
+    done: dict[str, TableMap] = {}
+    for name, tm in mapping.tables.items():
+        src = found.get(name)
+        if src is None or any(c.lookup.table not in done for c in tm.columns if c.lookup):
+            found.pop(name, None)
+            continue
+        step(f"reading {src.shown}")
+        try:
+            transform.read(con, src)
+        except db.DuckDBError as e:
+            problems.extend([sources.read_problem(src, e)])
+            found.pop(name)
+            continue
+        transform.build(con, src, done)
+        problems.extend(_check_problems(src, transform.check(con, src, done)))
+        transform.drop_raw(con, name)
+        done[name] = tm
+
+
+def _check_problems(src: Source, checks: list[transform.Check]) -> list[Problem]:
+    """The failures of a table's checks, at the source file's line and column."""
+    lines = sources.physical_lines(src, {f.row for c in checks for f in c.failures})
+    out = []
+    for one in checks:
+        header = one.column.header
+        for f in one.failures[:MAX_CASES]:
+            out.append(Problem(Loc(src.shown, lines[f.row], src.position(header)),
+                               f"{header} {_show(f.value)} {f.message}"))
+        if one.truncated:
+            out.append(Problem(Loc(src.shown), f"{header}: only the first {MAX_CASES} lines "
+                                               f"failing '{one.expectation}' are listed"))
+    return out
+
+
+def _show(value: str) -> str:
+    return repr(value if len(value) <= 60 else value[:57] + "...")
+
+
+def _fill(con: db.Connection, folder: Path, found: dict[str, Source], manifest: str,
+          step: Progress) -> None:
+    """The snapshot's files in the temp folder, validated as `cutover snapshot validate` does;
+    its problems are raised at the source files."""
+    for name, src in found.items():
+        con.execute(transform.copy_sql(src.table, str(folder / f"{name}.parquet")))
+    (folder / snapshot.MANIFEST).write_text(manifest, encoding="utf-8")
+    (folder / MARKER).write_text("written by cutover snapshot import flat\n", encoding="utf-8")
+    step("validating")
+    problems = check(folder)
+    if problems:
+        tables = {display_path(folder / f"{name}.parquet"): src for name, src in found.items()}
+        raise UserError([p for src in found.values() for p in _at_source(
+            src, [q for q in problems if tables.get(q.loc.path) is src])]
+            + [p for p in problems if p.loc.path not in tables])
+
+
+_ROW_HAS = re.compile(r": row (\d+) has ")
+
+
+def _at_source(src: Source, problems: list[Problem]) -> list[Problem]:
+    """Validation problems of a written table, moved to the source file: row N of the Parquet
+    file is the record on row N + 1 of the source (its header is row 1)."""
+    if not problems:
+        return []
+    columns = transform.output_columns(src.table)
+    rows = {p.loc.line + 1 for p in problems if p.loc.line}
+    rows |= {int(m.group(1)) + 1 for p in problems for m in _ROW_HAS.finditer(p.message)}
+    lines = sources.physical_lines(src, rows)
+    out = []
+    for p in problems:
+        message = _ROW_HAS.sub(lambda m: f": line {lines[int(m.group(1)) + 1]} has ", p.message)
+        for name in columns:
+            col = src.table.column(name)
+            if col is not None and message.startswith(f"column {name}:"):
+                message = f"column {name} ({col.header}):" + message[len(f"column {name}:"):]
+        if not p.loc.line:
+            out.append(Problem(Loc(src.shown), message))
+            continue
+        name = columns[p.loc.col - 1] if 0 < p.loc.col <= len(columns) else columns[0]
+        header = src.table.column(name)
+        col_no = src.position(header.header) if header is not None else 1
+        out.append(Problem(Loc(src.shown, lines[p.loc.line + 1], col_no), message))
+    return out

@@ -1,0 +1,222 @@
+"""The legacy files a mapping names: found, converted to UTF-8 when written in another encoding
+(streaming, into a temp file), their header read and checked against the mapping, and the
+physical line of a record found again when a problem is reported."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simulator.errors import Collector, Loc, Problem, display_path
+from simulator.importers.flat.mapping import Mapping, TableMap
+from simulator.inputs.snapshot import MAX_LINE_BYTES
+from simulator.inputs.yamlsrc import suggest
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Source:
+    """One table's legacy file: `read_path` is what DuckDB reads (the file itself, or its UTF-8
+    copy); messages name `shown`, the file as the user knows it."""
+
+    table: TableMap
+    path: Path
+    read_path: Path
+    header: tuple[str, ...]
+
+    @property
+    def shown(self) -> str:
+        return display_path(self.path)
+
+    def position(self, header: str) -> int:
+        """The 1-based column of a header the mapping names."""
+        return self.header.index(header) + 1
+
+
+def is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+
+def open_sources(files_dir: Path, mapping: Mapping, tmp: Path,
+                 problems: Collector) -> dict[str, Source]:
+    """Every table's file, read up to its header; the problems of all of them together."""
+    out = {}
+    for name, tm in mapping.tables.items():
+        path = files_dir / tm.file
+        if not path.is_file():
+            problems.add(Loc(display_path(path)), f"file not found{_near(files_dir, tm.file)} "
+                                                  f"(named at {tm.file_loc})")
+            continue
+        read_path = path
+        if not is_utf8(tm.encoding):
+            read_path = tmp / f"{name}.utf8"
+            problem = to_utf8(path, tm.encoding, read_path)
+            if problem is not None:
+                problems.extend([problem])
+                continue
+        header = _header(path, read_path, tm, problems)
+        if header is not None and _headers_found(path, tm, header, problems):
+            out[name] = Source(tm, path, read_path, header)
+    return out
+
+
+def _near(files_dir: Path, name: str) -> str:
+    if not files_dir.is_dir():
+        return ""
+    return suggest(name, [p.name for p in files_dir.iterdir() if p.is_file()])
+
+
+def to_utf8(path: Path, encoding: str, dest: Path) -> Problem | None:
+    """Copy `path` as UTF-8, a chunk at a time; a byte the encoding has no character for is a
+    problem located at its line."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    with path.open("rb") as src, dest.open("w", encoding="utf-8", newline="") as out:
+        for chunk in iter(lambda: src.read(CHUNK), b""):
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                # e.start counts bytes of the chunk; good enough to place the line.
+                line += chunk[:e.start].count(b"\n")
+                return Problem(Loc(display_path(path), line),
+                               f"byte 0x{chunk[e.start]:02X} is not {encoding} text: is the "
+                               "file in another encoding? (set encoding: in the mapping)")
+            out.write(text)
+            line += chunk.count(b"\n")
+        out.write(decoder.decode(b"", final=True))
+    return None
+
+
+def _reader(lines: Iterator[str], tm: TableMap) -> Any:
+    """A csv reader of the table's delimiter and quote (`line_num` tells the lines read)."""
+    if tm.quote:
+        return csv.reader(lines, delimiter=tm.delimiter, quotechar=tm.quote, doublequote=True)
+    return csv.reader(lines, delimiter=tm.delimiter, quoting=csv.QUOTE_NONE)
+
+
+def _header(path: Path, read_path: Path, tm: TableMap,
+            problems: Collector) -> tuple[str, ...] | None:
+    shown = display_path(path)
+    try:
+        with read_path.open(encoding="utf-8-sig", newline="") as f:
+            first = next(_reader(f, tm), None)
+    except UnicodeDecodeError:
+        problems.extend([bad_utf8(path, tm)])
+        return None
+    except csv.Error as e:
+        problems.add(Loc(shown, 1, 1), f"the header row cannot be read ({e})")
+        return None
+    if not first or not any(h.strip() for h in first):
+        problems.add(Loc(shown, 1, 1), "empty file: expected a header row naming the columns")
+        return None
+    return tuple(h.strip() for h in first)
+
+
+def _headers_found(path: Path, tm: TableMap, header: tuple[str, ...],
+                   problems: Collector) -> bool:
+    """Each header the mapping names is in the file, once."""
+    shown = display_path(path)
+    ok = True
+    other = [d for d in ",|\t;" if len(header) == 1 and d != tm.delimiter and d in header[0]]
+    hint = f" (one column: is the delimiter {other[0]!r}?)" if other else ""
+    for col in tm.columns:
+        where = f"for {tm.name}.{col.name} ({col.loc})"
+        count = header.count(col.header)
+        if count == 0:
+            problems.add(Loc(shown, 1, 1), f"no header '{col.header}'"
+                                           f"{suggest(col.header, header)} {where}; the header "
+                                           f"has: {', '.join(header)}{hint}")
+            ok = False
+        elif count > 1:
+            cols = [str(i) for i, h in enumerate(header, 1) if h == col.header]
+            problems.add(Loc(shown, 1, int(cols[1])), f"header '{col.header}' appears "
+                                                      f"{count} times (columns "
+                                                      f"{', '.join(cols)}) {where}: rename one")
+            ok = False
+    return ok
+
+
+def bad_utf8(path: Path, tm: TableMap) -> Problem:
+    """Where the first byte that is not UTF-8 is: line and (roughly) field."""
+    shown = display_path(path)
+    with path.open("rb") as f:
+        for line_no, line in enumerate(f, 1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as e:
+                field = line[:e.start].count(tm.delimiter.encode("utf-8")) + 1
+                return Problem(Loc(shown, line_no, field),
+                               f"byte 0x{line[e.start]:02X} is not UTF-8 text: is the file "
+                               "Latin-1 or Windows text? (set encoding: in the mapping, e.g. "
+                               "latin-1 or cp1252)")
+    return Problem(Loc(shown), "not valid UTF-8 text (set encoding: in the mapping)")
+
+
+# --- physical lines of records -----------------------------------------------------------
+
+
+def physical_lines(src: Source, rows: set[int], blank_lines_count: bool = False) -> dict[int, int]:
+    """The line each of `rows` starts on, read only up to the last of them.
+
+    A row is a record's number with the header as 1; DuckDB's rows skip blank lines, its error
+    lines count them (`blank_lines_count`). A quoted value may hold line ends, so a record's
+    line can be greater than its row.
+    """
+    wanted = max(rows, default=0)
+    found: dict[int, int] = {}
+    limit = csv.field_size_limit()
+    csv.field_size_limit(MAX_LINE_BYTES)
+    try:
+        with src.read_path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
+            reader = _reader(f, src.table)
+            row, end = 0, 0
+            for fields in reader:
+                start, end = end + 1, reader.line_num
+                if fields or blank_lines_count:
+                    row += 1
+                    if row in rows:
+                        found[row] = start
+                if row >= wanted:
+                    break
+    except csv.Error:
+        pass
+    finally:
+        csv.field_size_limit(limit)
+    return {row: found.get(row, row) for row in rows}
+
+
+# --- DuckDB's reading errors ---------------------------------------------------------------
+
+_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def read_problem(src: Source, error: Exception) -> Problem:
+    """DuckDB's CSV reader error as one sentence at the file's line."""
+    text = str(error)
+    if "Invalid unicode" in text or "not utf-8" in text:
+        return bad_utf8(src.path, src.table)
+    m = _LINE.search(text)
+    line = physical_lines(src, {int(m.group(1))}, True)[int(m.group(1))] if m else 0
+    col = 1
+    delimiter = src.table.delimiter
+    if counts := _COUNTS.search(text):
+        expected, found = int(counts.group(1)), int(counts.group(2))
+        col = min(expected, found) + 1
+        hint = (f"a value holding '{delimiter}' must be quoted" if found > expected
+                else "is a value missing, or the line broken in two?")
+        message = f"line has {found} fields but the header names {expected} ({hint})"
+    elif "unterminated quote" in text.lower():
+        message = (f"a quoted field is never closed (a {src.table.quote} opens it, another must "
+                   "close it; quote: \"\" in the mapping reads quotes as text)")
+    elif "maximum line size" in text.lower():
+        message = f"a line is longer than {MAX_LINE_BYTES:,} bytes: is a quote left open?"
+    else:
+        message = f"cannot read the file: {text.strip().splitlines()[0]}"
+    return Problem(Loc(src.shown, line, col) if line else Loc(src.shown), message)

@@ -1,0 +1,160 @@
+"""`cutover snapshot mapping-template`: a starting mapping written from the legacy files alone
+(docs/legacy-files.md, "A starting mapping"). For each file: its headers, the table its name
+suggests, the column each header is most like, and the format of its dates. What could not be
+guessed is a TODO, which the import refuses until it is replaced."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simulator import db
+from simulator.errors import Loc, Problem, UserError, display_path
+from simulator.importers.flat import guess
+from simulator.importers.flat.mapping import TODO
+from simulator.inputs.tables import TABLES
+
+SKIPPED = (".yaml", ".yml", ".md")  # mappings and notes beside the files
+
+
+@dataclass
+class TableGuess:
+    """One file's table of the template."""
+
+    file: guess.FileGuess
+    table: str | None
+    columns: dict[str, str] = field(default_factory=dict)
+    lookups: dict[str, tuple[str, str]] = field(default_factory=dict)
+    dates: dict[str, guess.DateGuess] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Template:
+    text: str
+    notes: list[str]  # what the user should know at once (files read as Latin-1, TODOs)
+
+
+def mapping_template(files_dir: Path) -> Template:
+    """The template's YAML text for every file of `files_dir`."""
+    if not files_dir.is_dir():
+        raise UserError(Problem(Loc(display_path(files_dir)), "folder of legacy files not found"))
+    files = sorted(p for p in files_dir.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and p.suffix.lower() not in SKIPPED)
+    if not files:
+        raise UserError(Problem(Loc(display_path(files_dir)), "no files in this folder"))
+    con = db.connect()
+    try:
+        guesses = _guess_all(con, files)
+    finally:
+        con.close()
+    notes = [f"{display_path(g.file.path)}: {g.file.encoding_note}"
+             for g in guesses if g.file.encoding_note]
+    text = _render(files_dir, guesses)
+    todos = text.count(f'"{TODO}')
+    if todos:
+        notes.append(f"{todos} {TODO}{'s' if todos != 1 else ''} to replace before the import")
+    return Template(text, notes)
+
+
+def _guess_all(con: db.Connection, files: list[Path]) -> list[TableGuess]:
+    out: list[TableGuess] = []
+    taken: set[str] = set()
+    for path in files:
+        read = guess.read_file(path)
+        table = guess.guess_table(path, taken) if not read.problem else None
+        if table is not None:
+            taken.add(table)
+        out.append(TableGuess(read, table, guess.guess_columns(TABLES[table], read.header)
+                              if table else {}))
+    mapped = {g.table: g.columns for g in out if g.table}
+    for g in out:
+        if g.table is None:
+            continue
+        spec = TABLES[g.table]
+        for col in spec.columns:
+            found = (guess.guess_lookup(spec, col.name, g.file.header, mapped)
+                     if col.name not in g.columns else None)
+            if found is not None:
+                g.lookups[col.name] = found
+            elif col.type == "timestamp" and col.name in g.columns:
+                g.dates[col.name] = guess.guess_date(con, g.file.values(g.columns[col.name]))
+    return out
+
+
+def _q(text: str) -> str:
+    """A YAML double-quoted scalar (JSON's string syntax is YAML's)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _render(files_dir: Path, guesses: list[TableGuess]) -> str:
+    lines = [
+        "# A starting mapping for `cutover snapshot import flat` (docs/legacy-files.md),",
+        f"# written by `cutover snapshot mapping-template` from {display_path(files_dir)}.",
+        "# Every table, column and date format is a guess: check each, and replace every",
+        f"# {TODO} (the import refuses them). Headers left out of columns are not imported.",
+        "format_version: 1",
+        "tables:",
+    ]
+    for g in guesses:
+        lines.extend(_render_table(g))
+    return "\n".join(lines) + "\n"
+
+
+def _render_table(g: TableGuess) -> list[str]:
+    f = g.file
+    name = f.path.name
+    if g.table is None:
+        why = f.problem or "no table guessed from the file name"
+        return [f"  {_q(f'{TODO} {name}')}:  # {why}: name the table it fills, or remove it",
+                f"    file: {_q(name)}",
+                "    columns:",
+                *(f"      # {_q(h)}" for h in f.header)]
+    lines = [f"  {g.table}:  # guessed from the file name", f"    file: {_q(name)}"]
+    if f.delimiter != ",":
+        lines.append(f"    delimiter: {_q(f.delimiter)}")
+    if f.encoding_note:
+        lines.append(f"    encoding: {_q(f.encoding)}  # {f.encoding_note}")
+    lines.extend(_render_columns(g))
+    lines.extend(_render_dates(g))
+    return lines
+
+
+def _render_columns(g: TableGuess) -> list[str]:
+    spec = TABLES[g.table or ""]
+    lines = ["    columns:"]
+    for col in spec.columns:
+        if col.name in g.columns:
+            lines.append(f"      {col.name}: {_q(g.columns[col.name])}")
+        elif col.name in g.lookups:
+            header, target = g.lookups[col.name]
+            lines.append(f"      {col.name}: {{column: {_q(header)}, lookup: {target}}}"
+                         f"  # that {target.split('.')[0]} row's {col.name}")
+        elif col.required:
+            lines.append(f"      {col.name}: {_q(f'{TODO}: the header of {col.name}')}"
+                         "  # required")
+    used = set(g.columns.values()) | {h for h, _ in g.lookups.values()}
+    rest = [h for h in g.file.header if h not in used]
+    if rest:
+        lines.append(f"      # not mapped: {', '.join(_q(h) for h in rest)}")
+    other = [c.name for c in spec.columns if c.name not in g.columns and c.name not in g.lookups
+             and not c.required]
+    if other:
+        lines.append(f"      # other columns of {spec.name}: {', '.join(other)}")
+    return lines
+
+
+def _render_dates(g: TableGuess) -> list[str]:
+    dates = []
+    empty: set[str] = set()
+    for name, d in g.dates.items():
+        empty |= set(d.empty)
+        if d.format is None:
+            dates.append(f"      {name}: {_q(f'{TODO}: a format for values like {d.example!r}')}")
+        elif d.format:
+            dates.append(f"      {name}: {_q(d.format)}  # values like {_q(d.example)}")
+    lines = ["    dates:", *dates] if dates else []
+    if empty:
+        lines.append(f"    empty: [{', '.join(_q(v) for v in sorted(empty))}]"
+                     "  # date values without a digit")
+    return lines

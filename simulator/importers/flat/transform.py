@@ -1,0 +1,181 @@
+"""The DuckDB work of an import: each legacy file read as text with its row numbers, turned into
+its snapshot table by joins (value maps, lookups) and strptime, and checked; every value the
+mapping could not turn is found by a query and named with its row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simulator import db
+from simulator.importers.flat.mapping import Column, TableMap
+from simulator.importers.flat.sources import MAX_LINE_BYTES, Source
+from simulator.inputs.validate import MAX_CASES
+
+
+def raw_table(name: str) -> str:
+    """The source file as read: `_line` (the header is 1) and column N as `cN`, all text."""
+    return db.ident(f"flat_raw_{name}")
+
+
+def out_table(name: str) -> str:
+    """The snapshot table: `_line` and the mapped columns, in the snapshot's order."""
+    return db.ident(f"flat_{name}")
+
+
+def _map_table(name: str, column: str) -> str:
+    return db.ident(f"flat_values_{name}_{column}")
+
+
+def _source(src: Source, col: Column) -> str:
+    return f"r.c{src.position(col.header)}"
+
+
+def read(con: db.Connection, src: Source) -> None:
+    """Read the file into its raw table (only the columns the mapping names); `empty:` values
+    and empty fields are NULL. Raises DuckDB's error for a file it cannot read."""
+    tm = src.table
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, len(src.header) + 1)) + "}"
+    used = sorted({src.position(c.header) for c in tm.columns})
+    con.execute(
+        f"create or replace temp table {raw_table(tm.name)} as "
+        f"select _line, {', '.join(f'c{i}' for i in used)} from ("
+        "select row_number() over () + 1 as _line, * from read_csv($path, "
+        f"columns = {columns}, header = true, auto_detect = false, delim = $delim, "
+        "quote = $quote, escape = $quote, nullstr = $empty, allow_quoted_nulls = true, "
+        f"strict_mode = true, max_line_size = {MAX_LINE_BYTES}))",
+        {"path": str(src.read_path), "delim": tm.delimiter, "quote": tm.quote,
+         "empty": ["", *tm.empty]},
+    )
+
+
+def build(con: db.Connection, src: Source, looked_up: dict[str, TableMap]) -> None:
+    """The snapshot table from the raw one: one pass with a join per value map and lookup."""
+    tm = src.table
+    selects, joins, params = [], [], {}
+    for i, col in enumerate(tm.columns):
+        value = _source(src, col)
+        if col.values:
+            con.execute(f"create or replace temp table {_map_table(tm.name, col.name)} as "
+                        "select unnest($src) as src, unnest($dst) as dst",
+                        {"src": [s for s, _ in col.values], "dst": [d for _, d in col.values]})
+            joins.append(f"left join {_map_table(tm.name, col.name)} v{i} on v{i}.src = {value}")
+            value = f"v{i}.dst"
+        elif col.lookup is not None:
+            target = looked_up[col.lookup.table]
+            key = target.table.key[0]
+            joins.append(f"left join (select {db.ident(col.lookup.column)} as v, "
+                         f"min({db.ident(key)}) as k from {out_table(target.name)} "
+                         f"group by all) l{i} on l{i}.v = {value}")
+            value = f"l{i}.k"
+        elif col.formats:
+            params[f"f{i}"] = list(col.formats)
+            value = f"try_strptime({value}, $f{i})"
+        selects.append(f"{value} as {db.ident(col.name)}")
+    con.execute(f"create or replace temp table {out_table(tm.name)} as select r._line, "
+                f"{', '.join(selects)} from {raw_table(tm.name)} r {' '.join(joins)}",
+                params or None)
+
+
+def output_columns(tm: TableMap) -> list[str]:
+    """The columns written, in the snapshot format's order."""
+    mapped = {c.name for c in tm.columns}
+    return [c for c in tm.table.column_names if c in mapped]
+
+
+def copy_sql(tm: TableMap, path: str) -> str:
+    """The statement that writes the table as Parquet, in the order of the file's lines."""
+    cols = ", ".join(db.ident(c) for c in output_columns(tm))
+    return (f"copy (select {cols} from {out_table(tm.name)} order by _line) to "
+            f"{db.literal(path)} (format parquet, compression zstd)")
+
+
+def drop_raw(con: db.Connection, name: str) -> None:
+    con.execute(f"drop table if exists {raw_table(name)}")
+
+
+# --- checks: values the mapping could not turn -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A source value that did not turn: its row (the header is 1), column and message."""
+
+    column: Column
+    row: int
+    value: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of one column: the failing rows (at most MAX_CASES + 1) and what they miss."""
+
+    column: Column
+    expectation: str
+    failures: list[Failure]
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.failures) > MAX_CASES
+
+
+def check(con: db.Connection, src: Source, looked_up: dict[str, TableMap]) -> list[Check]:
+    """Every check of every turned column of one table."""
+    out = []
+    for col in src.table.columns:
+        if col.values:
+            out.append(_values_check(con, src, col))
+        elif col.formats:
+            out.append(_date_check(con, src, col))
+        elif col.lookup is not None:
+            out.extend(_lookup_checks(con, src, col, looked_up[col.lookup.table]))
+    return [c for c in out if c.failures]
+
+
+def _failing(con: db.Connection, src: Source, col: Column, where: str,
+             params: dict[str, object] | None = None) -> list[tuple[int, str]]:
+    value = _source(src, col)
+    return [(int(row), str(v)) for row, v in con.rows(
+        f"select r._line, {value} from {raw_table(src.table.name)} r "
+        f"where {value} is not null and {where} order by r._line limit {MAX_CASES + 1}", params)]
+
+
+def _values_check(con: db.Connection, src: Source, col: Column) -> Check:
+    table = _map_table(src.table.name, col.name)
+    rows = _failing(con, src, col, f"not exists (select 1 from {table} v "
+                                    f"where v.src = {_source(src, col)})")
+    known = ", ".join(repr(s) for s, _ in col.values[:10])
+    more = f" and {len(col.values) - 10} more" if len(col.values) > 10 else ""
+    message = f"is not in the values of {col.name} ({known}{more})"
+    return Check(col, f"in the values of {col.name}",
+                 [Failure(col, row, v, message) for row, v in rows])
+
+
+def _date_check(con: db.Connection, src: Source, col: Column) -> Check:
+    formats = " or ".join(col.formats)
+    rows = _failing(con, src, col, f"try_strptime({_source(src, col)}, $f) is null",
+                    {"f": list(col.formats)})
+    return Check(col, f"matching {formats}",
+                 [Failure(col, row, v, f"does not match {formats}") for row, v in rows])
+
+
+def _lookup_checks(con: db.Connection, src: Source, col: Column,
+                   target: TableMap) -> list[Check]:
+    assert col.lookup is not None
+    other, column = out_table(target.name), db.ident(col.lookup.column)
+    value = _source(src, col)
+    missing = _failing(con, src, col, f"not exists (select 1 from {other} t "
+                                      f"where t.{column} = {value})")
+    named = f"{col.lookup.column} of {target.name} ({target.file})"
+    several = [(int(row), str(v), int(n)) for row, v, n in con.rows(
+        f"select r._line, {value}, g.n from {raw_table(src.table.name)} r join "
+        f"(select {column} as v, count(*) as n from {other} group by all having count(*) > 1) "
+        f"g on g.v = {value} order by r._line limit {MAX_CASES + 1}")]
+    return [
+        Check(col, f"matching an {named}",
+              [Failure(col, row, v, f"matches no {named}") for row, v in missing]),
+        Check(col, f"matching one {named}",
+              [Failure(col, row, v, f"matches the {col.lookup.column} of {n} {target.name} "
+                                    f"rows ({target.file}): a lookup must find one")
+               for row, v, n in several]),
+    ]

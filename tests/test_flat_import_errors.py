@@ -1,0 +1,384 @@
+"""`cutover snapshot import flat` refuses bad input (docs/legacy-files.md, "Errors"): every class
+with its exact message, mistakes of the mapping located in the mapping file, problems of the
+files and values at the source file's line and column; all at once, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from test_flat_import import LOANS, MAPPING, PATRONS, import_flat, invoke, write_legacy
+from typer.testing import Result
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def hashes(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_rejected(root: Path, result: Result, problems: list[str],
+                    before: dict[str, str]) -> None:
+    """Exit 2, exactly these problems and their count, nothing written, nothing changed."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    errors = [line[len("error "):] for line in result.stderr.splitlines()
+              if line.startswith("error ")]
+    assert errors == problems, result.stderr
+    n = len(problems)
+    assert result.stderr.rstrip().endswith(
+        f"{n} problem{'s' if n != 1 else ''}; nothing was written."), result.stderr
+    assert not (root / "snap").exists()
+    assert not [p.name for p in root.iterdir() if p.name.startswith(".snap.")]
+    assert hashes(root) == before
+
+
+def rejected(root: Path, problems: list[str], files: dict[str, str | bytes] | None = None,
+             mapping: str = MAPPING) -> None:
+    write_legacy(root, files, mapping)
+    before = hashes(root)
+    assert_rejected(root, import_flat(), problems, before)
+
+
+def edit(*pairs: tuple[str, str]) -> str:
+    text = MAPPING
+    for old, new in pairs:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+COLUMNS_OF_PATRONS = "primary_id, user_group, email, username, original_id"
+EXTRACT = ("code_tables, libraries, locations, vendors, rs_partners, funds, fund_transactions, "
+           "courses, course_instructors, items, loans, requests, patrons, orders, invoices")
+
+
+@dataclass(frozen=True)
+class Bad:
+    id: str
+    mapping: str
+    problems: list[str]
+
+
+# --- mistakes in the mapping file, located in it -------------------------------------------
+
+MAPPING_MISTAKES = [
+    Bad("unknown-table", edit(("  patrons:\n", "  patron:\n")), [
+        "mapping.yaml:3:3: unknown table 'patron' (did you mean 'patrons'?): expected one of "
+        f"{EXTRACT}",
+        "mapping.yaml:19:56: loans.primary_id: lookup 'patrons.original_id': no table patrons "
+        "in this mapping (did you mean 'patron'?)"]),
+    Bad("alma-side-table", edit(("  loans:\n", "  users:\n")), [
+        "mapping.yaml:14:3: unknown table 'users' (an Alma-side table; legacy files are the "
+        f"extract side): expected one of {EXTRACT}"]),
+    Bad("unknown-column", edit(("      email: EMAIL", "      e_mail: EMAIL")), [
+        "mapping.yaml:11:7: unknown patrons column 'e_mail' (did you mean 'email'?): expected "
+        f"{COLUMNS_OF_PATRONS}"]),
+    Bad("unknown-key", edit(('    delimiter: "|"', '    delimeter: "|"')), [
+        "mapping.yaml:5:5: unknown key 'delimeter' (did you mean 'delimiter'?): expected file, "
+        "delimiter, quote, encoding, columns, values, dates, empty"]),
+    Bad("required-column-not-mapped", edit(("      primary_id: P BARCODE\n", "")), [
+        "mapping.yaml:7:5: patrons: required column primary_id is not mapped (name its source "
+        "header)"]),
+    Bad("missing-file-key", edit(("    file: loans.csv\n", "")), [
+        "mapping.yaml:15:5: loans: missing required key 'file'"]),
+    Bad("lookup-unknown-column", edit(("lookup: patrons.original_id", "lookup: patrons.orig_id")),
+        ["mapping.yaml:19:56: loans.primary_id: lookup 'patrons.orig_id': patrons maps no "
+         "column orig_id (did you mean 'original_id'?)"]),
+    Bad("lookup-unmapped-column", edit(("lookup: patrons.original_id", "lookup: patrons.username")),
+        ["mapping.yaml:19:56: loans.primary_id: lookup 'patrons.username': patrons maps no "
+         "column username"]),
+    Bad("lookup-not-table-column", edit(("lookup: patrons.original_id", "lookup: original_id")),
+        ["mapping.yaml:19:56: loans.primary_id: lookup must be table.column, e.g. "
+         "patrons.original_id"]),
+    Bad("lookup-itself", edit(("lookup: patrons.original_id", "lookup: loans.loan_id")),
+        ["mapping.yaml:19:56: loans.primary_id: lookup 'loans.loan_id': a table cannot look up "
+         "itself"]),
+    Bad("lookup-unknown-key", edit(
+        ('primary_id: {column: "RECORD #(PATRON)", lookup: patrons.original_id}',
+         'primary_id: {column: "RECORD #(PATRON)", lookup: patrons.original_id, fallback: x}')),
+        ["mapping.yaml:19:77: unknown key 'fallback': expected column, lookup"]),
+    Bad("values-on-a-lookup", edit(("    dates:\n", "    values:\n      primary_id: {a: b}\n"
+                                                   "    dates:\n")),
+        ["mapping.yaml:24:7: values.primary_id: primary_id is looked up in patrons; a "
+         "looked-up column takes no values"]),
+    Bad("bad-strptime-format", edit(('due_date: "%m-%d-%Y"', 'due_date: "%m-%d-%Q"')), [
+        "mapping.yaml:25:17: dates.due_date: '%m-%d-%Q' is not a strptime format (Failed to "
+        "parse format specifier %m-%d-%Q: Unrecognized format for strftime/strptime: %Q)"]),
+    Bad("format-without-directive", edit(('due_date: "%m-%d-%Y"', 'due_date: "MM-DD-YYYY"')), [
+        "mapping.yaml:25:17: dates.due_date: 'MM-DD-YYYY' is not a strptime format (no % "
+        "directive, e.g. %m-%d-%Y)"]),
+    Bad("dates-of-a-text-column", edit(("    dates:\n", "    dates:\n      item_barcode: '%Y'\n")),
+        ["mapping.yaml:24:21: dates.item_barcode: loans.item_barcode is not a date column (the "
+         "date columns of loans: loan_date, due_date, returned_at)"]),
+    Bad("dates-of-an-unmapped-column", edit(("      returned_at: CHKIN DATE\n", "")), [
+        "mapping.yaml:25:7: dates.returned_at: returned_at is not mapped under columns"]),
+    Bad("values-not-a-map", edit(('user_group: {"0": UG, "1": GRAD}', "user_group: [UG, GRAD]")),
+        ['mapping.yaml:13:19: values.user_group: expected a mapping of source values to '
+         'snapshot values, e.g. {"0": UG, "1": GRAD}']),
+    Bad("unknown-encoding", edit(("encoding: latin-1", "encoding: latin-9x")), [
+        "mapping.yaml:6:15: encoding: 'latin-9x' is not an encoding Python knows (e.g. utf-8, "
+        "latin-1, cp1252)"]),
+    Bad("long-delimiter", edit(('delimiter: "|"', 'delimiter: "||"')), [
+        "mapping.yaml:5:16: delimiter: '||' is not one character (write a tab as \"\\t\")"]),
+    Bad("quote-is-the-delimiter", edit(('delimiter: "|"', "delimiter: \"|\"\n    quote: '|'")), [
+        "mapping.yaml:6:12: the quote must differ from the delimiter"]),
+    Bad("empty-not-a-list", edit(('empty: ["  -  -  "]', "empty: {a: b}")), [
+        'mapping.yaml:27:12: empty: expected a list of source values that mean "no value", '
+        'e.g. ["  -  -  "]']),
+    Bad("file-outside", edit(("file: loans.csv", "file: ../loans.csv")), [
+        "mapping.yaml:15:11: file: '../loans.csv' is not a file name inside FILES_DIR"]),
+    Bad("header-as-mapping", edit(("loan_id: \"RECORD #(ITEM)\"", "loan_id: [a, b]")), [
+        "mapping.yaml:17:16: loans.loan_id: expected the source header as text, or {column: "
+        "HEADER, lookup: table.column}"]),
+    Bad("todo-from-the-template", edit(("loan_id: \"RECORD #(ITEM)\"",
+                                        'loan_id: "TODO: the header of loan_id"')), [
+        "mapping.yaml:17:16: loans.loan_id: TODO left from the template (the header of "
+        "loan_id)"]),
+    Bad("format-version", edit(("format_version: 1", "format_version: 2")), [
+        "mapping.yaml:1:17: format_version 2 is not supported (expected 1)"]),
+    Bad("top-level-key", "format_version: 1\ntabels: {}\n", [
+        "mapping.yaml:1:1: missing required key 'tables'",
+        "mapping.yaml:2:1: unknown key 'tabels' (did you mean 'tables'?): expected "
+        "format_version, tables"]),
+    Bad("no-tables", "format_version: 1\ntables: {}\n", [
+        "mapping.yaml:2:9: tables must map a table of the extract side to its file, e.g. "
+        "patrons: {file: patrons.txt, ...}"]),
+    Bad("malformed-yaml", "format_version: 1\ntables:\n  patrons: {file: x\n", [
+        "mapping.yaml:4:1: malformed YAML: expected ',' or '}', but got '<stream end>' (while "
+        "parsing a flow mapping, which starts at line 3, column 12)"]),
+]
+
+
+@pytest.mark.parametrize("bad", MAPPING_MISTAKES, ids=lambda b: b.id)
+def test_mistakes_in_the_mapping_are_located_in_it(root: Path, bad: Bad) -> None:
+    rejected(root, bad.problems, mapping=bad.mapping)
+
+
+def test_lookups_in_a_circle(root: Path) -> None:
+    mapping = ("format_version: 1\ntables:\n"
+               "  items:\n    file: i.csv\n"
+               "    columns: {barcode: {column: B, lookup: loans.loan_id}, status: S}\n"
+               "  loans:\n    file: l.csv\n"
+               "    columns: {loan_id: L, primary_id: P,"
+               " item_barcode: {column: B, lookup: items.status}}\n")
+    rejected(root, [
+        "mapping.yaml:5:44: items.barcode: lookup 'loans.loan_id': the lookups of items, loans "
+        "go round in a circle",
+        "mapping.yaml:8:76: loans.item_barcode: lookup 'items.status': the lookups of items, "
+        "loans go round in a circle"], {"i.csv": "B,S\n", "l.csv": "L,P,B\n"}, mapping)
+
+
+def test_a_key_of_several_columns_cannot_be_looked_up(root: Path) -> None:
+    mapping = ("format_version: 1\ntables:\n"
+               "  locations:\n    file: loc.csv\n    columns: {library_code: LIB, code: C}\n"
+               "  items:\n    file: i.csv\n"
+               "    columns: {barcode: B, location_code: {column: L, lookup: locations.code}}\n")
+    rejected(root, ["mapping.yaml:8:62: items.location_code: lookup 'locations.code': locations "
+                    "has a key of several columns (library_code|code): it cannot be looked up"],
+             {"loc.csv": "LIB,C\n", "i.csv": "B,L\n"}, mapping)
+
+
+def test_a_column_read_as_a_date_cannot_be_looked_up(root: Path) -> None:
+    mapping = MAPPING + ("  requests:\n    file: r.csv\n    columns:\n      request_id: R\n"
+                         "      request_type: T\n      status: S\n"
+                         "      item_barcode: {column: B, lookup: loans.due_date}\n")
+    rejected(root, ["mapping.yaml:34:41: requests.item_barcode: lookup 'loans.due_date': "
+                    "loans.due_date is read as a date: look up an identifier"],
+             {"patrons.txt": PATRONS, "loans.csv": LOANS, "r.csv": "R,T,S,B\n"}, mapping)
+
+
+def test_a_header_only_file_is_an_empty_table(root: Path) -> None:
+    write_legacy(root, {"patrons.txt": PATRONS.splitlines(keepends=True)[0],
+                        "loans.csv": LOANS.splitlines(keepends=True)[0]})
+    result = import_flat()
+    assert result.exit_code == 0, result.output
+    assert "2 tables (patrons 0, loans 0 rows), valid." in result.stdout
+
+
+# --- problems of the files and their values, at the source file's line and column ---------
+
+
+def test_missing_file_with_the_names_beside_it(root: Path) -> None:
+    rejected(root, ["legacy/loan.csv: file not found (did you mean 'loans.csv'?) (named at "
+                    "mapping.yaml:15:11)"], mapping=edit(("file: loans.csv", "file: loan.csv")))
+
+
+def test_missing_header_with_did_you_mean(root: Path) -> None:
+    rejected(root, [
+        "legacy/loans.csv:1:1: no header 'DUE DATES' (did you mean 'DUE DATE'?) for "
+        "loans.due_date (mapping.yaml:21:17); the header has: RECORD #(ITEM), OUT DATE, "
+        "RECORD #(PATRON), DUE DATE, BARCODE, CHKIN DATE"],
+        mapping=edit(("due_date: DUE DATE", "due_date: DUE DATES")))
+
+
+def test_header_read_with_the_wrong_delimiter(root: Path) -> None:
+    header = ("the header has: P BARCODE|P TYPE|RECORD #(PATRON)|PATRN NAME|EMAIL ADDR (one "
+              "column: is the delimiter '|'?)")
+    rejected(root, [
+        f"legacy/patrons.txt:1:1: no header 'EMAIL ADDR' for patrons.email (mapping.yaml:10:14); "
+        f"{header}",
+        f"legacy/patrons.txt:1:1: no header 'P BARCODE' for patrons.primary_id "
+        f"(mapping.yaml:7:19); {header}",
+        f"legacy/patrons.txt:1:1: no header 'P TYPE' for patrons.user_group (mapping.yaml:8:19); "
+        f"{header}",
+        f"legacy/patrons.txt:1:1: no header 'RECORD #(PATRON)' for patrons.original_id "
+        f"(mapping.yaml:9:20); {header}",
+    ], mapping=edit(('    delimiter: "|"\n', "")))
+
+
+def test_a_header_named_twice_in_the_file(root: Path) -> None:
+    loans = LOANS.replace('"CHKIN DATE"', '"OUT DATE"', 1)
+    rejected(root, ["legacy/loans.csv:1:6: header 'OUT DATE' appears 2 times (columns 2, 6) "
+                    "for loans.loan_date (mapping.yaml:20:18): rename one"],
+             {"patrons.txt": PATRONS, "loans.csv": loans},
+             edit(("      returned_at: CHKIN DATE\n", ""),
+                  ('      returned_at: "%m-%d-%Y %H:%M"\n', "")))
+
+
+def test_an_empty_file(root: Path) -> None:
+    rejected(root, ["legacy/loans.csv:1:1: empty file: expected a header row naming the "
+                    "columns"], {"patrons.txt": PATRONS, "loans.csv": ""})
+
+
+def test_a_value_outside_the_values_map(root: Path) -> None:
+    patrons = PATRONS + "21005|7|p1005|New, Nat|\n".encode("latin-1")
+    rejected(root, ["legacy/patrons.txt:6:2: P TYPE '7' is not in the values of user_group "
+                    "('0', '1')"], {"patrons.txt": patrons, "loans.csv": LOANS})
+
+
+def test_a_lookup_that_finds_nothing_or_several(root: Path) -> None:
+    patrons = PATRONS + "21005|0|p1002|Twin, Tom|\n".encode("latin-1")
+    loans = LOANS + '"i1004","04-04-2016 16:29","p9","05-01-2016","B4","  -  -  "\n'
+    rejected(root, [
+        "legacy/loans.csv:3:3: RECORD #(PATRON) 'p1002' matches the original_id of 2 patrons "
+        "rows (patrons.txt): a lookup must find one",
+        "legacy/loans.csv:5:3: RECORD #(PATRON) 'p9' matches no original_id of patrons "
+        "(patrons.txt)"], {"patrons.txt": patrons, "loans.csv": loans})
+
+
+def test_a_date_that_does_not_match_its_format(root: Path) -> None:
+    loans = LOANS.replace('"04-05-2016 10:00"', '"13-45-2025 09:05"').replace(
+        '"03-29-2016"', '"2016-03-29"')
+    rejected(root, [
+        "legacy/loans.csv:3:2: OUT DATE '13-45-2025 09:05' does not match %m-%d-%Y %H:%M",
+        "legacy/loans.csv:4:4: DUE DATE '2016-03-29' does not match %m-%d-%Y"],
+        {"patrons.txt": PATRONS, "loans.csv": loans})
+
+
+def test_an_empty_date_placeholder_without_empty_is_a_bad_date(root: Path) -> None:
+    rejected(root, [
+        "legacy/loans.csv:2:6: CHKIN DATE '  -  -  ' does not match %m-%d-%Y %H:%M",
+        "legacy/loans.csv:3:4: DUE DATE '  -  -  ' does not match %m-%d-%Y",
+        "legacy/loans.csv:3:6: CHKIN DATE '  -  -  ' does not match %m-%d-%Y %H:%M"],
+        mapping=edit(('    empty: ["  -  -  "]\n', "")))
+
+
+def test_lines_count_blank_lines_and_values_over_several_lines(root: Path) -> None:
+    loans = LOANS.replace('"B2"', '"B2\nsecond line"') + "\n" + \
+        '"i1004","xx","p1001","05-01-2016","B4","  -  -  "\n'
+    rejected(root, ["legacy/loans.csv:7:2: OUT DATE 'xx' does not match %m-%d-%Y %H:%M"],
+             {"patrons.txt": PATRONS, "loans.csv": loans})
+
+
+def test_at_most_20_lines_per_check_and_file(root: Path) -> None:
+    loans = LOANS + "".join(f'"j{i}","bad{i}","p1001","05-01-2016","B","  -  -  "\n'
+                            for i in range(25))
+    rejected(root, [
+        "legacy/loans.csv: OUT DATE: only the first 20 lines failing 'matching %m-%d-%Y %H:%M' "
+        "are listed",
+        *(f"legacy/loans.csv:{i + 5}:2: OUT DATE 'bad{i}' does not match %m-%d-%Y %H:%M"
+          for i in range(20))], {"patrons.txt": PATRONS, "loans.csv": loans})
+
+
+def test_latin1_bytes_read_as_utf8(root: Path) -> None:
+    rejected(root, ["legacy/patrons.txt:2:4: byte 0xE9 is not UTF-8 text: is the file Latin-1 "
+                    "or Windows text? (set encoding: in the mapping, e.g. latin-1 or cp1252)"],
+             mapping=edit(("    encoding: latin-1\n", "")))
+
+
+def test_a_byte_the_encoding_has_no_character_for(root: Path) -> None:
+    patrons = PATRONS + b"21005|0|p1005|Bad \x81 byte|\n"
+    rejected(root, ["legacy/patrons.txt:6:1: byte 0x81 is not cp1252 text: is the file in "
+                    "another encoding? (set encoding: in the mapping)"],
+             {"patrons.txt": patrons, "loans.csv": LOANS},
+             edit(("encoding: latin-1", "encoding: cp1252")))
+
+
+def test_lines_with_too_many_or_too_few_fields_and_open_quotes(root: Path) -> None:
+    # (DuckDB's reader takes one more field at the end when it is empty: a trailing comma)
+    rejected(root, ["legacy/loans.csv:4:7: line has 7 fields but the header names 6 (a value "
+                    "holding ',' must be quoted)"],
+             {"patrons.txt": PATRONS, "loans.csv": LOANS.replace('"B3"', 'B3,x')})
+    (root / "legacy" / "loans.csv").write_text(LOANS + '"i9","x\n', encoding="utf-8")
+    before = hashes(root)
+    assert_rejected(root, import_flat(), [
+        "legacy/loans.csv:5:1: a quoted field is never closed (a \" opens it, another must "
+        "close it; quote: \"\" in the mapping reads quotes as text)"], before)
+
+
+def test_validation_problems_are_moved_to_the_source_lines(root: Path) -> None:
+    loans = LOANS + '"i1001","04-04-2016 16:29","p1002","05-01-2016","","  -  -  "\n'
+    rejected(root, [
+        "legacy/loans.csv:5:1: column loan_id (RECORD #(ITEM)): 'i1001' is not a unique key "
+        "(loan_id): line 2 has 'i1001'",
+        "legacy/loans.csv:5:5: column item_barcode (BARCODE): no value, but the column is "
+        "required"], {"patrons.txt": PATRONS, "loans.csv": loans})
+
+
+def test_every_problem_of_every_kind_at_once(root: Path) -> None:
+    patrons = PATRONS + "21005|7|p1005|New, Nat|\n".encode("latin-1")
+    loans = LOANS.replace('"04-05-2016 10:00"', '"13-45-2025 09:05"')
+    mapping = edit(("      email: EMAIL ADDR\n", "      email: EMAIL ADDR\n"
+                                                  "      username: LOGIN\n"),
+                   ("    empty:", "    quoting: none\n    empty:"))
+    # the loans table has a mistake, so it is not read; patrons are
+    rejected(root, [
+        "legacy/patrons.txt:1:1: no header 'LOGIN' for patrons.username (mapping.yaml:12:17); "
+        "the header has: P BARCODE, P TYPE, RECORD #(PATRON), PATRN NAME, EMAIL ADDR",
+        "mapping.yaml:28:5: unknown key 'quoting' (did you mean 'quote'?): expected file, "
+        "delimiter, quote, encoding, columns, values, dates, empty"],
+        {"patrons.txt": patrons, "loans.csv": loans}, mapping)
+    write_legacy(root, {"patrons.txt": patrons, "loans.csv": loans}, MAPPING)
+    before = hashes(root)
+    assert_rejected(root, import_flat(), [
+        "legacy/loans.csv:3:2: OUT DATE '13-45-2025 09:05' does not match %m-%d-%Y %H:%M",
+        "legacy/patrons.txt:6:2: P TYPE '7' is not in the values of user_group ('0', '1')"],
+        before)
+
+
+# --- the command's arguments ---------------------------------------------------------------
+
+
+def test_bad_arguments_together(root: Path) -> None:
+    write_legacy(root)
+    (root / "snap").mkdir()
+    (root / "snap" / "notes.txt").write_text("mine\n", encoding="utf-8")
+    before = hashes(root)
+    result = invoke("snapshot", "import", "flat", "nowhere", "--mapping", "mapping.yaml",
+                    "--stage", "freeze", "--institution", " ", "--out", "snap",
+                    "--taken-at", "yesterday")
+    assert result.exit_code == 2, result.output
+    assert [line for line in result.stderr.splitlines() if line.startswith("error ")] == [
+        "error --institution: expected the institution code, e.g. NFU",
+        "error --stage: 'freeze' is not a stage of the extract side (legacy files are the "
+        "extract side): extract, fulfillment_extract",
+        "error --taken-at: 'yesterday' is not an ISO timestamp (YYYY-MM-DDTHH:MM:SSZ)",
+        "error nowhere: folder of legacy files not found",
+        "error snap: --out exists and is not a snapshot folder written by `cutover snapshot "
+        "import`; choose a new folder"]
+    assert hashes(root) == before
+
+
+def test_missing_mapping_file(root: Path) -> None:
+    write_legacy(root)
+    before = hashes(root)
+    assert_rejected(root, import_flat(mapping="mapping.yml"),
+                    ["mapping.yml: file not found"], before)
