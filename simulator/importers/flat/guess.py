@@ -55,11 +55,13 @@ COLUMN_WORDS = {
 # What the snapshot format reads as a date without a format (DuckDB alone takes 04-04-16 too).
 ISO = re.compile(r"\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?(Z|[+-]\d\d:?\d\d)?")
 # Date formats tried in order: US month first, as Sierra writes it (04-04-2016 16:29); a
-# two-digit year before a four-digit one, since strptime's %Y reads "16" as the year 16.
-DAYS = ("%m-%d-{y}", "%m/%d/{y}", "%d-%m-{y}", "%d/%m/{y}", "%d.%m.{y}", "{y}/%m/%d",
-        "{y}%m%d", "%d-%b-{y}", "%d %b {y}")
-DATE_FORMATS = tuple(f"{day.format(y=year)}{time}" for day in DAYS for year in ("%y", "%Y")
-                     for time in ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S"))
+# two-digit year before a four-digit one, since strptime's %Y reads "16" as the year 16. A
+# year first has four digits (16/12/28 could be any order).
+DAYS = ("%m-%d-{y}", "%m/%d/{y}", "%d-%m-{y}", "%d/%m/{y}", "%d.%m.{y}", "%Y/%m/%d", "%Y%m%d",
+        "%d-%b-{y}", "%d %b {y}")
+DATE_FORMATS = tuple(dict.fromkeys(
+    f"{day.format(y=year)}{time}" for day in DAYS for year in ("%y", "%Y")
+    for time in ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S")))
 
 
 @dataclass
