@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulator.errors import Loc, Problem, UserError
+from simulator.importers.alma_api import map_config
+from simulator.importers.alma_api.folders import BY_NAME
 from simulator.inputs.yamlsrc import suggest
 
 LIMIT = 100  # records per page: Alma's largest `limit`
 
 # The code tables import maps (docs/alma-api.md, "Field mapping", code_tables.table_name).
-CODE_TABLES = ("UserGroups", "UserIdentifierTypes", "UserStatCategories", "UserBlockDescription",
-               "ItemPolicy", "FundType", "HFundsTransactionItem.reportingCode",
-               "AcademicDepartments", "FiscalPeriods")
+CODE_TABLES = tuple(map_config.CODE_TABLES)
 JOB_TYPES = ("MANUAL", "SCHEDULED", "OTHER")  # GET /conf/jobs filters by one type per request
 
 
@@ -33,7 +33,6 @@ class Endpoint:
 
     folder: str
     path: str
-    key: str  # the list key of a response
     params: tuple[tuple[str, str], ...] = ()
     paged: bool = True  # `limit` and `offset` (not libraries, locations or code tables)
     names: tuple[str, ...] = ()
@@ -44,6 +43,11 @@ class Endpoint:
     keep_empty: bool = True  # write an item's file even when it has no records
     opt_in: bool = False  # only with --only: one request (or more) per user
     noun: str = ""  # what `names` are, for progress
+
+    @property
+    def key(self) -> str:
+        """The list key of a response: the one import reads."""
+        return BY_NAME[self.folder].list_key
 
     @property
     def fans_out(self) -> bool:
@@ -61,29 +65,29 @@ class Endpoint:
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("users", "/users", "user", params=(("expand", "full"),)),
-    Endpoint("code-tables", "/conf/code-tables/{id}", "row", paged=False, names=CODE_TABLES,
+    Endpoint("users", "/users", params=(("expand", "full"),)),
+    Endpoint("code-tables", "/conf/code-tables/{id}", paged=False, names=CODE_TABLES,
              noun="code tables"),
-    Endpoint("sets", "/conf/sets", "set"),
-    Endpoint("integration-profiles", "/conf/integration-profiles", "integration_profile",
+    Endpoint("sets", "/conf/sets"),
+    Endpoint("integration-profiles", "/conf/integration-profiles",
              params=(("type", "WEBHOOKS"),)),
-    Endpoint("jobs", "/conf/jobs", "job", params=(("type", "{id}"),), names=JOB_TYPES,
+    Endpoint("jobs", "/conf/jobs", params=(("type", "{id}"),), names=JOB_TYPES,
              name_is_data=False, noun="job types"),
-    Endpoint("libraries", "/conf/libraries", "library", paged=False),
-    Endpoint("locations", "/conf/libraries/{id}/locations", "location", paged=False,
+    Endpoint("libraries", "/conf/libraries", paged=False),
+    Endpoint("locations", "/conf/libraries/{id}/locations", paged=False,
              parent="libraries", id_field="code"),
-    Endpoint("vendors", "/acq/vendors", "vendor"),
-    Endpoint("funds", "/acq/funds", "fund", params=(("mode", "ALL"),)),
-    Endpoint("fund-transactions", "/acq/funds/{id}/transactions", "fund_transaction",
+    Endpoint("vendors", "/acq/vendors"),
+    Endpoint("funds", "/acq/funds", params=(("mode", "ALL"),)),
+    Endpoint("fund-transactions", "/acq/funds/{id}/transactions",
              parent="funds"),
-    Endpoint("licenses", "/acq/licenses", "license"),
-    Endpoint("courses", "/courses", "course"),
-    Endpoint("reading-lists", "/courses/{id}/reading-lists", "reading_list", paged=False,
+    Endpoint("licenses", "/acq/licenses"),
+    Endpoint("courses", "/courses"),
+    Endpoint("reading-lists", "/courses/{id}/reading-lists", paged=False,
              parent="courses"),
-    Endpoint("loans", "/users/{id}/loans", "item_loan", parent="users",
+    Endpoint("loans", "/users/{id}/loans", parent="users",
              id_field="primary_id", name_field="primary_id", name_is_data=False,
              keep_empty=False, opt_in=True),
-    Endpoint("requests", "/users/{id}/requests", "user_request", parent="users",
+    Endpoint("requests", "/users/{id}/requests", parent="users",
              id_field="primary_id", name_field="primary_id", name_is_data=False,
              keep_empty=False, opt_in=True),
 )

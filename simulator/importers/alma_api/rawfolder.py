@@ -13,11 +13,10 @@ from pathlib import Path
 
 from simulator.errors import Loc, Problem, UserError, display_path
 from simulator.importers.alma_api.folders import BY_NAME, Folder
+from simulator.importers.alma_api.pull_files import PROGRESS  # a pull unfinished
 from simulator.importers.alma_api.shape import Node, kind
 
 SUFFIXES = (".json", ".xml")
-# What `snapshot pull` keeps while a pull is unfinished (docs/alma-api.md).
-PULL_PROGRESS = ".pull-progress.json"
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,8 @@ def discover(raw: Path) -> Found:
     if not raw.is_dir():
         raise UserError(Problem(Loc(display_path(raw)), "raw folder not found"))
     warnings: list[str] = []
-    if (raw / PULL_PROGRESS).exists():
-        warnings.append(f"{display_path(raw / PULL_PROGRESS)}: the pull into this raw folder is "
+    if (raw / PROGRESS).exists():
+        warnings.append(f"{display_path(raw / PROGRESS)}: the pull into this raw folder is "
                         "unfinished, so some folders may be partial (run the same pull again to "
                         "finish it)")
     found: dict[str, list[RawFile]] = {}
