@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from simulator import db
 from simulator.cli import progress
 from simulator.cli.common import (
     Exit,
@@ -106,23 +105,14 @@ def rules_doc(
 @exit_codes
 def snapshot_validate(folder: Annotated[Path, typer.Argument(help="Snapshot folder.")]) -> int:
     """Check a snapshot folder: manifest, files, columns, types, domains, keys, references."""
-    from simulator.errors import Collector
-    from simulator.inputs import reading, snapshot, validate
+    from simulator.errors import UserError
+    from simulator.inputs import snapshot, validate
 
     snap = snapshot.open_snapshot(folder)
     warn(snap.warnings)
-    con = db.connect()
-    try:
-        problems = Collector()
-        step("reading the snapshot files")
-        problems.extend(reading.attach(con, "snap", snap, snap.side))
-        step("validating")
-        problems.extend(validate.validate(con, "snap", snap))
-        problems.raise_if_any()
-        rows = {name: con.one(f"select count(*) from {db.qualified('snap', name)}")
-                for name in sorted(snap.files)}
-    finally:
-        con.close()
+    problems, rows = validate.check_snapshot(snap, step)
+    if problems:
+        raise UserError(problems)
     term.out.print(f"{folder}: {snap.side}-side snapshot of {snap.institution}, stage "
                       f"{snap.stage}; {len(rows)} tables, {sum(rows.values()):,} rows, valid.")
     return Exit.OK

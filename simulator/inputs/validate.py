@@ -42,6 +42,25 @@ class _Check:
     whole: CheckFn | None = None  # the table's verdict alone, cheaper than `fn` (fast path)
 
 
+def check_snapshot(snap: Snapshot, step: Callable[[str], None] = lambda _: None
+                   ) -> tuple[list[Problem], dict[str, int]]:
+    """Every problem of one snapshot folder (its files read, then validated, on a connection of
+    its own) and, when there is none, the rows of each of its tables: `cutover snapshot
+    validate`, and the check an importer makes before its snapshot appears."""
+    con = db.connect()
+    try:
+        step("reading the snapshot files")
+        problems = reading.attach(con, "snap", snap, snap.side)
+        step("validating")
+        problems.extend(validate(con, "snap", snap))
+        rows = {} if problems else {
+            name: int(con.one(f"select count(*) from {db.qualified('snap', name)}"))
+            for name in sorted(snap.files)}
+    finally:
+        con.close()
+    return problems, rows
+
+
 def validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
     """All problems of all tables of one attached snapshot (unreadable files are skipped)."""
     # ibis and pandera call APIs that newer duckdb and pandas deprecate; not the user's concern.

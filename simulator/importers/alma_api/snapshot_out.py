@@ -7,28 +7,17 @@ said at the response files: the file and JSON path of the value, and of the othe
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from simulator import db
 from simulator.errors import Loc, Problem, UserError, display_path
 from simulator.importers.alma_api.record import Row
-from simulator.inputs import reading, snapshot, validate
+from simulator.importers.snapshots import MARKER, WHAT, check, manifest_text
+from simulator.inputs import snapshot
 from simulator.inputs.tables import TABLES
 from simulator.inputs.writing import csv_text, key_order
 from simulator.output.runfolder import write_folder
-
-# Marks a folder written by the import: a later import may replace it, nothing else.
-MARKER = ".cutover-import"
-WHAT = "a snapshot folder written by `cutover snapshot import`"
-
-
-def manifest_text(institution: str, stage: str, taken_at: str) -> str:
-    # JSON strings are YAML strings: a code like 123 or 'yes' stays text.
-    return (f"format_version: {snapshot.FORMAT_VERSION}\ninstitution: {json.dumps(institution)}\n"
-            f"stage: {stage}\ntaken_at: {taken_at}\n")
 
 
 def in_order(rows: dict[str, list[Row]], tables: Iterable[str]) -> dict[str, list[Row]]:
@@ -57,18 +46,6 @@ def write(out: Path, institution: str, stage: str, taken_at: str,
             raise UserError([_at_source(p, tmp, rows) for p in problems])
 
     return write_folder(out, fill, marker=MARKER, what=WHAT)
-
-
-def check(folder: Path) -> list[Problem]:
-    """What `cutover snapshot validate` finds in the snapshot folder."""
-    snap = snapshot.open_snapshot(folder)
-    con = db.connect()
-    try:
-        problems = reading.attach(con, "snap", snap, snap.side)
-        problems.extend(validate.validate(con, "snap", snap))
-    finally:
-        con.close()
-    return problems
 
 
 def _at_source(problem: Problem, tmp: Path, rows: dict[str, list[Row]]) -> Problem:

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from simulator import db
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
-from simulator.importers.alma_api.snapshot_out import MARKER, WHAT, check, manifest_text
 from simulator.importers.flat import mapping as mapping_file
 from simulator.importers.flat import sources, transform
 from simulator.importers.flat.mapping import Mapping, TableMap
 from simulator.importers.flat.sources import Source
+from simulator.importers.snapshots import MARKER, WHAT, check, manifest_text
 from simulator.inputs import snapshot
 from simulator.inputs.tables import STAGE_SIDE
 from simulator.inputs.validate import MAX_CASES
