@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import re
@@ -14,6 +15,10 @@ import duckdb
 
 DuckDBError = duckdb.Error
 VERSION = duckdb.__version__
+# How DuckDB words a disk that refuses a write, and the errno each stands for.
+DISK_PROBLEMS = {"No space left on device": errno.ENOSPC, "Disk quota exceeded": errno.EDQUOT,
+                 "Read-only file system": errno.EROFS, "Permission denied": errno.EACCES}
+_in_use: dict[str, str] = {}  # the memory limit of the latest connection, for messages
 
 # Role names and codes that mean "patron"; every other role is staff-oriented (README, "Snapshots").
 _MACROS = (
@@ -68,6 +73,38 @@ def check_memory_limit(text: str) -> str | None:
     return f"'{text}' is not a memory size (write e.g. 1GB, 512MB or 1.5GiB)"
 
 
+def memory_limit_in_use() -> str:
+    """The memory limit of the latest connection (the default before any)."""
+    return _in_use.get("memory_limit") or default_memory_limit()
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """`error` and the errors it was raised from or during."""
+    out: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in out:
+        out.append(current)
+        current = current.__cause__ or current.__context__
+    return out
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether DuckDB ran out of memory behind `error` (also when a library that ran the query,
+    such as pandera, wrapped DuckDB's error in its own text)."""
+    return any(isinstance(e, duckdb.OutOfMemoryException) or "Out of Memory Error" in str(e)
+               for e in _chain(error))
+
+
+def disk_problem(error: BaseException) -> tuple[str, int] | None:
+    """(reason, errno) when `error` is DuckDB failing to write to a disk that is full,
+    read-only or not writable; None for any other error."""
+    if not isinstance(error, duckdb.Error):
+        return None
+    text = str(error)
+    return next(((reason, code) for reason, code in DISK_PROBLEMS.items() if reason in text),
+                None)
+
+
 def spill_directory() -> str:
     """A fresh folder name under the system's temp folder; DuckDB creates it when it first
     spills and removes it when the connection closes."""
@@ -80,7 +117,8 @@ def connect(memory_limit: str | None = None, temp_directory: str | None = None) 
     beyond it, work spills to `temp_directory` (default: a fresh folder under the temp folder,
     never the working folder)."""
     con = duckdb.connect(":memory:")
-    con.execute(f"set memory_limit = {literal(memory_limit or default_memory_limit())}")
+    _in_use["memory_limit"] = memory_limit or default_memory_limit()
+    con.execute(f"set memory_limit = {literal(_in_use['memory_limit'])}")
     con.execute(f"set temp_directory = {literal(temp_directory or spill_directory())}")
     # Progress is shown by the command line (simulator.progress), not by DuckDB.
     con.execute("set enable_progress_bar = false")

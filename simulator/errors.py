@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,11 @@ def display_path(path: Path | str) -> str:
     """Paths in messages are relative to the working folder when they can be."""
     p = Path(path)
     try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
+        full = p.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: the path as written
+        full = Path(os.path.abspath(p))
+    try:
+        return str(full.relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(p)
 

@@ -195,7 +195,7 @@ def test_cli_exit_0(two_runs: tuple[Path, Path], tmp_path: Path,
     assert result.exit_code == 0, result.output
     assert "Rule pack: changed" in result.stdout
     assert {p.name for p in out.iterdir()} == {"changes.csv", "changes.parquet", "summary.json",
-                                               "report.html"}
+                                               "report.html", ".cutover-run"}
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["manifest"]["command"] == ["cutover", "--quiet", "diff", str(a), str(b),
                                               "--out", str(out)]

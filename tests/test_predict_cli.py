@@ -112,7 +112,8 @@ def test_predict_on_the_sample_exits_1_and_writes_the_run_folder(sample_run: Run
     r = sample_run.result
     assert r.exit_code == 1, r.output  # the sample has blocker findings
     assert RUN_FILES <= set(sample_run.files), sorted(sample_run.files)
-    assert not [n for n in sample_run.files if n.startswith(".")]
+    # Hidden: only the tool's marker (README, "Run folder"), no temp or lock files.
+    assert [n for n in sample_run.files if n.startswith(".")] == [runfolder.MARKER]
     # Nothing but the run folder beside it: the temp folder was renamed, not copied.
     assert siblings(sample_run.out.parent) == {sample_run.out.name}
     assert "blocker" in r.stdout
@@ -393,6 +394,8 @@ def test_empty_out_folder_and_missing_parents_are_fine(
 class _Broken:
     """Stands in for the json module inside runfolder: the summary cannot be written."""
 
+    loads = staticmethod(json.loads)
+
     @staticmethod
     def dumps(*args: Any, **kwargs: Any) -> str:
         raise OSError(28, "No space left on device")
@@ -412,8 +415,8 @@ def test_failure_while_writing_leaves_no_trace(
     monkeypatch.setattr(runfolder, "json", _Broken)
     result = invoke(["--quiet", "predict", *args, "--csv", "always", "--out", str(out)],
                     monkeypatch)
-    assert result.exit_code == 3, result.output
-    assert "No space left on device" in result.stderr
+    assert result.exit_code == 2, result.output  # a full disk is the user's to fix
+    assert "cannot write --out: No space left on device" in result.stderr
     assert "Traceback" not in result.output
     if earlier:
         assert snapshot_bytes(out) == before  # the earlier run is intact
@@ -439,7 +442,8 @@ def test_failure_of_the_final_rename_keeps_the_earlier_run(
     monkeypatch.setattr(Path, "rename", rename)
     result = invoke(["--quiet", "predict", *args, "--csv", "never", "--out", str(out)],
                     monkeypatch)
-    assert result.exit_code == 3, result.output
+    assert result.exit_code == 2, result.output
+    assert "cannot write --out: Permission denied" in result.stderr
     assert snapshot_bytes(out) == before
     assert siblings(out.parent) == {"run"}
 
@@ -451,7 +455,7 @@ def test_missing_parents_created_for_a_failed_run_are_removed(
     monkeypatch.setattr(runfolder, "json", _Broken)
     out = tmp_path / "new" / "deeper" / "run"
     result = invoke(["--quiet", "predict", *args, "--out", str(out)], monkeypatch)
-    assert result.exit_code == 3, result.output
+    assert result.exit_code == 2, result.output
     assert not (tmp_path / "new").exists()
 
 

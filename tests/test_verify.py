@@ -994,7 +994,7 @@ def mixed_pii(tmp_path_factory: pytest.TempPathFactory) -> Verified:
 def test_run_folder_files(mixed: Verified) -> None:
     assert {p.name for p in mixed.out.iterdir()} == {
         "ledger.parquet", "ledger.csv", "summary.json", "summary.md", "report.html",
-        "discrepancies.parquet", "discrepancies.csv", "junit.xml"}
+        "discrepancies.parquet", "discrepancies.csv", "junit.xml", ".cutover-run"}
     assert mixed.keys() == MIXED_KEYS
     summary = mixed.summary
     assert summary["kind"] == "verify" and summary["stage"] == "cutover"

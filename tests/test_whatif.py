@@ -559,7 +559,7 @@ def test_cli_exit_0_and_inputs_unchanged(world: World, monkeypatch: pytest.Monke
     assert "convert" in result.stdout
     assert {p.name for p in out.iterdir()} == {"summary.json", "transitions.csv",
                                                "transitions.parquet", "report.html",
-                                               "variants"}
+                                               "variants", ".cutover-run"}
     after = {name: tree_hashes(world.root / name) for name in ("freeze", "extract", "variants")}
     assert after == before
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))

@@ -6,11 +6,16 @@ to `app`; nothing here knows any one command.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
-from collections.abc import Callable
+import re
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, ParamSpec
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec
 
 import typer
 from rich.console import Console
@@ -19,7 +24,7 @@ from rich.table import Table as RichTable
 
 from simulator import db
 from simulator.cli import progress
-from simulator.errors import UserError
+from simulator.errors import UserError, display_path
 
 if TYPE_CHECKING:
     from simulator.core.session import Session
@@ -56,8 +61,10 @@ class Exit(IntEnum):
     """Exit codes of every command.
 
     OK: done, nothing over threshold. FINDINGS: done, but blockers or discrepancies over
-    threshold. BAD_INPUT: bad input or usage; the message names file, line/row and column.
-    INTERNAL: a bug; a short message (the traceback with --debug).
+    threshold. BAD_INPUT: bad input or usage; the message names file, line/row and column (or
+    the path and option to change, for a full disk or too little memory). INTERNAL: a bug; a
+    short message (the traceback with --debug). A command stopped by SIGINT (Ctrl-C) or SIGTERM
+    exits 128 + the signal's number: 130 or 143.
     """
 
     OK = 0
@@ -66,30 +73,117 @@ class Exit(IntEnum):
     INTERNAL = 3
 
 
-def run(fn: Callable[[], int]) -> None:
-    """Run a command's body and exit with its code; errors become BAD_INPUT or INTERNAL."""
+STOPPING = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM"}
+
+
+class _Stopped:
+    """The signal that stopped the running command, if one did."""
+
+    signum: int | None = None
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    _Stopped.signum = signum
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _stoppable() -> Iterator[None]:
+    """SIGINT and SIGTERM raise KeyboardInterrupt in the command, whose cleanups run (the run
+    folder's temp folder is removed); `run` then exits 130 or 143."""
+    _Stopped.signum = None
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handlers = {s: signal.signal(s, _on_signal) for s in STOPPING}
     try:
-        try:
-            code = fn()
-        finally:
-            progress.done()  # end a running spinner before the result or an error shows
+        yield
+    finally:
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
+
+
+def run(fn: Callable[[], int]) -> None:
+    """Run a command's body and exit with its code; errors become BAD_INPUT or INTERNAL, a
+    signal 128 + its number."""
+    try:
+        with _stoppable():
+            try:
+                code = fn()
+            finally:
+                progress.done()  # end a running spinner before the result or an error shows
     except UserError as e:
-        for p in e.problems:
-            term.err.print(f"[red]error[/red] {escape(str(p))}", markup=True, highlight=False)
-        n = len(e.problems)
-        term.err.print(f"{n} problem{'s' if n != 1 else ''}; nothing was written.")
-        raise typer.Exit(Exit.BAD_INPUT) from None
+        _bad_input([str(p) for p in e.problems])
     except (typer.Exit, typer.Abort):
         raise
+    except KeyboardInterrupt:
+        _stop()
     except Exception as e:
-        if term.options["debug"]:
-            term.err.print_exception()
-            raise typer.Exit(Exit.INTERNAL) from None
-        first = str(e).splitlines()[0] if str(e) else ""
-        term.err.print(f"internal error: {type(e).__name__}: {first} "
-                          "(run with --debug for the traceback)")
-        raise typer.Exit(Exit.INTERNAL) from None
+        if _Stopped.signum is not None:
+            _stop()  # DuckDB turned the signal into an error of its own
+        fault = environment_fault(e)
+        if fault is not None:
+            _bad_input([fault])
+        _internal(e)
     raise typer.Exit(code)
+
+
+def _bad_input(problems: list[str]) -> None:
+    for p in problems:
+        term.err.print(f"[red]error[/red] {escape(p)}", markup=True, highlight=False)
+    n = len(problems)
+    term.err.print(f"{n} problem{'s' if n != 1 else ''}; nothing was written.")
+    raise typer.Exit(Exit.BAD_INPUT) from None
+
+
+def _stop() -> None:
+    signum = _Stopped.signum or signal.SIGINT
+    term.err.print(f"stopped by {STOPPING.get(signal.Signals(signum), signum)}; nothing "
+                   "half-written is left")
+    raise typer.Exit(128 + signum) from None
+
+
+def _internal(e: Exception) -> None:
+    if term.options["debug"]:
+        term.err.print_exception()
+        raise typer.Exit(Exit.INTERNAL) from None
+    first = str(e).splitlines()[0] if str(e) else ""
+    term.err.print(f"internal error: {type(e).__name__}: {first} "
+                      "(run with --debug for the traceback)")
+    raise typer.Exit(Exit.INTERNAL) from None
+
+
+# Errors of the machine rather than of the tool or the input (README, "Exit codes"), with what
+# to do about them.
+_FAULTS = {
+    errno.ENOSPC: "free some space on that disk",
+    errno.EDQUOT: "free some space on that disk",
+    errno.EROFS: "the disk is read-only",
+    errno.EACCES: "check its permissions",
+    errno.EPERM: "check its permissions",
+    errno.ELOOP: "a symbolic link loop",
+    errno.EIO: "the disk reports an error",
+}
+
+
+def environment_fault(e: Exception) -> str | None:
+    """The message for an error of the environment: DuckDB out of memory, a full or read-only
+    disk, a file that cannot be read, a symbolic link loop; None for anything else (a bug)."""
+    if db.out_of_memory(e):
+        return (f"DuckDB ran out of memory within its limit of {db.memory_limit_in_use()}: "
+                "give a larger --memory-limit (e.g. 4GB) or set CUTOVER_MEMORY_LIMIT")
+    disk = db.disk_problem(e)
+    if disk is not None:
+        named = re.search(r'file \\?"([^"\\]+)\\?"', str(e))
+        where = display_path(named.group(1)) if named else "DuckDB (its spill folder: TMPDIR)"
+        return f"{where}: {disk[0]}: {_FAULTS[disk[1]]}"
+    if isinstance(e, OSError) and e.errno in _FAULTS:
+        where = display_path(e.filename) if e.filename else "a file"
+        return f"{where}: {e.strerror}: {_FAULTS[e.errno]}"
+    if isinstance(e, RuntimeError) and str(e).startswith("Symlink loop from "):
+        where = display_path(str(e).split(" from ", 1)[1].strip("'"))
+        return f"{where}: {_FAULTS[errno.ELOOP]}"
+    return None
 
 
 def exit_codes(command: Callable[P, int]) -> Callable[P, None]:

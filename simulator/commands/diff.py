@@ -17,7 +17,7 @@ from typing import Any
 from reports.render import ChangeTable, DiffReport, InputChange, matrix_view, render_diff
 from simulator import db
 from simulator.core import compare
-from simulator.errors import Collector, Loc, Problem, UserError, display_path
+from simulator.errors import Collector, Loc, display_path
 from simulator.output import runfolder
 from simulator.privacy import mask_emails
 
@@ -62,21 +62,21 @@ def open_run(path: Path, role: str, problems: Collector) -> RunFolder | None:
     if not path.is_dir():
         problems.add(Loc(shown), f"{role}: run folder not found")
         return None
-    marker = path / runfolder.MARKER
+    marker = path / runfolder.SUMMARY
     if not marker.is_file():
-        problems.add(Loc(shown), f"{role}: not a run folder (no {runfolder.MARKER})")
+        problems.add(Loc(shown), f"{role}: not a run folder (no {runfolder.SUMMARY})")
         return None
     try:
         summary = json.loads(marker.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         problems.add(Loc(display_path(marker), e.lineno, e.colno),
-                     f"{role}: {runfolder.MARKER} is not valid JSON ({e.msg})")
+                     f"{role}: {runfolder.SUMMARY} is not valid JSON ({e.msg})")
         return None
     except (OSError, UnicodeDecodeError) as e:
-        problems.add(Loc(display_path(marker)), f"{role}: cannot read {runfolder.MARKER}: {e}")
+        problems.add(Loc(display_path(marker)), f"{role}: cannot read {runfolder.SUMMARY}: {e}")
         return None
     if not isinstance(summary, dict):
-        problems.add(Loc(display_path(marker), 1, 1), f"{role}: {runfolder.MARKER} is not a "
+        problems.add(Loc(display_path(marker), 1, 1), f"{role}: {runfolder.SUMMARY} is not a "
                                                       "run summary (expected an object)")
         return None
     if summary.get("kind") in ("whatif", "diff"):
@@ -129,7 +129,7 @@ def run(
             if disc is not None:
                 compare.export(con, "select * from disc_changes order by all", folder,
                                "discrepancy_changes")
-            (folder / runfolder.MARKER).write_text(
+            (folder / runfolder.SUMMARY).write_text(
                 json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n",
                 encoding="utf-8")
             report = diff_report(con, summary, show_pii)
@@ -149,13 +149,7 @@ def _open_both(run_a: Path, run_b: Path, out: Path) -> tuple[RunFolder, RunFolde
     b = open_run(run_b, "RUN_B", problems)
     problems.raise_if_any()
     assert a is not None and b is not None
-    target = out.resolve()
-    for r in (a, b):
-        here = r.path.resolve()
-        if target == here or target in here.parents:
-            raise UserError(Problem(Loc(display_path(out)), f"--out would replace {r.shown}, "
-                                                            "one of the runs compared"))
-    runfolder.check_out(out)
+    runfolder.check_out(out, folders=[("one of the runs compared", r.path) for r in (a, b)])
     return a, b
 
 

@@ -49,7 +49,7 @@ def summarise(inputs: Inputs, pack: Pack, result: Result,
 def predict(session: Session, out: Path, csv_mode: str = "auto",
             command: list[str] | None = None, show_pii: bool = False) -> Run:
     """Classify every record of the session's inputs and write the run folder `out`."""
-    runfolder.check_out(out)
+    runfolder.check_run_out(out, session.inputs, session.rules)
     result = session.classification
     pseudonymized = bool(session.pseudonymize)
     summary = summarise(session.inputs, session.pack, result, command)

@@ -203,6 +203,9 @@ def _discover(
                 warnings.append(f"{shown}: no table named '{stem}' in an {side}-side snapshot; "
                                 "ignored")
             continue
+        if _unreadable(file, shown, problems):
+            unreadable.add(stem)
+            continue
         if not file.is_file():
             warnings.append(f"{shown}: a folder, not a table file; ignored")
             continue
@@ -220,6 +223,16 @@ def _discover(
         else:
             found[stem] = TableFile(known[stem], file, fmt, header)
     return found
+
+
+def _unreadable(file: Path, shown: str, problems: Collector) -> bool:
+    """A table file that cannot even be looked at (a symbolic link loop or to nothing)."""
+    try:
+        file.stat()
+    except OSError as e:
+        problems.add(Loc(shown), f"cannot read: {e.strerror or e}")
+        return True
+    return False
 
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")

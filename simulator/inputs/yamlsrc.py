@@ -51,8 +51,81 @@ def _loc(path: str, mark: yaml.Mark) -> Loc:
     return Loc(path, mark.line + 1, mark.column + 1)
 
 
+# Limits on every YAML file the tool reads (README, "Bad input"). The largest shipped file (a
+# rule pack's) is 5 KB with no alias; a waiver listing 100,000 record keys is about 1 MB.
+MAX_BYTES = 8 << 20  # the file's size: 8 MiB
+MAX_NODES = 1_000_000  # values (mappings, lists, scalars) once aliases are expanded
+MAX_ALIASES = 1_000  # alias uses (*name) in one file
+MAX_DEPTH = 64  # mappings and lists nested in each other
+
+
+class _Refused(Exception):
+    """A file over a limit, at the node that crosses it."""
+
+    def __init__(self, mark: Any, message: str) -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
 class _Builder(yaml.SafeLoader):
-    pass
+    """The safe loader, composing within the limits: alias uses counted, nesting bounded, and
+    an alias inside the value it names (a loop) refused where it stands."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases = 0
+        self.depth = 0
+        self.open_anchors: list[str] = []
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise _Refused(event.start_mark, f"more than {MAX_ALIASES:,} aliases (*name) "
+                                                 "in one file")
+            if event.anchor in self.open_anchors:
+                raise _Refused(event.start_mark, f"the alias *{event.anchor} refers to a value "
+                                                 "that holds it (a loop)")
+            return super().compose_node(parent, index)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _Refused(event.start_mark, f"nested more than {MAX_DEPTH} levels deep")
+        anchor = getattr(event, "anchor", None)
+        self.open_anchors.append(anchor or "")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+            self.open_anchors.pop()
+
+
+def _expanded_size(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand it beyond MAX_NODES values (an alias bomb: a few
+    hundred bytes that expand to a billion values), counted without expanding: each node's
+    size is computed once. Raised at the innermost node that crosses the limit."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > MAX_NODES:
+                raise _Refused(node.start_mark, f"aliases expand this value to more than "
+                                                f"{MAX_NODES:,} values (an alias bomb?)")
+        sizes[id(node)] = total
+        return total
+
+    size(root)
 
 
 _PLAIN_TAGS: dict[type[yaml.Node], str] = {
@@ -132,26 +205,44 @@ def _decode(shown: str, data: bytes) -> str:
         )) from None
 
 
+def _read(path: Path, shown: str) -> str:
+    """The file's text, read only up to the size limit."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise UserError(Problem(Loc(shown), "file not found")) from None
+    except IsADirectoryError:
+        raise UserError(Problem(Loc(shown), "is a folder, expected a YAML file")) from None
+    except OSError as e:
+        raise UserError(Problem(Loc(shown), f"cannot read: {e.strerror or e}")) from None
+    if len(data) > MAX_BYTES:
+        raise UserError(Problem(Loc(shown), _too_large()))
+    return _decode(shown, data)
+
+
+def _too_large() -> str:
+    return f"larger than {MAX_BYTES >> 20} MiB: not a file this tool reads (README, \"Bad input\")"
+
+
 def load(path: Path, text: str | None = None) -> Any:
-    """Parse one YAML document; syntax errors become located user errors."""
+    """Parse one YAML document within the limits (MAX_BYTES, MAX_NODES, MAX_ALIASES,
+    MAX_DEPTH); syntax errors and files over a limit become located user errors."""
     shown = display_path(path)
     if text is None:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise UserError(Problem(Loc(shown), "file not found")) from None
-        except IsADirectoryError:
-            raise UserError(Problem(Loc(shown), "is a folder, expected a YAML file")) from None
-        except OSError as e:
-            raise UserError(Problem(Loc(shown), f"cannot read: {e.strerror or e}")) from None
-        text = _decode(shown, data)
+        text = _read(path, shown)
+    elif len(text) > MAX_BYTES:
+        raise UserError(Problem(Loc(shown), _too_large()))
     loader = _Builder(text)
     problems = Collector()
     try:
         node = loader.get_single_node()
         if node is None:
             return None
+        _expanded_size(node)
         out = _build(loader, node, shown, problems)
+    except _Refused as e:
+        raise UserError(Problem(_where(shown, e.mark), e.message)) from None
     except yaml.MarkedYAMLError as e:
         loc = _where(shown, e.problem_mark or e.context_mark)
         raise UserError(Problem(loc, _yaml_message(shown, e))) from None

@@ -3,13 +3,20 @@ all."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
+import glob
 import json
 import os
 import shutil
+import signal
+import socket
 import sys
 import tempfile
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +25,110 @@ from simulator.errors import Loc, Problem, UserError, display_path
 
 CSV_MAX_ROWS = 1_048_576  # what a spreadsheet opens
 CSV_MODES = ("auto", "always", "never")
-MARKER = "summary.json"
+SUMMARY = "summary.json"
+# The file only this tool writes into a run, diff or what-if folder (README, "Run folder"), with
+# its signature: a folder is replaced only when it holds this marker.
+MARKER = ".cutover-run"
+SIGNATURE = "cutover-simulator run folder"
+# In a temp folder while its writer runs: the writer's process and machine (`remove_leftovers`).
+WRITING = ".cutover-writing"
+Input = tuple[str, Path | None]  # the option (or role) naming an input, and its path
 
 
-def check_out(out: Path, marker: str = MARKER, what: str = "a run folder") -> None:
-    """Refuse to replace a folder that is not an earlier run (a typo must not delete data);
-    `marker` is the file that marks one, `what` names it in the message."""
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / marker).is_file())):
-        raise UserError(Problem(Loc(display_path(out)),
-                                f"--out exists and is not {what}; choose a new folder"))
+def check_out(out: Path, marker: str = MARKER, what: str = "a run folder", *,
+              folders: Iterable[Input] = (), files: Iterable[Input] = ()) -> None:
+    """Refuse an --out that is, is inside or holds one of the input `folders`, or holds one of
+    the input `files` (writing there would change or delete an input); then refuse to replace a
+    folder that `marker` does not mark as one this tool wrote (a typo must not delete data).
+    `what` names such a folder in the message."""
+    shown = display_path(out)
+    overlaps = _overlaps(out, folders, files)
+    if overlaps:
+        raise UserError([Problem(Loc(shown), message) for message in overlaps])
+    why = _not_replaceable(out, marker, what)
+    if why:
+        raise UserError(Problem(Loc(shown), why))
+
+
+def check_run_out(out: Path, inputs: Any, rules: Iterable[Path] = (),
+                  folders: Iterable[Input] = (), files: Iterable[Input] = ()) -> None:
+    """`check_out` for a command on opened inputs (`inputs.bundle.Inputs`): their snapshot
+    folders, the rule pack layers `rules`, the scenario file, and the command's own `folders`
+    and `files`."""
+    given: list[Input] = [(f"--{name}", s.path) for name, s in inputs.snapshots().items()]
+    given += [("--rules", path) for path in rules]
+    scenario = Path(inputs.scenario.source or "")
+    used = [("--scenario", scenario)] if scenario.is_file() else []
+    check_out(out, folders=[*given, *folders], files=[*used, *files])
+
+
+_OUTSIDE = "choose a folder outside the inputs"
+
+
+def _overlaps(out: Path, folders: Iterable[Input], files: Iterable[Input]) -> list[str]:
+    found = []
+    for role, path in folders:
+        how = _relation(out, path) if path is not None else None
+        if path is not None and how is not None:
+            replaced = " and would replace it" if how == "holds" else ""
+            found.append(f"--out {how} the input folder {display_path(path)} ({role})"
+                         f"{replaced}: {_OUTSIDE}")
+    for role, path in files:
+        if path is not None and _relation(out, path) in ("is", "holds"):
+            found.append(f"--out holds the input file {display_path(path)} ({role}) and would "
+                         f"replace it: {_OUTSIDE}")
+    return found
+
+
+def _relation(out: Path, path: Path) -> str | None:
+    """How `out` stands to `path` ("is", "is inside", "holds"), as given or with links
+    resolved; None when apart."""
+    outs, paths = _forms(out), _forms(path)
+    if outs & paths:
+        return "is"
+    if any(p in o.parents for o in outs for p in paths):
+        return "is inside"
+    if any(o in p.parents for o in outs for p in paths):
+        return "holds"
+    return None
+
+
+def _forms(path: Path) -> set[Path]:
+    forms = {Path(os.path.abspath(path))}
+    with contextlib.suppress(OSError, RuntimeError):  # a link loop: the path as given
+        forms.add(path.resolve())
+    return forms
+
+
+def _not_replaceable(out: Path, marker: str, what: str) -> str | None:
+    """Why `out` may not be replaced, or None (absent, empty, or marked by `marker`; a run
+    folder's marker must also carry the signature)."""
+    refused = f"--out exists and is not {what}; choose a new folder"
+    if not out.exists():
+        return None
+    if not out.is_dir():
+        return refused
+    entries = {p.name for p in out.iterdir()}
+    if not entries:
+        return None
+    if marker != MARKER:
+        return None if marker in entries else refused
+    data = _read_json(out / MARKER)
+    if isinstance(data, dict) and data.get("marker") == SIGNATURE:
+        return None
+    if MARKER in entries:
+        return f"{refused} (its {MARKER} was not written by cutover)"
+    if SUMMARY in entries:
+        return (f"{refused} (it has {SUMMARY} but no {MARKER} marker: if an earlier version of "
+                "cutover wrote it, delete it yourself)")
+    return refused
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
 
 
 LEDGER_IN_ORDER = ("select side, entity, record_key, outcome, rule_id, reason, cite, message "
@@ -102,7 +204,7 @@ def write_run(
             con.execute(f"copy ({ordered}) to {db.literal(str(tmp / 'ledger.csv'))} "
                         "(format csv, header true)")
         done = {**summary, "ledger": {"rows": rows, "csv": (tmp / "ledger.csv").exists()}}
-        (tmp / MARKER).write_text(json.dumps(done, indent=2, sort_keys=True, default=str) + "\n",
+        (tmp / SUMMARY).write_text(json.dumps(done, indent=2, sort_keys=True, default=str) + "\n",
                                   encoding="utf-8")
         if extra:
             extra(tmp)
@@ -115,34 +217,154 @@ def write_folder(out: Path, fill: Callable[[Path], None], marker: str = MARKER,
     """A result folder written atomically: all files appear at once or not at all.
 
     `fill` writes into a hidden temp folder beside `out`, renamed into place; an earlier run at
-    `out` is moved aside first and deleted only once the new one is in place. On any failure
-    the temp folder and the parent folders this call created are removed, and an earlier run
-    is left as it was. `fill` must write `marker` (a run's `summary.json`), which marks the
-    folder as one a later run may replace; `what` names such a folder in messages.
+    `out` is moved aside first and deleted only once the new one is in place. On any failure,
+    SIGINT or SIGTERM included, the temp folder and the parent folders this call created are
+    removed, and an earlier run is left as it was; temp folders that killed writers left beside
+    `out` are removed first (`remove_leftovers`). A run folder (`marker` MARKER) needs
+    `summary.json` from `fill` and gets MARKER from here; another `marker`
+    (an imported snapshot's) is written by `fill`. A full, read-only or unwritable disk is bad
+    usage naming `out` (UserError). `what` names such a folder in messages.
     """
     check_out(out, marker, what)
     created = _missing_parents(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp: Path | None = None
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(out)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        _claim(tmp)
         umask = os.umask(0)
         os.umask(umask)
         tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is for sharing
         fill(tmp)
-        if not (tmp / marker).is_file():
-            raise RuntimeError(f"{marker} was not written")
-        _replace(tmp, out)
-    except BaseException:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        for folder in created:  # innermost first; only if still empty
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+        _finish(tmp, marker)
+        with signals_held():
+            _replace(tmp, out)
+    except BaseException as e:
+        with signals_held():
+            _discard(tmp, created)
+        fault = _write_fault(out, tmp, e)
+        if fault is not None:
+            raise fault from None
         raise
     return out
+
+
+def _finish(tmp: Path, marker: str) -> None:
+    """Check what `fill` wrote, and mark the folder as this tool's (a run folder)."""
+    needed = SUMMARY if marker == MARKER else marker
+    if not (tmp / needed).is_file():
+        raise RuntimeError(f"{needed} was not written")
+    _pause_for_tests()
+    (tmp / WRITING).unlink()
+    if marker == MARKER:
+        (tmp / MARKER).write_text(json.dumps({"marker": SIGNATURE, "format": 1}) + "\n",
+                                  encoding="utf-8")
+
+
+def _pause_for_tests() -> None:
+    """A test hook: with CUTOVER_TEST_PAUSE_WRITE=SECONDS the write waits that long once the
+    temp folder is filled, so a test can signal the command mid-write (tests/
+    test_hostile_inputs.py). Never set in real use."""
+    seconds = os.environ.get("CUTOVER_TEST_PAUSE_WRITE")
+    if seconds:
+        time.sleep(float(seconds))
+
+
+def _discard(tmp: Path | None, created: list[Path]) -> None:
+    """The temp folder, and the parent folders made for `out` while still empty."""
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for folder in created:  # innermost first
+        try:
+            folder.rmdir()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            break
+
+
+def _claim(folder: Path) -> None:
+    """Mark `folder` as being written by this process on this machine."""
+    (folder / WRITING).write_text(
+        json.dumps({"pid": os.getpid(), "host": socket.gethostname()}) + "\n", encoding="utf-8")
+
+
+def remove_leftovers(out: Path) -> None:
+    """Remove the temp folders beside `out` that writers killed mid-write (SIGKILL, a power
+    cut) left behind: those whose WRITING file names a process of this machine that no longer
+    runs. A live writer's folder, another machine's and anything unmarked are left alone."""
+    host = socket.gethostname()
+    for folder in out.parent.glob(f".{glob.escape(out.name)}.*"):
+        writer = _read_json(folder / WRITING)
+        if isinstance(writer, dict) and writer.get("host") == host \
+                and not _alive(writer.get("pid")):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return True  # unknown: leave its folder alone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
+
+
+_DISK_HINTS = {
+    errno.ENOSPC: "free some space or choose another --out",
+    errno.EDQUOT: "free some space or choose another --out",
+    errno.EROFS: "choose another --out",
+    errno.EACCES: "check the folder's permissions or choose another --out",
+    errno.EPERM: "check the folder's permissions or choose another --out",
+}
+
+
+def _write_fault(out: Path, tmp: Path | None, error: BaseException) -> UserError | None:
+    """A disk at `out` that is full, read-only or not writable, as bad usage naming --out; None
+    for any other error, and for a file elsewhere (an input DuckDB reads, its spill folder)."""
+    if isinstance(error, OSError) and error.errno in _DISK_HINTS:
+        if error.filename is not None and not _near(os.fsdecode(error.filename), out):
+            return None
+        reason, code = error.strerror or os.strerror(error.errno), error.errno
+    elif (found := db.disk_problem(error)) and tmp is not None and str(tmp) in str(error):
+        reason, code = found
+    else:
+        return None
+    return UserError(Problem(Loc(display_path(out)),
+                             f"cannot write --out: {reason}; {_DISK_HINTS[code]}"))
+
+
+def _near(name: str, out: Path) -> bool:
+    """Whether the file `name` is beside `out` or one of the folders made for it."""
+    path, parent = os.path.abspath(name), str(out.parent.absolute())
+    return path.startswith(parent) or parent.startswith(path)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block is done (a rename or a cleanup is never cut
+    short), then act as they would have. Only the main thread handles signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    handlers = {s: signal.signal(s, lambda signum, frame: pending.append(signum))
+                for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
+        for signum in pending[:1]:
+            handler = handlers[signal.Signals(signum)]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
 
 
 def _missing_parents(out: Path) -> list[Path]:
@@ -164,8 +386,10 @@ def _replace(new: Path, out: Path) -> None:
     old.rmdir()  # only the unique name is wanted: rename needs a free target
     out.rename(old)
     try:
+        _claim(old)  # removed by a later run if this one dies before deleting it
         new.rename(out)
     except BaseException:
+        (old / WRITING).unlink(missing_ok=True)
         old.rename(out)
         raise
     shutil.rmtree(old, ignore_errors=True)

@@ -71,7 +71,8 @@ def readiness(
     show_pii: bool = False,
 ) -> Readiness:
     """The readiness review of the session's inputs, written to the run folder `out`."""
-    runfolder.check_out(out)
+    runfolder.check_run_out(out, session.inputs, session.rules,
+                            files=[("--waivers", waivers_path)])
     if holds_threshold < 0:
         raise UserError(f"--holds-threshold must be 0 or more, not {holds_threshold}")
     as_of = as_of or dt.date.today()

@@ -65,7 +65,9 @@ def run(
     (`--entity`) limits the run to some entities (see scope.resolve_scope). Every problem of
     every input is raised together, before anything is written.
     """
-    runfolder.check_out(out)
+    runfolder.check_run_out(out, session.inputs, session.rules, [
+        ("--post", post_path), ("--baseline", baseline), ("--cutover-extract", cutover_extract),
+        ("--prediction", prediction.run if prediction else None)], [("--budgets", budgets_path)])
     check_stage(stage)
     earlier = []
     if prediction is None and session.pseudonymize:
@@ -123,7 +125,10 @@ def run_saved(
     a Session over the inputs it was made from (`prediction_session`, with the rule pack
     layers, memory limit and progress display given). A folder that cannot be read is
     reported together with the problems of the other inputs."""
-    runfolder.check_out(out)
+    runfolder.check_out(out, folders=[
+        ("--prediction", prediction), ("--post", post_path), ("--baseline", baseline),
+        ("--cutover-extract", cutover_extract), *(("--rules", r) for r in rules or [])],
+        files=[("--budgets", budgets_path)])
     check_stage(stage)
     try:
         saved = open_prediction(prediction)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator import db
+from simulator.core.engine import LEDGER_COLUMNS
 from simulator.core.session import Session
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
 from simulator.inputs import bundle, snapshot
@@ -64,6 +65,7 @@ def open_prediction(run: Path) -> Prediction:
     if summary.get("kind") != "predict":
         raise UserError(Problem(Loc(display_path(summary_path)),
                                 f"a {summary.get('kind')!r} run, not a predict run"))
+    _check_ledger(ledger_path)
     manifest = summary.get("manifest", {})
     if manifest.get("pseudonymized"):
         raise UserError(Problem(Loc(shown), "the prediction was pseudonymised; verify needs "
@@ -76,6 +78,24 @@ def open_prediction(run: Path) -> Prediction:
                            scenario_from_manifest(manifest.get("scenario", {})),
                            opened.get("testload"))
     return Prediction(run, summary, inputs, warnings, frozenset(unchanged))
+
+
+def _check_ledger(path: Path) -> None:
+    """The ledger must be a Parquet file with the ledger's columns (a copy cut short is not)."""
+    shown = display_path(path)
+    con = db.connect()
+    try:
+        columns = con.columns(f"read_parquet({db.literal(str(path))})")
+    except db.DuckDBError as e:
+        detail = str(e).strip().splitlines()[0].split("Error: ", 1)[-1]
+        raise UserError(Problem(Loc(shown), f"cannot read the prediction's ledger ({detail}): "
+                                            "is the file complete? Predict again")) from None
+    finally:
+        con.close()
+    missing = [c for c in LEDGER_COLUMNS if c not in columns]
+    if missing:
+        raise UserError(Problem(Loc(shown), "not the ledger of a predict run (no column "
+                                            f"{', '.join(missing)})"))
 
 
 def _snapshots(snaps: dict[str, Any]) -> tuple[dict[str, Snapshot], list[str], set[str]]:

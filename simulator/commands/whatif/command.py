@@ -119,7 +119,8 @@ def run(
 ) -> WhatifRun:
     """The base run (the session's classification) and each variant, compared record by
     record, written to the folder `out`."""
-    runfolder.check_out(out)
+    runfolder.check_run_out(out, session.inputs, session.rules,
+                            files=[("--variant", path) for path in variant_paths])
     if not variant_paths:
         raise UserError("give at least one --variant FILE")
     session.progress("checking rules and variants")
@@ -138,7 +139,7 @@ def run(
         for i, case in enumerate(cases):
             _write_case(session.con, folder / "variants" / case.name, case, session.inputs,
                         summary["manifest"], command, i)
-        (folder / runfolder.MARKER).write_text(
+        (folder / runfolder.SUMMARY).write_text(
             json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n",
             encoding="utf-8")
         report = whatif_report(session.con, summary, transitions, show_pii)
@@ -227,7 +228,7 @@ def _write_case(con: db.Connection, folder: Path, case: Case, inputs: Inputs,
         "manifest": own,
         "ledger": {"rows": rows, "csv": rows <= runfolder.CSV_MAX_ROWS},
     }
-    (folder / runfolder.MARKER).write_text(
+    (folder / runfolder.SUMMARY).write_text(
         json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
 
 
