@@ -173,9 +173,9 @@ def test_unknown_entity_is_a_usage_error(world: World, tmp_path: Path,
         "authorities, citations, code_tables, collections, configuration, course_instructors, "
         "courses, forms, fund_transactions, funds, invoices, items, jobs, libraries, licenses, "
         "loans, locations, orders, parameters, patrons, reading_lists, requests, rs_partners, "
-        "sets, user_roles, users, vendors, webhooks; or one side of an entity: alma.NAME or "
-        "extract.NAME as the ledger names it (extract.patrons), post.NAME for the rows in no "
-        "input record\n"
+        "sets, user_identifiers, user_roles, users, vendors, webhooks; or one side of an entity: "
+        "alma.NAME or extract.NAME as the ledger names it (extract.patrons), post.NAME for the "
+        "rows in no input record\n"
         "1 problem; nothing was written.\n")
     assert not out.exists()
 
