@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Then the sample's freeze as Alma API responses (sample_data/alma-api/) imported and predicted from
-# alone, as a library with only API data would (README, "Sample data", says what it cannot see);
-# predict exits 1 when it finds blockers, as it does on the sample.
+# alone, as a library with only API data would (README, "Sample data", says what it cannot see),
+# and the sample's extract as legacy ILS files (sample_data/legacy/) imported through their mapping
+# and predicted from; predict exits 1 when it finds blockers, as it does on the sample.
 demo: $(STAMP)
 	$(BIN)/cutover demo --out runs/demo
 	$(BIN)/cutover snapshot import alma-api sample_data/alma-api --stage freeze --institution NFU \
@@ -22,6 +23,12 @@ demo: $(STAMP)
 	$(BIN)/cutover predict --pre runs/demo-alma-api/freeze --extract sample_data/extract \
 		--scenario sample_data/scenario.yaml --testload sample_data/testload \
 		--out runs/demo-alma-api/predict || [ $$? -eq 1 ]
+	$(BIN)/cutover snapshot import flat sample_data/legacy --mapping sample_data/legacy/mapping.yaml \
+		--stage extract --institution NFU --taken-at 2026-03-03T18:00:00Z \
+		--out runs/demo-legacy/extract
+	$(BIN)/cutover predict --pre sample_data/freeze --extract runs/demo-legacy/extract \
+		--scenario sample_data/scenario.yaml --testload sample_data/testload \
+		--out runs/demo-legacy/predict || [ $$? -eq 1 ]
 
 test: $(STAMP)
 	$(BIN)/pytest -q -n auto

@@ -31,7 +31,7 @@ def test_committed_sample_equals_the_generator_byte_for_byte() -> None:
     assert sorted(on_disk) == sorted(expected), (
         "sample_data/ and simulator.synth.sample.files() name different files; "
         "regenerate with `make sample`")
-    stale = [rel for rel, text in expected.items() if on_disk[rel] != text.encode("utf-8")]
+    stale = [rel for rel, content in expected.items() if on_disk[rel] != sample.encoded(content)]
     assert not stale, f"sample_data/ differs from the generator in {stale}; run `make sample`"
 
 
@@ -44,8 +44,8 @@ def test_generator_is_deterministic_and_seeded() -> None:
 
 def test_write_produces_the_same_bytes(tmp_path: Path) -> None:
     sample.write(tmp_path)
-    for rel, text in sample.files().items():
-        assert (tmp_path / rel).read_bytes() == text.encode("utf-8"), rel
+    for rel, content in sample.files().items():
+        assert (tmp_path / rel).read_bytes() == sample.encoded(content), rel
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulator.inputs.writing import csv_text
-from simulator.synth import alma_api, sample_post, sample_variants, texts
+from simulator.synth import alma_api, legacy, sample_post, sample_variants, texts
 from simulator.synth.sample_config import configuration
 from simulator.synth.sample_fulfillment import fulfillment
 from simulator.synth.sample_readiness import readiness_cases
@@ -58,12 +58,13 @@ MANIFESTS = {stage: texts.manifest_text(INSTITUTION, stage, taken_at, forms=stag
 FORMS = texts.forms("fictional")
 
 
-def files(seed: int = SEED) -> dict[str, str]:
-    """Relative path -> text of every file of the sample."""
+def files(seed: int = SEED) -> dict[str, str | bytes]:
+    """Relative path -> content of every file of the sample: text, written as UTF-8, or bytes
+    (a legacy file in its own encoding), written as they are."""
     g = Sample(seed)
     for build in BUILDERS:
         build(g)
-    out = {"scenario.yaml": SCENARIO, "waivers.yaml": WAIVERS}
+    out: dict[str, str | bytes] = {"scenario.yaml": SCENARIO, "waivers.yaml": WAIVERS}
     for snap, tables in g.tables.items():
         out[f"{snap}/snapshot.yaml"] = MANIFESTS[snap]
         for table, rows in tables.items():
@@ -71,6 +72,7 @@ def files(seed: int = SEED) -> dict[str, str]:
     for name, text in FORMS.items():
         out[f"extract/{name}"] = text
     out.update(alma_api.files(g.tables))
+    out.update(legacy.files(g.tables["extract"]))
     for snap, tables in sample_post.post_snapshots(g.tables).items():
         out[f"{snap}/snapshot.yaml"] = sample_post.MANIFESTS[snap]
         for table, rows in tables.items():
@@ -80,10 +82,15 @@ def files(seed: int = SEED) -> dict[str, str]:
 
 
 def write(folder: Path, seed: int = SEED) -> None:
-    for rel, text in files(seed).items():
+    for rel, content in files(seed).items():
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="")
+        path.write_bytes(encoded(content))
+
+
+def encoded(content: str | bytes) -> bytes:
+    """A file's bytes: text as UTF-8, bytes as they are."""
+    return content if isinstance(content, bytes) else content.encode("utf-8")
 
 
 def sample_dir() -> Path:
