@@ -1,13 +1,15 @@
 """Rendering reports: the one place where jinja2 is set up.
 
-Autoescaping is on for every HTML template and undefined names fail loudly, so a missing value is
-a bug found in tests, never a blank in a report a project manager reads. Each report kind has a
-typed context object; templates never query data themselves.
+Autoescaping is on for every HTML template, every value written into Markdown is escaped for
+Markdown and HTML (`_md`, applied by the environment's `finalize`), and undefined names fail
+loudly, so a missing value is a bug found in tests, never a blank in a report a project manager
+reads. Each report kind has a typed context object; templates never query data themselves.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,9 +37,39 @@ OUTCOME_COLOURS = {
 SEVERITY_ORDER = ("blocker", "warning", "info")
 
 
-def _md(text: Any) -> str:
-    """Make text safe inside a Markdown table cell."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+# Markdown (summary.md): every value is one line of plain text. HTML's own characters become
+# entities, so no tag or entity of a value stays live; Markdown's inline characters (and a table
+# cell's pipe) are escaped with a backslash; so is a first character that could start a block.
+_MD_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
+_MD_BLOCK_START = re.compile(r"^([#>+=-]|\d+(?=[.)]))")
+
+
+def _md(value: Any) -> markupsafe.Markup:
+    """A value as Markdown text that renders as exactly that text, on one line."""
+    if isinstance(value, markupsafe.Markup):
+        return value  # already Markdown (this filter, `code`)
+    text = " ".join(str(value).split())
+    text = "".join(_MD_HTML.get(ch, ch) for ch in text)
+    text = _MD_BLOCK_START.sub(lambda m: "\\" + m.group(1) if not m.group(1).isdigit()
+                               else m.group(1) + "\\", _MD_INLINE.sub(r"\\\1", text))
+    return markupsafe.Markup(text)
+
+
+def _md_code(value: Any) -> markupsafe.Markup:
+    """A value as a Markdown code span: fenced by more backticks than it holds, pipes escaped
+    (a table cell would end at one)."""
+    text = " ".join(str(value).split()).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return markupsafe.Markup(f"{fence}{pad}{text}{pad}{fence}")
+
+
+@jinja2.pass_eval_context
+def _finalize(ctx: jinja2.nodes.EvalContext, value: Any) -> Any:
+    """Every value a template writes: HTML templates escape it themselves (autoescape);
+    anything else (Markdown) gets `_md` unless a filter made it Markdown already."""
+    return value if ctx.autoescape else _md(value)
 
 
 def _env() -> jinja2.Environment:
@@ -49,11 +81,13 @@ def _env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     # Filters, in one block.
     env.filters["thousands"] = lambda n: f"{int(n):,}"
     env.filters["outcome_colour"] = lambda o: OUTCOME_COLOURS.get(str(o), "#999999")
     env.filters["md"] = _md
+    env.filters["code"] = _md_code
     # Our own CSS and JS, inlined so the page works from a file with no network: trusted text.
     env.globals["static"] = lambda name: markupsafe.Markup((STATIC / name).read_text("utf-8"))
     return env

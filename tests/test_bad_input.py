@@ -229,8 +229,8 @@ BAD = [
          "row 4 has 'P2' (Primary IDs match ignoring letter case)"]),
     Bad("mixed-line-ends", "extract",
         {"patrons.csv": "primary_id,user_group\r\nP1,GRAD\r\nP2,GRAD\nP3,GRAD\r\n"},
-        ["extract/patrons.csv: the file mixes line ends (Windows CRLF and Unix LF; the first "
-         "change is at line 3): save it again with one kind"]),
+        ["extract/patrons.csv:3:8: the file mixes line ends (Windows CRLF and Unix LF): this "
+         "line ends in LF, the first line in CRLF; save it again with one kind"]),
     Bad("header-column-twice", "freeze",
         {"parameters.csv": "name,value,Value\na,b,c\n"},
         ["freeze/parameters.csv:1:3: column 'Value' appears twice in the header (as 'value'; "

@@ -198,9 +198,10 @@ def test_scenario_options_and_dates_merge_over_the_base(world: World) -> None:
     assert case.scenario.options["retain_funds"] is True
     assert case.scenario.options["reload_acquisitions"] is True  # from the base
     assert case.scenario.allowed_emails == ["a@b.example"]
+    # summary.json masks the addresses (no --show-pii).
     assert result.summary["variants"][0]["scenario_changes"] == [
         "retain_funds: false → true", "freeze_start: 2026-03-02 → 2026-03-09",
-        "allowed_emails: a@b.example"]
+        "allowed_emails: a•••@b.example"]
 
 
 def test_patched_views_are_restored_afterwards(world: World) -> None:

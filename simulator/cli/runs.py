@@ -30,6 +30,7 @@ from simulator.cli.common import (
     warn,
 )
 from simulator.errors import UserError
+from simulator.privacy import check_pseudonym_key
 
 if TYPE_CHECKING:
     from simulator.commands.explain import Explanation
@@ -51,13 +52,15 @@ def predict(
     show_pii: ShowPii = False,
     pseudonymize: Annotated[str | None, typer.Option(
         help="Replace Primary IDs in the ledger and report with pseudonyms keyed by this "
-             "secret: the same in every run with the same key, so shared runs still join.")
+             "secret (at least 16 characters): the same in every run with the same key, so "
+             "shared runs still join.")
     ] = None,
 ) -> int:
     """Say for every record what the cutover will do to it, and why."""
     from simulator.commands.predict import predict as run_predict
 
     check_options(csv, memory_limit)
+    check_pseudonym_key(pseudonymize)
     with open_session(pre, extract, scenario, testload, rules, memory_limit,
                       pseudonymize) as session:
         run = run_predict(session, out, csv, show_pii=show_pii)

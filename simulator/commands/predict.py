@@ -35,14 +35,14 @@ def verdict(result: Result) -> str:
 
 
 def summarise(inputs: Inputs, pack: Pack, result: Result,
-              command: list[str] | None = None) -> dict[str, Any]:
+              command: list[str] | None = None, show_pii: bool = False) -> dict[str, Any]:
     return {
         "kind": "predict",
         "institution": inputs.scenario.institution,
         "verdict": verdict(result),
         "counts": result.counts,
         "findings": [f.as_dict() for f in result.findings],
-        "manifest": runfolder.manifest(inputs, pack, command),
+        "manifest": runfolder.manifest(inputs, pack, command, show_pii),
     }
 
 
@@ -52,7 +52,7 @@ def predict(session: Session, out: Path, csv_mode: str = "auto",
     runfolder.check_run_out(out, session.inputs, session.rules)
     result = session.classification
     pseudonymized = bool(session.pseudonymize)
-    summary = summarise(session.inputs, session.pack, result, command)
+    summary = summarise(session.inputs, session.pack, result, command, show_pii)
     summary["manifest"]["pseudonymized"] = pseudonymized
     session.progress("writing the run folder")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from simulator import db
 from simulator.core.findings import SEVERITY_ORDER
+from simulator.output import csvfile
 from simulator.output.sampling import per_rule_cap
 
 ABSENT = "absent"
@@ -126,9 +127,8 @@ def embedded_changes(con: db.Connection, relation: str, group: str = "''",
 
 def export(con: db.Connection, query: str, folder: Path, stem: str,
            csv: bool = True) -> None:
-    """`query` as `<stem>.parquet` and `<stem>.csv` in `folder`."""
+    """`query` as `<stem>.parquet` and `<stem>.csv` (formulas neutralised) in `folder`."""
     con.execute(f"copy ({query}) to {db.literal(str(folder / (stem + '.parquet')))} "
                 "(format parquet, compression zstd)")
     if csv:
-        con.execute(f"copy ({query}) to {db.literal(str(folder / (stem + '.csv')))} "
-                    "(format csv, header true)")
+        csvfile.copy_csv(con, query, folder / (stem + ".csv"))

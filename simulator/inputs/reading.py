@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import bisect
 import csv
+import io
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from simulator import db
 from simulator.errors import Loc, Problem
@@ -62,10 +64,11 @@ def _may_have_blank_lines(path: Path) -> bool:
     return False
 
 
-def _mixed_line_ends(path: Path) -> int:
-    """The first line whose end differs from the first line's (0: all alike)."""
+def _mixed_line_ends(path: Path) -> tuple[int, int, bool] | None:
+    """The first line whose end differs from the first line's: its number, the column its line
+    end starts at, and whether it ends in CRLF (None: all alike)."""
     first: bool | None = None  # does the first line end in CRLF?
-    line, prev = 0, b""
+    line, prev, offset, line_start = 0, b"", 0, 0  # offsets in bytes from the file's start
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             start = 0
@@ -75,10 +78,19 @@ def _mixed_line_ends(path: Path) -> int:
                 if first is None:
                     first = crlf
                 elif crlf != first:
-                    return line
+                    return line, _column(f, line_start, offset + i - crlf), crlf
                 start = i + 1
+                line_start = offset + start
             prev = chunk[-1:]
-    return 0
+            offset += len(chunk)
+    return None
+
+
+def _column(f: BinaryIO, start: int, end: int) -> int:
+    """The column (in characters) of the byte at `end` of a line that starts at `start`."""
+    f.seek(start)
+    text = f.read(min(end - start, MAX_LINE_BYTES)).decode("utf-8", "replace")
+    return len(text) + 1
 
 
 def _find_bad_utf8(tf: TableFile) -> tuple[int, int, str] | None:
@@ -133,16 +145,7 @@ def attach(con: db.Connection, schema: str, snap: Snapshot | None, side: str,
         view = db.qualified(raw, table.name)
         problem = None
         if tf is not None:
-            try:
-                if tf.format == "parquet":
-                    tf = _with_parquet_header(con, tf)
-                con.execute(f"create or replace view {view} as {_raw_sql(tf)}")
-                # count(column) makes DuckDB decode every value; count(*) would skip them.
-                counts = ", ".join(f"count({db.ident(h)})" for h in _columns(tf)) or "count(*)"
-                con.execute(f"select {counts} from {view}").fetchall()
-            except db.DuckDBError as e:
-                problem = csv_problem(tf, e) if tf.format == "csv" else Problem(
-                    Loc(tf.shown), f"cannot read Parquet file: {_parquet_error(e)}")
+            tf, problem = _read(con, view, tf)
         if problem is not None and snap is not None and tf is not None:
             problems.append(problem)
             snap.unreadable.add(table.name)
@@ -164,6 +167,41 @@ def attach(con: db.Connection, schema: str, snap: Snapshot | None, side: str,
             f"select {typed}, _row from {view}"
         )
     return problems
+
+
+def _read(con: db.Connection, view: str, tf: TableFile) -> tuple[TableFile, Problem | None]:
+    """The raw view `view` over the file, every value read once; the problem, if any."""
+    try:
+        if tf.format == "parquet":
+            tf = _with_parquet_header(con, tf)
+            nested = _nested_column(con, tf)
+            if nested is not None:
+                return tf, nested
+        con.execute(f"create or replace view {view} as {_raw_sql(tf)}")
+        # count(column) makes DuckDB decode every value; count(*) would skip them.
+        counts = ", ".join(f"count({db.ident(h)})" for h in _columns(tf)) or "count(*)"
+        con.execute(f"select {counts} from {view}").fetchall()
+    except db.DuckDBError as e:
+        return tf, csv_problem(tf, e) if tf.format == "csv" else Problem(
+            Loc(tf.shown), f"cannot read Parquet file: {_parquet_error(e)}")
+    return tf, None
+
+
+# DuckDB types holding more than one value: LIST (`VARCHAR[]`), ARRAY (`VARCHAR[2]`), STRUCT,
+# MAP, UNION. A key of `["WH1", "y"]` would be read as the text "[WH1, y]".
+_NESTED = re.compile(r"(\[\d*\]$)|^(STRUCT|MAP|UNION)\(")
+
+
+def _nested_column(con: db.Connection, tf: TableFile) -> Problem | None:
+    """The first column of the table's that a Parquet file holds as a nested type."""
+    wanted = set(tf.table.column_names)
+    rows = con.rows(f"describe select * from read_parquet({db.literal(str(tf.path))})")
+    for i, (name, kind, *_) in enumerate(rows, 1):
+        if name in wanted and _NESTED.search(str(kind)):
+            return Problem(Loc(tf.shown, 1, i), f"column {name} has the nested type {kind}: a "
+                           "table file holds one plain value per field (text, a number, a date "
+                           "or true/false)")
+    return None
 
 
 def attach_empty(con: db.Connection, post: bool = False) -> None:
@@ -201,7 +239,18 @@ def _first(e: Exception) -> str:
 
 
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
+_ORIGINAL = re.compile(r"Original Line: (.*?)\nExpected Number of Columns", re.S)
 _COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def _fields(error: str, found: int) -> int:
+    """The fields of the row DuckDB quotes in `error`: it counts a long row's fields only up to
+    one past the header's (`found`)."""
+    m = _ORIGINAL.search(error)
+    try:
+        return len(next(csv.reader(io.StringIO(m.group(1))))) if m else found
+    except (csv.Error, StopIteration):
+        return found
 
 
 def csv_problem(tf: TableFile, e: Exception) -> Problem:
@@ -227,14 +276,17 @@ def csv_problem(tf: TableFile, e: Exception) -> Problem:
             "quote left open, or a field holding a whole document?"
         )
     elif counts := _COUNTS.search(text):
-        expected, found_n = int(counts.group(1)), int(counts.group(2))
+        expected, found_n = int(counts.group(1)), _fields(text, int(counts.group(2)))
         col = min(expected, found_n) + 1
         hint = ("a value holding a comma must be in double quotes" if found_n > expected
                 else "is a value missing, or the row broken in two?")
-        msg = f"row has {found_n} fields but the header names {expected} ({hint})"
+        msg = (f"row has {found_n} field{'s' if found_n != 1 else ''} but the header names "
+               f"{expected} ({hint})")
     elif "invalid state" in text and (changed := _mixed_line_ends(tf.path)):
-        msg = (f"the file mixes line ends (Windows CRLF and Unix LF; the first change is at line "
-               f"{changed}): save it again with one kind")
+        row, col, crlf = changed
+        ends = ("CRLF", "LF") if crlf else ("LF", "CRLF")
+        msg = (f"the file mixes line ends (Windows CRLF and Unix LF): this line ends in {ends[0]}, "
+               f"the first line in {ends[1]}; save it again with one kind")
     elif "unterminated quote" in text.lower():
         msg = "a quoted field is never closed (a \" opens it, another \" must close it)"
     else:

@@ -207,7 +207,9 @@ def _discover(
             unreadable.add(stem)
             continue
         if not file.is_file():
-            warnings.append(f"{shown}: a folder, not a table file; ignored")
+            what = ("a folder, not a table file" if file.is_dir()
+                    else "not a regular file (a named pipe or a device)")
+            warnings.append(f"{shown}: {what}; ignored")
             continue
         if stem in found:
             problems.add(

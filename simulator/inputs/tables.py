@@ -31,6 +31,9 @@ class Col:
     required: bool = False
     domain: tuple[str, ...] | None = None
     ci: bool = False  # compared case-insensitively (Primary IDs)
+    # A path whose `/`-separated segments may be the Primary ID in this other column (a user
+    # folder's report path holds its owner's): pseudonymised with it (README, "Reports").
+    path_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,11 @@ class Table:
         raise KeyError(name)
 
 
-def _c(spec: str, type: str = "text", domain: tuple[str, ...] | None = None) -> Col:
+def _c(spec: str, type: str = "text", domain: tuple[str, ...] | None = None,
+       path_of: str | None = None) -> Col:
     required = spec.endswith("*")
     name = spec.rstrip("*")
-    return Col(name, type, required, domain, ci=name.endswith("primary_id"))
+    return Col(name, type, required, domain, ci=name.endswith("primary_id"), path_of=path_of)
 
 
 ALMA, EXTRACT, BOTH = ("alma",), ("extract",), ("alma", "extract")
@@ -141,7 +145,8 @@ _TABLES = (
           (_c("course_code*"), _c("instructor_primary_id*")),
           ("course_code", "instructor_primary_id")),
     Table("analytics_reports", ALMA, "users", (
-        _c("report_path*"), _c("folder*", domain=("USER", "INSTITUTION")),
+        _c("report_path*", path_of="owner_primary_id"),
+        _c("folder*", domain=("USER", "INSTITUTION")),
         _c("owner_internal_id"), _c("owner_primary_id"),
     ), ("report_path",)),
     Table("authorities", ALMA, "configuration",

@@ -22,6 +22,8 @@ from typing import Any
 
 from simulator import __version__, db
 from simulator.errors import Loc, Problem, UserError, display_path
+from simulator.output import csvfile
+from simulator.privacy import shown_emails
 
 CSV_MAX_ROWS = 1_048_576  # what a spreadsheet opens
 CSV_MODES = ("auto", "always", "never")
@@ -163,8 +165,10 @@ def header(command: list[str] | None = None) -> dict[str, Any]:
     }
 
 
-def manifest(inputs: Any, pack: Any, command: list[str] | None = None) -> dict[str, Any]:
-    """The header, the rule pack and the inputs of a run that read snapshots."""
+def manifest(inputs: Any, pack: Any, command: list[str] | None = None,
+             show_pii: bool = False) -> dict[str, Any]:
+    """The header, the rule pack and the inputs of a run that read snapshots (the scenario's
+    addresses masked unless `show_pii`)."""
     return {
         **header(command),
         "rule_pack_hash": pack.digest,
@@ -180,8 +184,16 @@ def manifest(inputs: Any, pack: Any, command: list[str] | None = None) -> dict[s
             }
             for name, s in inputs.snapshots().items()
         },
-        "scenario": inputs.scenario.as_dict(),
+        "scenario": shown_scenario(inputs.scenario, show_pii),
     }
+
+
+def shown_scenario(scenario: Any, show_pii: bool) -> dict[str, Any]:
+    """A scenario (`inputs.scenario.Scenario`) as manifests record it: `allowed_emails` masked
+    unless `show_pii`."""
+    out: dict[str, Any] = scenario.as_dict()
+    out["allowed_emails"] = shown_emails(out["allowed_emails"], show_pii)
+    return out
 
 
 def write_run(
@@ -201,8 +213,7 @@ def write_run(
                     "(format parquet, compression zstd)")
         rows = int(con.one(f"select count(*) from {db.ident(ledger)}"))
         if csv_mode == "always" or (csv_mode == "auto" and rows <= CSV_MAX_ROWS):
-            con.execute(f"copy ({ordered}) to {db.literal(str(tmp / 'ledger.csv'))} "
-                        "(format csv, header true)")
+            csvfile.copy_csv(con, ordered, tmp / "ledger.csv")
         done = {**summary, "ledger": {"rows": rows, "csv": (tmp / "ledger.csv").exists()}}
         (tmp / SUMMARY).write_text(json.dumps(done, indent=2, sort_keys=True, default=str) + "\n",
                                   encoding="utf-8")

@@ -15,7 +15,7 @@ import sqlglot.expressions as exp
 from simulator import db
 from simulator.inputs import keys
 from simulator.inputs.tables import TABLES
-from simulator.privacy import pseudonym_sql
+from simulator.privacy import path_pseudonyms_sql, pseudonym_sql
 from simulator.rules.analysis import columns_used, params_used, render
 from simulator.rules.model import Entity, Fact, Pack, Rule, linted
 
@@ -44,11 +44,17 @@ def facts_for(entity: Entity, pack: Pack, rules: list[Rule] | None = None) -> li
 
 
 def key_sql(entity: Entity, alias: str, pseudonymize: bool = False) -> str:
-    """The ledger key: parts joined by `|`; Primary IDs as keyed pseudonyms when asked."""
+    """The ledger key: parts joined by `|`; Primary IDs as keyed pseudonyms when asked, also
+    inside a path that holds one (`Col.path_of`)."""
     table = TABLES[entity.name]
 
     def part(column: str, sql: str) -> str:
-        return pseudonym_sql(sql) if pseudonymize and table.column(column).ci else sql
+        col = table.column(column)
+        if pseudonymize and col.ci:
+            return pseudonym_sql(sql)
+        if pseudonymize and col.path_of:
+            return path_pseudonyms_sql(sql, keys.column_text(alias, col.path_of))
+        return sql
 
     return keys.key_sql(entity.name, alias, part)
 

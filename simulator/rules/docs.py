@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from simulator.inputs.tables import TABLES
-from simulator.rules import vocabulary
+from simulator.rules import functions, vocabulary
 from simulator.rules.model import OUTCOMES, Pack, Rule
 
 
@@ -28,6 +28,7 @@ def rules_markdown(pack: Pack) -> str:
         *[f"| {o} | {m} |" for o, m in OUTCOMES.items()],
         "",
         *_metadata_section(),
+        *_sql_section(),
         "## Shared facts",
         "",
         "| fact | SQL |",
@@ -116,5 +117,32 @@ def _metadata_section() -> list[str]:
         *[f"| `{o}` | readiness option | set with `{m}` |"
           for o, m in vocabulary.READINESS_OPTIONS.items()],
         *[f"| `{c}` | readiness check | {_cell(m)} |" for c, m in vocabulary.CHECKED_BY.items()],
+        "",
+    ]
+
+
+def _sql_section() -> list[str]:
+    """What the SQL of a rule, fact, detail query or patch may use (rules/functions.py): lint
+    refuses any other function or form."""
+    return [
+        "## SQL in rules",
+        "",
+        "Conditions, facts, `detail` queries, `expect_after`, go-live checks and what-if",
+        "patches read snapshot tables and scenario values, and the same inputs always give the",
+        "same ledger: they may use only these deterministic functions and SQL forms (DuckDB's",
+        "names; an alias DuckDB and sqlglot read as the same function is the same function).",
+        "Anything else is refused by lint, located: functions that read files, settings or the",
+        "clock (`read_csv`, `getenv`, `now`, `current_date`, `version`, `current_user`), give",
+        "random values (`random`, `uuid`) or build values of any size (`repeat`, `lpad`), and",
+        "forms such as window functions, lists, structs and table functions.",
+        "",
+        "| functions | names |",
+        "|---|---|",
+        *[f"| {group} | {', '.join(f'`{n}`' for n in names)} |"
+          for group, names in functions.FUNCTIONS.items()],
+        "",
+        "| operators and forms |",
+        "|---|",
+        *[f"| {_cell(label)} |" for label in functions.OPERATORS],
         "",
     ]

@@ -1,6 +1,7 @@
-"""Checking one SQL text of a rule pack: its shape (one expression, no statements, no
-file-reading or non-deterministic functions, known scenario values), the names it uses, and
-DuckDB's binding of it. Rules, facts, metadata and what-if patches all go through here."""
+"""Checking one SQL text of a rule pack: its shape (one expression, no statements, only the
+allowed deterministic functions and operators of `rules.functions`, known scenario values), the
+names it uses, and DuckDB's binding of it. Rules, facts, metadata and what-if patches all go
+through here."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from simulator.errors import Collector, Loc
 from simulator.inputs import scenario
 from simulator.inputs.tables import SCHEMA_SIDE, TABLES, tables_for
 from simulator.inputs.yamlsrc import suggest
+from simulator.rules import functions
 from simulator.rules.analysis import DIALECT
 from simulator.rules.model import Entity
 
@@ -28,15 +30,7 @@ _STATEMENTS: tuple[type[exp.Expression], ...] = tuple(
         "Refresh", "LoadData", "Export", "Comment", "Declare", "Execute",
     )) if isinstance(c, type)
 )
-# Functions a rule may not call: they read files or settings, or are not deterministic.
-_FORBIDDEN = {
-    "READ_CSV", "READ_CSV_AUTO", "READ_PARQUET", "READ_JSON", "READ_JSON_AUTO", "READ_TEXT",
-    "READ_BLOB", "READ_NDJSON", "GLOB", "PARQUET_SCAN", "QUERY", "QUERY_TABLE", "SQLITE_SCAN",
-    "POSTGRES_SCAN", "GETENV", "CURRENT_SETTING", "RANDOM", "RAND", "UUID", "GEN_RANDOM_UUID",
-    "NOW", "CURRENT_DATE", "CURRENT_TIMESTAMP", "CURRENTDATE", "CURRENTTIMESTAMP", "SETSEED",
-    "NEXTVAL", "TODAY", "GETVARIABLE", "CURRENT_TIME", "LOCALTIME", "LOCALTIMESTAMP",
-    "TRANSACTION_TIMESTAMP", "GET_CURRENT_TIMESTAMP", "GET_CURRENT_TIME", "CURRENTTIME",
-}
+_CALLED = re.compile(r"([A-Za-z_]\w*)\s*(?:\(|$)")  # a function's name as DuckDB SQL shows it
 
 
 def _parsed(text: str, loc: Loc, text_loc: Loc | None, problems: Collector,
@@ -63,15 +57,14 @@ def _parsed(text: str, loc: Loc, text_loc: Loc | None, problems: Collector,
 
 
 def _forbidden(tree: exp.Expression, what: str, known: set[str]) -> str | None:
-    """Why `tree` may not run (a statement inside, a forbidden function, an unknown `$name`)."""
+    """Why `tree` may not run (a statement inside, a function or form not allowed, an unknown
+    `$name`)."""
     for node in tree.walk():
         if isinstance(node, _STATEMENTS):
             return f"{what}: only SELECT subqueries are allowed, found {node.key.upper()}"
-        if isinstance(node, exp.Func):
-            name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).upper()
-            if name in _FORBIDDEN:
-                return (f"{what}: function {name.lower()}() is not allowed in rules (rules read "
-                        "snapshot tables and scenario values only)")
+    for node in tree.walk():
+        if not functions.allowed(node):
+            return _not_allowed(node, what)
         if isinstance(node, exp.Placeholder) and not known:
             return (f"{what}: scenario values (${node.name or '?'}) cannot be used here; write "
                     "the value itself")
@@ -80,6 +73,19 @@ def _forbidden(tree: exp.Expression, what: str, known: set[str]) -> str | None:
             return (f"{what}: unknown scenario value ${node.name or '?'}{close} "
                     f"(known: {', '.join('$' + p for p in sorted(known))})")
     return None
+
+
+def _not_allowed(node: exp.Expr, what: str) -> str:
+    """The refusal of a function or SQL form that is not on the allow-list."""
+    shown = node.sql(dialect=DIALECT)
+    if isinstance(node, exp.Func):
+        name = node.name if isinstance(node, exp.Anonymous) else (
+            m.group(1) if (m := _CALLED.match(shown)) else node.sql_name())
+        return (f"{what}: function {name.lower()}() is not allowed in rules (rules may call only "
+                "the deterministic functions listed in docs/rules.md)")
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return (f"{what}: '{shown}' is not allowed in rules (rules may use only the operators "
+            "listed in docs/rules.md)")
 
 
 def parse_expression(text: str, loc: Loc, text_loc: Loc | None, problems: Collector,

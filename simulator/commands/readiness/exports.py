@@ -3,8 +3,7 @@ for each rule finding that declares `export:` (the rows of its records)."""
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Iterator
 from pathlib import Path
 
 from simulator import db
@@ -12,6 +11,7 @@ from simulator.commands.readiness.findings import ReadyFinding
 from simulator.core.engine import Result
 from simulator.inputs.keys import key_sql
 from simulator.inputs.tables import TABLES
+from simulator.output import csvfile
 from simulator.privacy import shown_key
 
 FINDINGS_COLUMNS = ("finding_id", "severity", "area", "entity", "record_key", "detail",
@@ -20,18 +20,17 @@ FINDINGS_COLUMNS = ("finding_id", "severity", "area", "entity", "record_key", "d
 
 def findings_csv(con: db.Connection, found: dict[str, ReadyFinding], show_pii: bool) -> str:
     """Every record of table `ready_marked` with its finding's severity and area."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(FINDINGS_COLUMNS)
     cursor = con.execute("select finding_id, entity, record_key, detail, waived_by "
                          "from ready_marked order by finding_id, entity, record_key")
-    while batch := cursor.fetchmany(10_000):
-        for fid, entity, key, detail, waived_by in batch:
-            f = found[fid]
-            writer.writerow((fid, f.severity, f.area, entity, shown_key(key, show_pii),
-                             shown_key(detail or "", show_pii),
-                             "" if waived_by is None else waived_by))
-    return buf.getvalue()
+
+    def rows() -> Iterator[tuple[str, ...]]:
+        while batch := cursor.fetchmany(10_000):
+            for fid, entity, key, detail, waived_by in batch:
+                f = found[fid]
+                yield (fid, f.severity, f.area, entity, shown_key(key, show_pii),
+                       shown_key(detail or "", show_pii), "" if waived_by is None else waived_by)
+
+    return csvfile.csv_text(FINDINGS_COLUMNS, rows())
 
 
 def export_files(con: db.Connection, result: Result, folder: Path) -> dict[str, bool]:
@@ -49,6 +48,5 @@ def export_files(con: db.Connection, result: Result, folder: Path) -> dict[str, 
                f"where r.finding_id = {db.literal(rule.id)} order by {key}")
         written[spec.export] = bool(con.one(f"select count(*) from ({sql})"))
         if written[spec.export]:
-            con.execute(f"copy ({sql}) to {db.literal(str(folder / spec.export))} "
-                        "(format csv, header true)")
+            csvfile.copy_csv(con, sql, folder / spec.export)
     return written

@@ -56,7 +56,7 @@ def summarise(session: Session, result: Result, review: Review, as_of: dt.date,
               command: list[str] | None) -> dict[str, Any]:
     """summary.json (`kind: readiness`), before the run folder adds the ledger's files."""
     level, text = review.verdict
-    manifest = runfolder.manifest(session.inputs, session.pack, command)
+    manifest = runfolder.manifest(session.inputs, session.pack, command, show_pii)
     manifest["as_of"] = as_of.isoformat()
     manifest["waivers"] = ({"path": display_path(waivers_path), "sha256": sha256(waivers_path)}
                            if waivers_path else None)

@@ -11,13 +11,12 @@ description implies, and its detail says so.
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime as dt
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from simulator.inputs.scenario import Scenario
+from simulator.output import csvfile
 
 DAY = dt.timedelta(days=1)
 PREPARE_DAYS = 14  # the preparation weeks before the freeze (the seed: "the weeks preceding")
@@ -307,13 +306,8 @@ CSV_COLUMNS = ("start", "end", "days", "id", "title", "who", "detail", "cite")
 
 
 def to_csv(events: list[Event]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for e in events:
-        writer.writerow([e.start.isoformat(), e.end.isoformat(), e.days, e.id, e.title, e.who,
-                         e.detail, e.cite])
-    return buf.getvalue()
+    return csvfile.csv_text(CSV_COLUMNS, ([e.start.isoformat(), e.end.isoformat(), e.days, e.id,
+                                           e.title, e.who, e.detail, e.cite] for e in events))
 
 
 def _ics_text(text: str) -> str:

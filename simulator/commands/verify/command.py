@@ -97,7 +97,7 @@ def run(
         "actions": result.actions,
         "warnings": warnings,
         "scope": opened.scope.as_dict(),
-        "manifest": _manifest(session, opened, prediction, command),
+        "manifest": _manifest(session, opened, prediction, command, show_pii),
     }
     session.progress("writing the run folder")
     folder.write(session.con, out, summary, ledger, csv_mode, show_pii)
@@ -200,8 +200,8 @@ def _pack_warning(opened: Opened, prediction: Prediction | None) -> list[str]:
 
 
 def _manifest(session: Session, opened: Opened, prediction: Prediction | None,
-              command: list[str] | None) -> dict[str, Any]:
-    manifest = runfolder.manifest(session.inputs, opened.pack, command)
+              command: list[str] | None, show_pii: bool) -> dict[str, Any]:
+    manifest = runfolder.manifest(session.inputs, opened.pack, command, show_pii)
     post = opened.post
     manifest["snapshots"]["post"] = {
         "path": display_path(post.path), "institution": post.institution,

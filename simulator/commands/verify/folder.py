@@ -13,7 +13,7 @@ from simulator.commands import views
 from simulator.commands.verify.findings import junit_cases
 from simulator.commands.verify.reconcile import DISCREPANCIES
 from simulator.core.findings import level_of
-from simulator.output import runfolder
+from simulator.output import csvfile, runfolder
 from simulator.output.junit import junit_xml
 
 DISCREPANCY_COLUMNS = ("side", "entity", "record_key", "class", "expected", "observed",
@@ -44,8 +44,7 @@ def _extras(con: db.Connection, folder: Path, summary: dict[str, Any], show_pii:
                "order by side, entity, record_key, class")
     con.execute(f"copy ({ordered}) to {db.literal(str(folder / 'discrepancies.parquet'))}"
                 " (format parquet, compression zstd)")
-    con.execute(f"copy ({ordered}) to {db.literal(str(folder / 'discrepancies.csv'))} "
-                "(format csv, header true)")
+    csvfile.copy_csv(con, ordered, folder / "discrepancies.csv")
     (folder / "junit.xml").write_bytes(junit_xml(junit_cases(con)))
     report = VerifyReport(
         institution=summary["institution"],

@@ -26,7 +26,7 @@ from simulator.errors import Collector, UserError, display_path
 from simulator.inputs.bundle import Inputs
 from simulator.inputs.scenario import Scenario
 from simulator.output import runfolder
-from simulator.privacy import mask_emails
+from simulator.privacy import mask_emails, shown_key
 from simulator.rules.model import Pack
 
 SCHEMA = "whatif"
@@ -51,11 +51,13 @@ class Case:
         assert self.result is not None
         return [f.as_dict() for f in self.result.findings]
 
-    def summary(self, base: Scenario) -> dict[str, Any]:
+    def summary(self, base: Scenario, show_pii: bool = False) -> dict[str, Any]:
         assert self.result is not None
         out: dict[str, Any] = {"name": self.name}
         if self.variant is not None:
             out.update(self.variant.as_dict(base))
+            out["scenario"] = runfolder.shown_scenario(self.scenario, show_pii)
+            out["scenario_changes"] = [shown_key(c, show_pii) for c in out["scenario_changes"]]
         out.update({
             "verdict": verdict(self.result),
             "blockers": self.result.blockers,
@@ -129,7 +131,7 @@ def run(
     session.progress("comparing the variants with the base")
     transitions, rows = _transitions(session.con, cases)
     with_csv = csv_mode == "always" or (csv_mode == "auto" and rows <= runfolder.CSV_MAX_ROWS)
-    summary = _summary(session.inputs, cases, command, rows, with_csv)
+    summary = _summary(session.inputs, cases, command, rows, with_csv, show_pii)
     session.progress("writing the what-if folder")
 
     def fill(folder: Path) -> None:
@@ -138,7 +140,7 @@ def run(
         compare.export(session.con, ordered, folder, "transitions", csv=with_csv)
         for i, case in enumerate(cases):
             _write_case(session.con, folder / "variants" / case.name, case, session.inputs,
-                        summary["manifest"], command, i)
+                        summary["manifest"], command, i, show_pii)
         (folder / runfolder.SUMMARY).write_text(
             json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n",
             encoding="utf-8")
@@ -183,9 +185,9 @@ def _transitions(con: db.Connection, cases: list[Case]) -> tuple[str, int]:
 
 
 def _summary(inputs: Inputs, cases: list[Case], command: list[str] | None, rows: int,
-             with_csv: bool) -> dict[str, Any]:
+             with_csv: bool, show_pii: bool) -> dict[str, Any]:
     base = cases[0]
-    manifest = runfolder.manifest(inputs, base.pack, command)
+    manifest = runfolder.manifest(inputs, base.pack, command, show_pii)
     manifest["variants"] = {
         c.name: {"file": c.variant.shown, "sha256": c.variant.sha256,
                  "rule_pack_hash": c.pack.digest,
@@ -195,14 +197,15 @@ def _summary(inputs: Inputs, cases: list[Case], command: list[str] | None, rows:
         "kind": "whatif",
         "institution": inputs.scenario.institution,
         "base": base.summary(inputs.scenario),
-        "variants": [c.summary(inputs.scenario) for c in cases[1:]],
+        "variants": [c.summary(inputs.scenario, show_pii) for c in cases[1:]],
         "transitions": {"rows": rows, "csv": with_csv, "columns": list(TRANSITION_COLUMNS)},
         "manifest": manifest,
     }
 
 
 def _write_case(con: db.Connection, folder: Path, case: Case, inputs: Inputs,
-                manifest: dict[str, Any], command: list[str] | None, index: int) -> None:
+                manifest: dict[str, Any], command: list[str] | None, index: int,
+                show_pii: bool = False) -> None:
     """The case's ledger and a predict-style summary: `cutover diff` compares any two."""
     assert case.result is not None
     folder.mkdir(parents=True)
@@ -214,7 +217,7 @@ def _write_case(con: db.Connection, folder: Path, case: Case, inputs: Inputs,
     own.pop("variants", None)
     own["rule_pack_hash"] = case.pack.digest
     own["rule_pack_files"] = [display_path(p) for p in case.pack.files]
-    own["scenario"] = case.scenario.as_dict()
+    own["scenario"] = runfolder.shown_scenario(case.scenario, show_pii)
     if case.variant is not None:
         own["variant"] = {"name": case.name, "file": case.variant.shown,
                           "sha256": case.variant.sha256}
