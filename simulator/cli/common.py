@@ -213,7 +213,8 @@ ScenarioOpt = Annotated[Path, typer.Option("--scenario", help="Scenario YAML fil
 Testload = Annotated[Path | None, typer.Option(
     "--testload", help="Alma snapshot after the test load (optional).")]
 ShowPii = Annotated[bool, typer.Option(
-    "--show-pii", help="Show e-mail addresses in the report (masked by default).")]
+    "--show-pii", help="Show e-mail addresses in the report, the CSV files and summary.json "
+                       "(masked by default).")]
 RulesOpt = Annotated[list[Path] | None, typer.Option(
     "--rules", help="A rule pack folder layered over the default (repeatable).")]
 MemoryLimit = Annotated[str | None, typer.Option(
