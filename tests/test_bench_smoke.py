@@ -3,8 +3,9 @@
 Runs `python -m bench.run --smoke` as `make bench` runs the real thing: generate, predict vs the
 hand-written script (same ledger), the users part vs pandas (same rules), 10 vs 110 rules, verify
 (and datacompy when the bench environment has it), the report in Chromium when installed, and
-row scaling, and `cutover demo` vs one `cutover predict` of the sample; then checks the report it
-writes, and that `--only demo` measures the demo again into that report, keeping the rest.
+row scaling, `cutover demo` vs one `cutover predict` of the sample, and `cutover snapshot import
+flat` of a generated loans export (3,000 lines) vs DuckDB's read_csv of it; then checks the report
+it writes, and that `--only demo` measures the demo again into that report, keeping the rest.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_ROW = "`cutover demo` vs one `cutover predict` of the sample"
 DEMO_SECTION = "### cutover demo vs one cutover predict"
+LEGACY_ROW = "`cutover snapshot import flat` of a Sierra-style loans export vs DuckDB's own"
+LEGACY_SECTION = "### snapshot import flat vs DuckDB's read_csv"
 
 
 @pytest.mark.slow
@@ -32,7 +35,7 @@ def test_bench_smoke_run_writes_every_target(tmp_path: Path) -> None:
     text = report.read_text(encoding="utf-8")
     for name in ("hand-written DuckDB script", "peak RSS of predict", "in pandas",
                  "110 rules instead of 10", "datacompy", "report.html at", "row scaling",
-                 DEMO_ROW):
+                 DEMO_ROW, LEGACY_ROW, LEGACY_SECTION):
         assert name in text, name
     assert "| failed |" not in text
     assert "same ledger" in text and "same rule for every user" in text
@@ -50,6 +53,18 @@ def test_bench_smoke_run_writes_every_target(tmp_path: Path) -> None:
     assert sorted(p.name for p in (demo / "0-demo").iterdir()) == [
         "demo", "demo-readiness", "demo-verify-cutover", "demo-verify-fulfillment",
         "demo-verify-golive", "demo-whatif"]
+    # The legacy files: generated once under --work; one pair of processes; the import wrote
+    # the same loans as DuckDB's reader, in order. (The import's steps are timed in full runs
+    # only: the importer's functions that profile wraps must still exist.)
+    legacy = raw["legacy"]
+    assert legacy["data"]["lines"] == 3000
+    assert [len(legacy["seconds"][n]) for n in ("import", "read_csv")] == [1, 1]
+    assert legacy["same"] == {"rows": [3000, 3000], "differ": 0}, legacy["same"]
+    from bench.cases import legacy_steps
+
+    assert all(callable(getattr(module, name)) for module, name, _ in legacy_steps())
+    loans = tmp_path / "work" / "legacy-3000" / "loans.csv"
+    assert loans.read_text(encoding="utf-8").startswith('"RECORD #(ITEM)","OUT DATE",')
     # Generated data and runs stay in --work, never in the repository.
     assert not (ROOT / "runs" / "predict").exists()
 
@@ -112,3 +127,34 @@ def test_only_demo_without_saved_results_replaces_its_row_and_section() -> None:
             "## Details") < text.index("### Row scaling") < text.index(DEMO_SECTION) < text.index(
             "## Analysis")
     assert "| 3.50× | **missed** |" in twice and "2.50×" not in twice
+
+
+def test_only_legacy_splices_its_own_row_and_section_beside_the_demo() -> None:
+    """`--only legacy` replaces only its row and section; the note of earlier reports that named
+    only `--only demo` is replaced by the one naming both."""
+    from bench import run
+
+    old_note = run.OLD_ONLY_NOTES[0]
+    report = "\n".join([
+        "# Benchmarks", "", "- Machine: x.", old_note, "- Each contender is its own process.",
+        "", "## Targets", "", "| benchmark | target | measured | result | notes |",
+        "|---|---|---|---|---|", f"| {run.DEMO_TARGET} | ≤ 3× | 2.50× | met |  |", "",
+        "## Details", "", f"{run.DEMO_HEADING} (the sample)", "", "demo numbers", "", "",
+        "## Analysis", "", "text", ""])
+
+    def legacy(ratio: float) -> tuple[run.Target, str, run.Only]:
+        return (run.Target(run.LEGACY_TARGET, "≤ 1.5×", f"{ratio:.2f}×", ratio <= 1.5),
+                f"{run.LEGACY_HEADING} (3,000 loan lines)\n\nlegacy {ratio:.2f}\n",
+                run.ONLY["legacy"])
+
+    once = run.splice_report(report, *legacy(2.0))
+    twice = run.splice_report(once, *legacy(1.2))
+    for text in (once, twice):
+        assert old_note not in text and text.count(run.ONLY_NOTE) == 1
+        assert text.count(f"| {run.DEMO_TARGET}") == 1 and "demo numbers" in text
+        assert text.count(f"| {LEGACY_ROW}") == 1 and text.count(LEGACY_SECTION) == 1
+        assert text.index(f"| {run.DEMO_TARGET}") < text.index(f"| {LEGACY_ROW}") < text.index(
+            "## Details") < text.index(DEMO_SECTION) < text.index(LEGACY_SECTION) < text.index(
+            "## Analysis")
+    assert "| 1.20× | met |" in twice and "legacy 1.20" in twice
+    assert "| 2.00× |" not in twice and "legacy 2.00" not in twice
