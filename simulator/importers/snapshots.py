@@ -20,6 +20,7 @@ def manifest_text(institution: str, stage: str, taken_at: str) -> str:
             f"stage: {stage}\ntaken_at: {taken_at}\n")
 
 
-def check(folder: Path) -> list[Problem]:
+def check(folder: Path, memory_limit: str | None = None) -> list[Problem]:
     """What `cutover snapshot validate` finds in the snapshot folder."""
-    return validate.check_snapshot(snapshot.open_snapshot(folder))[0]
+    snap = snapshot.open_snapshot(folder)
+    return validate.check_snapshot(snap, memory_limit=memory_limit)[0]

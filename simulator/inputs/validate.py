@@ -42,12 +42,12 @@ class _Check:
     whole: CheckFn | None = None  # the table's verdict alone, cheaper than `fn` (fast path)
 
 
-def check_snapshot(snap: Snapshot, step: Callable[[str], None] = lambda _: None
-                   ) -> tuple[list[Problem], dict[str, int]]:
+def check_snapshot(snap: Snapshot, step: Callable[[str], None] = lambda _: None,
+                   memory_limit: str | None = None) -> tuple[list[Problem], dict[str, int]]:
     """Every problem of one snapshot folder (its files read, then validated, on a connection of
     its own) and, when there is none, the rows of each of its tables: `cutover snapshot
     validate`, and the check an importer makes before its snapshot appears."""
-    con = db.connect()
+    con = db.connect(memory_limit)
     try:
         step("reading the snapshot files")
         problems = reading.attach(con, "snap", snap, snap.side)

@@ -58,7 +58,7 @@ def import_files(files_dir: Path, mapping_path: Path, out: Path, stage: str, ins
         rows = {name: int(con.one(f"select count(*) from {transform.out_table(name)}"))
                 for name in found}
         manifest = manifest_text(institution, stage, taken_at)
-        write_folder(out, lambda folder: _fill(con, folder, found, manifest, step),
+        write_folder(out, lambda folder: _fill(con, folder, found, manifest, step, memory_limit),
                      marker=MARKER, what=WHAT)
     finally:
         con.close()
@@ -144,7 +144,7 @@ def _show(value: str) -> str:
 
 
 def _fill(con: db.Connection, folder: Path, found: dict[str, Source], manifest: str,
-          step: Progress) -> None:
+          step: Progress, memory_limit: str | None) -> None:
     """The snapshot's files in the temp folder, validated as `cutover snapshot validate` does;
     its problems are raised at the source files."""
     for name, src in found.items():
@@ -152,7 +152,7 @@ def _fill(con: db.Connection, folder: Path, found: dict[str, Source], manifest: 
     (folder / snapshot.MANIFEST).write_text(manifest, encoding="utf-8")
     (folder / MARKER).write_text("written by cutover snapshot import flat\n", encoding="utf-8")
     step("validating")
-    problems = check(folder)
+    problems = check(folder, memory_limit)
     if problems:
         tables = {display_path(folder / f"{name}.parquet"): src for name, src in found.items()}
         raise UserError([p for src in found.values() for p in _at_source(
