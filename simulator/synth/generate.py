@@ -107,6 +107,16 @@ def generate(
     return Generated(out, rows, found)
 
 
+def _generated(out: Path) -> bool:
+    """Whether `out` holds a set this command wrote: its MARKER says so (any file of that name
+    is not enough: replacing `out` deletes everything in it)."""
+    try:
+        meta = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("generator") == "cutover generate"
+
+
 def _check(out: Path, users: int, institutions: int, seed: int) -> None:
     problems = []
     if users < 100:
@@ -116,8 +126,7 @@ def _check(out: Path, users: int, institutions: int, seed: int) -> None:
                                 f"between 1 and 99 institutions, not {institutions}"))
     if seed < 0:
         problems.append(Problem(Loc("--seed"), f"a seed is a whole number >= 0, not {seed}"))
-    if out.exists() and (not out.is_dir() or (any(out.iterdir())
-                                              and not (out / MARKER).is_file())):
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _generated(out))):
         problems.append(Problem(Loc(display_path(out)), "--out exists and is not a folder "
                                                         "written by `cutover generate`"))
     if problems:

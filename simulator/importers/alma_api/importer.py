@@ -16,7 +16,9 @@ from simulator.importers.alma_api.map_config import CODE_TABLES
 from simulator.importers.alma_api.rawfolder import Found, RawFile
 from simulator.importers.alma_api.record import Record, Sink
 from simulator.importers.alma_api.shape import read_body
+from simulator.importers.snapshots import MARKER, WHAT
 from simulator.inputs.tables import STAGE_SIDE
+from simulator.output.runfolder import check_out
 
 NOT_IN_API = ("users: internal_id, origin and username are not in Alma's API; left empty for "
               "{n} user{s} (docs/alma-api.md, \"What the API does not say\")")
@@ -41,6 +43,7 @@ def import_alma_api(raw: Path, out: Path, *, stage: str, institution: str,
     names = code_table_names(code_tables or [], problems)
     check_manifest(stage, institution, problems)
     problems.raise_if_any()
+    check_out(out, MARKER, WHAT, folders=[("RAW_DIR", raw)])
     step = progress or (lambda _: None)
     found = rawfolder.discover(raw)
     sink = Sink(code_tables=names, warnings=list(found.warnings))

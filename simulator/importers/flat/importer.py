@@ -43,7 +43,7 @@ def import_files(files_dir: Path, mapping_path: Path, out: Path, stage: str, ins
                  progress: Progress | None = None) -> Imported:
     """Import every table the mapping names into the snapshot folder `out`."""
     step = progress or (lambda _: None)
-    taken_at = _check_arguments(files_dir, out, stage, institution, taken_at)
+    taken_at = _check_arguments(files_dir, mapping_path, out, stage, institution, taken_at)
     con = db.connect(memory_limit)
     tmp = Path(tempfile.mkdtemp(prefix="cutover-flat-"))
     try:
@@ -69,8 +69,8 @@ def import_files(files_dir: Path, mapping_path: Path, out: Path, stage: str, ins
     return Imported(out, rows, {name: d for name, d in dropped.items() if d})
 
 
-def _check_arguments(files_dir: Path, out: Path, stage: str, institution: str,
-                     taken_at: str | None) -> str:
+def _check_arguments(files_dir: Path, mapping_path: Path, out: Path, stage: str,
+                     institution: str, taken_at: str | None) -> str:
     """The command's own arguments; returns taken_at (now, when not given)."""
     problems = Collector()
     if not files_dir.is_dir():
@@ -81,7 +81,9 @@ def _check_arguments(files_dir: Path, out: Path, stage: str, institution: str,
     if not institution.strip():
         problems.add(Loc("--institution"), "expected the institution code, e.g. NFU")
     try:
-        check_out(out, MARKER, WHAT)  # only an earlier import is replaced
+        # Not over the inputs; only an earlier import is replaced.
+        check_out(out, MARKER, WHAT, folders=[("FILES_DIR", files_dir)],
+                  files=[("--mapping", mapping_path)])
     except UserError as e:
         problems.extend(e.problems)
     if taken_at is None:
