@@ -223,6 +223,11 @@ CASES = [
          both(predicted("old"), no_run_marker("old")), (*PREDICT, "--out", "old"),
          fragments=("old: --out exists and is not a run folder", "delete it yourself")),
     # 3. --out equal to, inside or above an input.
+    Case("whatif-out-inside-a-variants-rules",
+         both(put("v/variant.yaml", "name: v\nrules: [../layer]\n"),
+              put("layer/extra.yaml", "entity: users\nside: alma\nrules: []\n")),
+         ("whatif", *PREDICT[1:], "--variant", "v/variant.yaml", "--out", "layer/run"),
+         fragments=("layer/run: --out is inside the input folder layer (rules of variant v)",)),
     Case("import-alma-api-out-inside-the-raw-folder",
          put("raw/libraries/page-1.json", '{"library": [{"code": "MAIN", "name": "Main"}]}'),
          ("snapshot", "import", "alma-api", "raw", "--stage", "freeze", "--institution", "TST",

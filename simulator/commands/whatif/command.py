@@ -127,6 +127,8 @@ def run(
         raise UserError("give at least one --variant FILE")
     session.progress("checking rules and variants")
     cases = prepare(session, variant_paths)
+    runfolder.check_out(out, folders=[(f"rules of variant {c.name}", path) for c in cases[1:]
+                                      if c.variant is not None for path in c.variant.rules])
     _classify(session, cases)
     session.progress("comparing the variants with the base")
     transitions, rows = _transitions(session.con, cases)
