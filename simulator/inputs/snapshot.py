@@ -143,13 +143,14 @@ def _taken_at(data: yamlsrc.YMap, problems: Collector) -> str:
     taken_at = data.get("taken_at")
     if isinstance(taken_at, dt.datetime | dt.date):
         return taken_at.isoformat()
-    if taken_at is not None and not _is_timestamp(str(taken_at)):
+    if taken_at is not None and not is_timestamp(str(taken_at)):
         problems.add(data.value_loc("taken_at"),
                      f"taken_at: {taken_at!r} is not an ISO timestamp (YYYY-MM-DDTHH:MM:SSZ)")
     return str(taken_at or "")
 
 
-def _is_timestamp(text: str) -> bool:
+def is_timestamp(text: str) -> bool:
+    """An ISO date or timestamp, a Z suffix allowed (snapshot.yaml's taken_at)."""
     try:
         dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:

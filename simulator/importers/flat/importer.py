@@ -88,19 +88,11 @@ def _check_arguments(files_dir: Path, mapping_path: Path, out: Path, stage: str,
         problems.extend(e.problems)
     if taken_at is None:
         taken_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    elif not _is_timestamp(taken_at):
+    elif not snapshot.is_timestamp(taken_at):
         problems.add(Loc("--taken-at"), f"'{taken_at}' is not an ISO timestamp "
                                         "(YYYY-MM-DDTHH:MM:SSZ)")
     problems.raise_if_any()
     return taken_at
-
-
-def _is_timestamp(text: str) -> bool:
-    try:
-        dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
 
 
 def _transform(con: db.Connection, mapping: Mapping, found: dict[str, Source],
