@@ -7,23 +7,14 @@ duplicate Primary ID, as in a hand-written snapshot) are named in the response f
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_alma_import_shapes import write_raw
 from typer.testing import CliRunner, Result
 
 from simulator.cli import app
-
-
-def write_raw(root: Path, files: dict[str, Any]) -> Path:
-    for rel, body in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = body if isinstance(body, str) else json.dumps(body, indent=1)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def run_import(*extra: str, raw: str = "raw", out: str = "snap/freeze") -> Result:
