@@ -28,6 +28,7 @@ from simulator.rules.model import (
 )
 from simulator.rules.sqlcheck import (
     bind_params,
+    bound_type,
     check_entity_names,
     first_line,
     parse_expression,
@@ -200,12 +201,10 @@ def _bind(pack: Pack, problems: Collector, bad: set[tuple[str, str]]) -> None:
             for rule in rules:
                 when = render(linted(rule.tree))
                 sql = f"select ({when}) as v from ({base}) as {alias}"
-                try:
-                    kind = con.rows(f"describe {sql}", bind_params(sql, params))[0][1]
-                except db.DuckDBError as e:
-                    problems.add(rule.when_loc, f"rule '{rule.id}': {first_line(e)}")
-                    continue
-                if kind != "BOOLEAN":
+                kind, error = bound_type(con, sql, params)
+                if error is not None:
+                    problems.add(rule.when_loc, f"rule '{rule.id}': {error}")
+                elif kind != "BOOLEAN":
                     problems.add(rule.when_loc, f"rule '{rule.id}': when must be true or false, "
                                                 f"but this expression gives {kind}")
     finally:
@@ -226,13 +225,10 @@ def _bind_expectations(pack: Pack, problems: Collector, bad: set[tuple[str, str]
             target = post_table(entity.side, entity.name) or entity.name
             sql = (f"select ({render(linted(rule.expect_tree))}) as v "
                    f"from {db.qualified('post', target)} as {db.ident(target)}")
-            try:
-                kind = con.rows(f"describe {sql}", bind_params(sql, params))[0][1]
-            except db.DuckDBError as e:
-                problems.add(rule.expect_loc or rule.loc,
-                             f"rule '{rule.id}' expect_after: {first_line(e)}")
-                continue
-            if kind != "BOOLEAN":
+            kind, error = bound_type(con, sql, params)
+            if error is not None:
+                problems.add(rule.expect_loc or rule.loc, f"rule '{rule.id}' expect_after: {error}")
+            elif kind != "BOOLEAN":
                 problems.add(rule.expect_loc or rule.loc, f"rule '{rule.id}' expect_after must "
                                                           f"be true or false, not {kind}")
     finally:

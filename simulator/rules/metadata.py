@@ -24,8 +24,8 @@ from simulator.rules.model import (
     Rule,
 )
 from simulator.rules.sqlcheck import (
+    bound_type,
     check_entity_names,
-    first_line,
     parse_expression,
     parse_query,
 )
@@ -219,13 +219,11 @@ def bind(pack: Pack, problems: Collector) -> None:
             target = post_table(entity.side, entity.name) or entity.name
             source = f"{db.qualified('post', target)} as {db.ident(target)}"
             for sql, loc, what, kind in _bindable(rule, source):
-                try:
-                    described = con.rows(f"describe {sql}")
-                except db.DuckDBError as e:
-                    problems.add(loc, f"{what}: {first_line(e)}")
-                    continue
-                if kind and described[0][1] != kind:
-                    problems.add(loc, f"{what} must be true or false, not {described[0][1]}")
+                found, error = bound_type(con, sql)
+                if error is not None:
+                    problems.add(loc, f"{what}: {error}")
+                elif kind and found != kind:
+                    problems.add(loc, f"{what} must be true or false, not {found}")
     finally:
         con.close()
 

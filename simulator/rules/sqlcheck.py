@@ -12,6 +12,7 @@ import sqlglot
 import sqlglot.errors
 import sqlglot.expressions as exp
 
+from simulator import db
 from simulator.errors import Collector, Loc
 from simulator.inputs import scenario
 from simulator.inputs.tables import SCHEMA_SIDE, TABLES, tables_for
@@ -214,6 +215,16 @@ def enclosing_sources(node: exp.Expression) -> dict[str, set[str]]:
 
 def bind_params(sql: str, params: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def bound_type(con: db.Connection, sql: str, params: dict[str, object] | None = None
+               ) -> tuple[str | None, str | None]:
+    """(the type of the first column, None), or (None, DuckDB's complaint) when `sql` does not
+    bind: how lint, metadata and what-if patches check SQL without running it."""
+    try:
+        return str(con.rows(f"describe {sql}", bind_params(sql, params or {}))[0][1]), None
+    except db.DuckDBError as e:
+        return None, first_line(e)
 
 
 def first_line(e: Exception) -> str:

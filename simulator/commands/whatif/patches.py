@@ -22,7 +22,7 @@ from simulator.inputs.tables import SIDE_SCHEMA, TABLES, Col, Table
 from simulator.inputs.yamlsrc import describe, suggest
 from simulator.rules.compile import render
 from simulator.rules.loader import Source
-from simulator.rules.sqlcheck import check_names, parse_condition
+from simulator.rules.sqlcheck import bound_type, check_names, parse_condition
 
 PATCH_KEYS = ("entity", "side", "where", "set", "delete", "insert")
 SHAPE = ("a patch is a mapping with entity and one of set (with where), delete (with where) "
@@ -333,18 +333,12 @@ def bind_conditions(patches: list[Patch], problems: Collector) -> None:
             assert p.tree is not None and p.where_loc is not None
             sql = (f"select ({render(p.tree)}) as v from {db.qualified(p.schema, p.table)} "
                    f"as {db.ident(p.table)}")
-            try:
-                kind = con.rows(f"describe {sql}")[0][1]
-            except db.DuckDBError as e:
-                problems.add(p.where_loc, f"where ({p.table}): {_first(e)}")
-                continue
-            if kind != "BOOLEAN":
+            kind, error = bound_type(con, sql)
+            if error is not None:
+                problems.add(p.where_loc, f"where ({p.table}): {error}")
+            elif kind != "BOOLEAN":
                 problems.add(p.where_loc, f"where ({p.table}) must be true or false, but this "
                                           f"expression gives {kind}")
     finally:
         con.close()
 
-
-def _first(e: Exception) -> str:
-    lines = [ln for ln in str(e).strip().splitlines() if ln.strip()]
-    return " ".join(lines[:2])
