@@ -43,6 +43,25 @@ class Run:
         return any(f.severity == "blocker" for f in self.findings)
 
 
+@dataclass
+class Checked:
+    """A verification done on a Session and not yet written (`check`, then `write`): it reads
+    the session's verify tables, so it is written before the next `check` on that Session."""
+
+    post_path: Path
+    opened: Opened
+    prediction: Prediction | None
+    stage: str
+    result: VerifyResult
+    findings: list[Finding]
+    warnings: list[str]
+    ledger: folder.Ledger
+    records: str  # the query of the ledger's records checked (view `ledger.name` is over it)
+    budgets_path: Path | None = None
+    baseline: Path | None = None
+    cutover_extract: Path | None = None
+
+
 def run(
     session: Session,
     post_path: Path,
@@ -58,16 +77,43 @@ def run(
     show_pii: bool = False,
     entities: list[str] | None = None,
 ) -> Run:
-    """Verify the post snapshot at `post_path` against a prediction into run folder `out`.
+    """Verify the post snapshot at `post_path` against a prediction into run folder `out`
+    (`check`, then `write`); `out` is checked before any work."""
+    check_out(session, out, post_path, prediction=prediction, budgets_path=budgets_path,
+              baseline=baseline, cutover_extract=cutover_extract)
+    checked = check(session, post_path, prediction=prediction, stage=stage,
+                    budgets_path=budgets_path, baseline=baseline,
+                    cutover_extract=cutover_extract, entities=entities)
+    return write(session, checked, out, csv_mode, command, show_pii)
+
+
+def check_out(session: Session, out: Path, post_path: Path, *,
+              prediction: Prediction | None = None, budgets_path: Path | None = None,
+              baseline: Path | None = None, cutover_extract: Path | None = None) -> None:
+    """Refuse an `out` over any input of the run (runfolder.check_run_out)."""
+    runfolder.check_run_out(out, session.inputs, session.rules, [
+        ("--post", post_path), ("--baseline", baseline), ("--cutover-extract", cutover_extract),
+        ("--prediction", prediction.run if prediction else None)], [("--budgets", budgets_path)])
+
+
+def check(
+    session: Session,
+    post_path: Path,
+    *,
+    prediction: Prediction | None = None,
+    stage: str = "cutover",
+    budgets_path: Path | None = None,
+    baseline: Path | None = None,
+    cutover_extract: Path | None = None,
+    entities: list[str] | None = None,
+) -> Checked:
+    """Verify the post snapshot at `post_path` against a prediction; nothing is written.
 
     The prediction is `prediction` (an opened predict run, whose ledger is read; the session's
     inputs are the ones it was made from), or else the session's classification. `entities`
     (`--entity`) limits the run to some entities (see scope.resolve_scope). Every problem of
-    every input is raised together, before anything is written.
+    every input is raised together.
     """
-    runfolder.check_run_out(out, session.inputs, session.rules, [
-        ("--post", post_path), ("--baseline", baseline), ("--cutover-extract", cutover_extract),
-        ("--prediction", prediction.run if prediction else None)], [("--budgets", budgets_path)])
     check_stage(stage)
     earlier = []
     if prediction is None and session.pseudonymize:
@@ -76,7 +122,7 @@ def run(
     opened = open_inputs(lambda: session.pack, post_path, budgets_path=budgets_path,
                          baseline=baseline, cutover_extract=cutover_extract,
                          entities=entities, earlier=earlier)
-    source, ledger = _load(session, opened, prediction, stage)
+    source, ledger, records = _load(session, opened, prediction, stage)
     session.progress("verifying")
     forms = stages.form_digests(opened.cutover_extract, session.inputs.extract) \
         if stage == "fulfillment" else None
@@ -86,21 +132,29 @@ def run(
                 *_stage_warning(opened, stage),
                 *stages.warnings(stage, opened.baseline is not None, forms),
                 *_pack_warning(opened, prediction)]
+    return Checked(post_path, opened, prediction, stage, result, found, warnings, ledger,
+                   records, budgets_path, baseline, cutover_extract)
+
+
+def write(session: Session, checked: Checked, out: Path, csv_mode: str = "auto",
+          command: list[str] | None = None, show_pii: bool = False) -> Run:
+    """The run folder `out` of a verification (`check`), its summary with the manifest."""
+    opened, result, found = checked.opened, checked.result, checked.findings
     summary = {
         "kind": "verify",
-        "stage": stage,
+        "stage": checked.stage,
         "institution": session.scenario.institution,
         "verdict": verdict(found, result.discrepancies, opened.scope.partial),
         "counts": result.class_counts,
         "matrix": result.matrix,
         "findings": as_dicts(found),
         "actions": result.actions,
-        "warnings": warnings,
+        "warnings": checked.warnings,
         "scope": opened.scope.as_dict(),
-        "manifest": _manifest(session, opened, prediction, command, show_pii),
+        "manifest": _manifest(session, opened, checked.prediction, command, show_pii),
     }
     session.progress("writing the run folder")
-    folder.write(session.con, out, summary, ledger, csv_mode, show_pii)
+    folder.write(session.con, out, summary, checked.ledger, csv_mode, show_pii)
     return Run(out, result, summary, found)
 
 
@@ -144,10 +198,10 @@ def run_saved(
 
 
 def _load(session: Session, opened: Opened, prediction: Prediction | None,
-          stage: str) -> tuple[str, folder.Ledger]:
+          stage: str) -> tuple[str, folder.Ledger, str]:
     """Attach and validate what the run reads; the full ledger as SQL (read one entity at a
-    time by the reconciliation), and the view of the records in scope, which the run folder
-    keeps and go-live reads."""
+    time by the reconciliation), the view of the records in scope, which the run folder keeps
+    and go-live reads, and the query that view is over."""
     session.add_snapshot("post", opened.post, "alma")
     if opened.baseline is not None:
         session.add_snapshot("base", opened.baseline, "alma")
@@ -165,9 +219,9 @@ def _load(session: Session, opened: Opened, prediction: Prediction | None,
         result = session.classification
         in_order = (f"{in_scope} order by side, entity, record_key" if opened.scope.partial
                     else result.ledger_in_order)
-    session.con.execute(f"create or replace temp view {db.ident(LEDGER)} as "
-                        f"select {columns} from {source} where {opened.scope.where()}")
-    return source, folder.Ledger(LEDGER, in_order)
+    records = f"select {columns} from {source} where {opened.scope.where()}"
+    session.con.execute(f"create or replace temp view {db.ident(LEDGER)} as {records}")
+    return source, folder.Ledger(LEDGER, in_order), records
 
 
 def _check(session: Session, opened: Opened, source: str, stage: str,

@@ -111,6 +111,18 @@ def prepare(session: Session, variant_paths: list[Path]) -> list[Case]:
     return [Case(BASE, None, base_pack, session.scenario), *cases]
 
 
+@dataclass
+class Compared:
+    """The base and every variant classified and compared, not yet written
+    (`compare_variants`, then `write`): its ledgers and transitions are tables in `schema`."""
+
+    variant_paths: list[Path]
+    cases: list[Case]
+    schema: str
+    transitions: str  # the table of transitions
+    rows: int
+
+
 def run(
     session: Session,
     variant_paths: list[Path],
@@ -120,18 +132,43 @@ def run(
     csv_mode: str = "auto",
 ) -> WhatifRun:
     """The base run (the session's classification) and each variant, compared record by
-    record, written to the folder `out`."""
-    runfolder.check_run_out(out, session.inputs, session.rules,
-                            files=[("--variant", path) for path in variant_paths])
+    record, written to the folder `out`; `out` is checked before any work."""
+    check_out(session, out, variant_paths)
     if not variant_paths:
         raise UserError("give at least one --variant FILE")
     session.progress("checking rules and variants")
     cases = prepare(session, variant_paths)
+    check_rules_out(out, cases)
+    compared = compare_variants(session, variant_paths, cases)
+    return write(session, compared, out, command, show_pii, csv_mode)
+
+
+def check_out(session: Session, out: Path, variant_paths: list[Path]) -> None:
+    """Refuse an `out` over the session's inputs or a variant file."""
+    runfolder.check_run_out(out, session.inputs, session.rules,
+                            files=[("--variant", path) for path in variant_paths])
+
+
+def check_rules_out(out: Path, cases: list[Case]) -> None:
+    """Refuse an `out` over a variant's rule layer (known once the variants are read)."""
     runfolder.check_out(out, folders=[(f"rules of variant {c.name}", path) for c in cases[1:]
                                       if c.variant is not None for path in c.variant.rules])
-    _classify(session, cases)
+
+
+def compare_variants(session: Session, variant_paths: list[Path], cases: list[Case],
+                     schema: str = SCHEMA) -> Compared:
+    """Classify every variant of `cases` (`prepare`) and compare it with the base; the
+    ledgers and transitions are kept in `schema` (one per comparison kept apart)."""
+    _classify(session, cases, schema)
     session.progress("comparing the variants with the base")
-    transitions, rows = _transitions(session.con, cases)
+    transitions, rows = _transitions(session.con, cases, schema)
+    return Compared(list(variant_paths), cases, schema, transitions, rows)
+
+
+def write(session: Session, compared: Compared, out: Path, command: list[str] | None = None,
+          show_pii: bool = False, csv_mode: str = "auto") -> WhatifRun:
+    """The what-if folder `out` of a comparison (`compare_variants`)."""
+    cases, transitions, rows = compared.cases, compared.transitions, compared.rows
     with_csv = csv_mode == "always" or (csv_mode == "auto" and rows <= runfolder.CSV_MAX_ROWS)
     summary = _summary(session.inputs, cases, command, rows, with_csv, show_pii)
     session.progress("writing the what-if folder")
@@ -153,26 +190,26 @@ def run(
     return WhatifRun(out, cases, summary)
 
 
-def _classify(session: Session, cases: list[Case]) -> None:
+def _classify(session: Session, cases: list[Case], schema: str) -> None:
     """The base is the session's classification; each variant is classified with its patches
     applied as views, its scenario and its pack. Each ledger is kept as a table."""
     con = session.con
     cases[0].result = session.classification
-    con.execute(f"create schema if not exists {db.ident(SCHEMA)}")
+    con.execute(f"create schema if not exists {db.ident(schema)}")
     for i, case in enumerate(cases):
         name = "ledger" if i == 0 else f"ledger_variant_{i}"
         if i:
             session.progress(f"classifying records: {case.name}")
             with patched(con, case.variant.patches if case.variant else []):
                 case.result = session.classify(case.pack, case.scenario, name)
-        case.table = db.qualified(SCHEMA, f"ledger.{i}")
+        case.table = db.qualified(schema, f"ledger.{i}")
         con.execute(f"create or replace table {case.table} as select * from {db.ident(name)}")
 
 
-def _transitions(con: db.Connection, cases: list[Case]) -> tuple[str, int]:
+def _transitions(con: db.Connection, cases: list[Case], schema: str) -> tuple[str, int]:
     """Every record whose outcome or rule differs from the base's, per variant; the matrices
     and changed findings of each variant. The table's name and its rows."""
-    transitions = db.qualified(SCHEMA, "transitions")
+    transitions = db.qualified(schema, "transitions")
     cols = ", ".join(compare.CHANGE_COLUMNS)
     base = cases[0]
     con.execute(f"create or replace table {transitions} as select ''::varchar as variant, "
