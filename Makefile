@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Then the sample's freeze as Alma API responses (sample_data/alma-api/) imported and predicted from
-# alone, as a library with only API data would (README, "Sample data", says what it cannot see),
+# alone, as a library with only API data would (docs/sample-data.md says what it cannot see),
 # and the sample's extract as legacy ILS files (sample_data/legacy/) imported through their mapping
 # and predicted from; predict exits 1 when it finds blockers, as it does on the sample.
 demo: $(STAMP)
@@ -36,7 +36,7 @@ test: $(STAMP)
 # ruff's lint rules (E, W, F, I, B, UP, C901 at most 12; pyproject.toml) and mypy on the package. The code is not
 # laid out by `ruff format`, so formatting is not checked.
 lint: $(STAMP)
-	$(BIN)/ruff check simulator reports tests bench
+	$(BIN)/ruff check simulator reports tests bench docs/hooks.py
 	$(BIN)/mypy
 
 sample: $(STAMP)
@@ -55,8 +55,11 @@ $(BENCH_STAMP): bench/requirements.txt | $(STAMP)
 bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+# docs/rules.md regenerated from the pack, then the documentation site (mkdocs.yml, docs/) built
+# into site/; --strict makes any warning (a broken link or anchor, a page not in the nav) fail.
 docs: $(STAMP)
 	$(BIN)/cutover rules doc --out docs/rules.md
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) runs build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) runs build dist site .pytest_cache .mypy_cache .ruff_cache .hypothesis

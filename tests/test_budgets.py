@@ -22,7 +22,7 @@ from simulator.errors import Loc, UserError
 # What a budget's class may name: confirmed and every class of the registry (with the classes
 # the default pack's rules declare).
 CLASSES = verify.registry(default_pack()).budget_classes
-README = Path(__file__).resolve().parent.parent / "README.md"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "formats" / "budgets.md"
 
 
 def load(path: Path, text: str) -> list[Budget]:
@@ -102,8 +102,8 @@ budgets:
     ]
 
 
-def test_the_readme_examples_are_valid_budget_files(tmp_path: Path) -> None:
-    blocks = re.findall(r"```yaml\n(budgets:\n.*?)```", README.read_text(encoding="utf-8"),
+def test_the_documented_examples_are_valid_budget_files(tmp_path: Path) -> None:
+    blocks = re.findall(r"```yaml\n(budgets:\n.*?)```", DOC.read_text(encoding="utf-8"),
                         re.S)
     assert blocks
     for block in blocks:
