@@ -134,7 +134,7 @@ BAD: list[tuple[str, str, list[str]]] = [
      GOOD.replace("options:\n", "option:\n  x: 1\noptions:\n  retain_fund: true\n  sumon: false\n"),
      [
         "scenario.yaml:8:1: unknown key 'option': did you mean 'options'? expected "
-        "allowed_emails, dates, institution, options, scrubbed_email_pattern",
+        "allowed_emails, dates, ill_bibs, institution, options, scrubbed_email_pattern",
         "scenario.yaml:11:3: unknown option 'retain_fund': did you mean 'retain_funds'? expected "
         "reload_acquisitions, retain_funds, retain_licenses, retain_courses, "
         "authority_preferred_term_correction, summon",

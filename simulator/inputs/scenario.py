@@ -23,8 +23,13 @@ OPTIONS = {
     "authority_preferred_term_correction": False,
     "summon": False,
 }
-_KEYS = ("allowed_emails", "dates", "institution", "options", "scrubbed_email_pattern")
+_KEYS = ("allowed_emails", "dates", "ill_bibs", "institution", "options",
+         "scrubbed_email_pattern")
 DEFAULT_SCRUBBED = r"@scrubbed\.invalid$"
+# Where the temporary ILL bibs hold each item (`cutover offline-circ check --ill-bibs`): a MARC
+# data field's tag and subfield code, as the import profile names them (`949$b`).
+ILL_BIB_FIELDS = ("barcode", "location")
+MARC_SUBFIELD = re.compile(r"(?P<tag>[0-9]{3})\$(?P<code>[a-z0-9])")
 
 
 @dataclass
@@ -36,6 +41,7 @@ class Scenario:
     scrubbed_email_pattern: str = DEFAULT_SCRUBBED
     source: str = ""
     institution_loc: Loc = field(default_factory=lambda: Loc(""))
+    ill_bibs: dict[str, str] = field(default_factory=dict)  # ILL_BIB_FIELDS -> `949$b`
 
     def params(self) -> dict[str, Any]:
         """Every value a rule may bind as `$name`."""
@@ -47,13 +53,16 @@ class Scenario:
         return out
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "institution": self.institution,
             "dates": {k: v.isoformat() for k, v in sorted(self.dates.items())},
             "options": dict(sorted(self.options.items())),
             "allowed_emails": list(self.allowed_emails),
             "scrubbed_email_pattern": self.scrubbed_email_pattern,
         }
+        if self.ill_bibs:  # an optional extension: absent, the manifest stays as it was
+            out["ill_bibs"] = dict(self.ill_bibs)
+        return out
 
 
 def param_names() -> set[str]:
@@ -104,6 +113,7 @@ def load(path: Path) -> Scenario:
     read_dates(data, scenario, problems, shown)
     read_options(data, scenario, problems)
     read_emails(data, scenario, problems)
+    read_ill_bibs(data, scenario, problems)
     pattern = data.get("scrubbed_email_pattern", DEFAULT_SCRUBBED)
     if not isinstance(pattern, str):
         problems.add(data.value_loc("scrubbed_email_pattern"),
@@ -132,6 +142,31 @@ def read_emails(data: yamlsrc.YMap, scenario: Scenario, problems: Collector) -> 
             where = emails.item_locs[i] if isinstance(emails, yamlsrc.YList) else data.loc
             problems.add(where, f"allowed_emails: {describe(email)} is not an address")
     scenario.allowed_emails = [e for e in emails if isinstance(e, str)]
+
+
+def read_ill_bibs(data: yamlsrc.YMap, scenario: Scenario, problems: Collector) -> None:
+    """`ill_bibs:` (optional): the MARC field and subfield of each item's barcode and location
+    in the temporary ILL bibs."""
+    if "ill_bibs" not in data:
+        return
+    spec = data["ill_bibs"]
+    if not isinstance(spec, yamlsrc.YMap):
+        problems.add(data.value_loc("ill_bibs"), "ill_bibs must be a mapping such as "
+                                                 "{barcode: 949$b, location: 949$l}")
+        return
+    yamlsrc.check_keys(spec, ILL_BIB_FIELDS, problems, template=yamlsrc.ASKED)
+    yamlsrc.required(spec, ILL_BIB_FIELDS, problems, template="ill_bibs: missing '{key}' "
+                                                              "(e.g. {key}: 949$b)")
+    for key in ILL_BIB_FIELDS:
+        value = spec.get(key)
+        if key not in spec:
+            continue
+        found = MARC_SUBFIELD.fullmatch(value) if isinstance(value, str) else None
+        if found is None or found["tag"] < "010":
+            problems.add(spec.value_loc(key), f"ill_bibs: {key}: {describe(value)} is not a "
+                                              "data field and subfield such as 949$b")
+        else:
+            scenario.ill_bibs[key] = value
 
 
 def read_dates(data: yamlsrc.YMap, scenario: Scenario, problems: Collector, shown: str) -> None:
