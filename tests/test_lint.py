@@ -363,6 +363,72 @@ def test_unknown_keys() -> None:
     ]
 
 
+# --- expect_after: its SQL and the same in words -------------------------------------------
+
+
+def expecting(expect: str) -> list[str]:
+    """users with one retained catch-all whose expect_after (from line 8) is `expect`."""
+    return problems(write_pack("pack", users=entity(
+        "users", rule("users.all", outcome="retained", extra=expect))))
+
+
+WORDS = ("rule 'users.all' expect_after needs describe: the expectation in plain words, as the "
+         "verify report shows it (expect_after: {sql: ..., describe: ...})")
+
+
+def test_an_expect_after_with_sql_and_words() -> None:
+    base = write_pack("pack", users=entity("users", rule(
+        "users.all", outcome="retained",
+        extra="    expect_after:\n      describe: >-\n        the user is still\n"
+              "        a staff user\n      sql: record_type = 'STAFF'\n")))
+    rule_ = loaded(base).entities[("alma", "users")].rules[0]
+    assert (rule_.expect_after, rule_.expect_describe) == (
+        "record_type = 'STAFF'", "the user is still a staff user")
+    assert str(rule_.expect_loc) == "pack/users.yaml:12:12"
+
+
+def test_an_expect_after_without_words_is_refused() -> None:
+    assert expecting("    expect_after: record_type = 'STAFF'\n") == [
+        f"pack/users.yaml:8:19: {WORDS}"]
+    assert expecting("    expect_after:\n      sql: record_type = 'STAFF'\n") == [
+        f"pack/users.yaml:9:7: {WORDS}"]
+
+
+def test_the_words_and_the_sql_of_an_expect_after_are_checked_together() -> None:
+    assert expecting("    expect_after:\n      describe: [a]\n      sql: nosuch = 1\n") == [
+        "pack/users.yaml:9:17: expect_after describe must be the expectation in plain words",
+        "pack/users.yaml:10:12: rule 'users.all' expect_after: unknown column or fact "
+        "'nosuch'",
+    ]
+    assert expecting("    expect_after:\n      describe: ''\n      sql: status = 'x'\n") == [
+        "pack/users.yaml:9:17: expect_after describe must be the expectation in plain words"]
+
+
+def test_an_expect_after_without_sql() -> None:
+    assert expecting("    expect_after:\n      describe: the user is there\n") == [
+        "pack/users.yaml:9:7: expect_after needs sql: an SQL condition"]
+    assert expecting("    expect_after:\n      describe: the user is there\n      sql: 3\n") == [
+        "pack/users.yaml:10:12: expect_after needs sql: an SQL condition"]
+
+
+def test_an_expect_after_of_another_shape() -> None:
+    assert expecting("    expect_after: [status]\n") == [
+        "pack/users.yaml:8:19: expect_after must be a mapping with sql (an SQL condition) and "
+        "describe (the expectation in plain words)"]
+    assert expecting("    expect_after:\n      describe: d\n      sql: status = 'x'\n"
+                     "      check: x\n") == [
+        "pack/users.yaml:11:7: unknown expect_after key 'check' (expected one of describe, "
+        "sql)"]
+
+
+def test_every_expect_after_of_the_default_pack_has_words() -> None:
+    from conftest import default_pack
+
+    with_sql = [r for _, r in default_pack().rules() if r.expect_after]
+    assert len(with_sql) == 18
+    assert [r.id for r in with_sql if not r.expect_describe] == []
+
+
 def test_missing_rule_fields_are_each_named() -> None:
     base = write_pack("pack", users=entity(
         "users", "  - id: users.x\n    when: true\n", rule("users.all")))

@@ -1146,6 +1146,41 @@ def test_report_shows_the_verdict_and_the_rule_matrix(mixed: Verified) -> None:
     assert page.find("a", href="discrepancies.csv") and page.find("a", href="junit.xml")
 
 
+def test_a_state_mismatch_is_expected_in_words_with_its_sql_a_click_away(
+        mixed: Verified) -> None:
+    found = {f["id"]: f for f in mixed.summary["findings"]}
+    [detail] = found["verify.state_mismatch.alma.users.users.non-public"]["details"]
+    assert (detail["expected"], detail["expected_in_words"]) == (
+        "record_type in ('STAFF', 'CONTACT')", "the user is still a staff or contact user")
+    # Other classes say what they expected in words already.
+    assert [d for f in found.values() if f["class"] != "state_mismatch"
+            for d in f["details"] if "expected_in_words" in d] == []
+    page = Page((mixed.out / "report.html").read_text(encoding="utf-8"))
+
+    def expected_cell(finding: str) -> Element:
+        [article] = page.find("article", id=f"finding-{finding}")
+        cells = [td for td in page.find("td") if _inside(td, article)]
+        return cells[1]  # key, expected, found
+
+    cell = expected_cell("verify.state_mismatch.alma.users.users.non-public")
+    [words] = [e for e in page.find("span", class_="expected") if _inside(e, cell)]
+    assert words.text == "the user is still a staff or contact user"
+    [sql] = [e for e in page.find("details", class_="sql") if e.parent is cell]
+    assert "open" not in sql.attrs
+    assert [e.text for e in page.children(sql, "summary")] == ["SQL"]
+    assert [e.text for e in page.children(sql, "code")] == ["record_type in ('STAFF', 'CONTACT')"]
+    cell = expected_cell("verify.lost_unexpectedly.alma.users.users.non-public")
+    assert cell.text == "present (retained)"
+    assert [e.tag for e in page.elements if e.parent is cell] == ["code"]
+
+
+def _inside(element: Element, ancestor: Element) -> bool:
+    parent = element.parent
+    while parent is not None and parent is not ancestor:
+        parent = parent.parent
+    return parent is ancestor
+
+
 def test_report_masks_emails_unless_asked(mixed: Verified, mixed_pii: Verified) -> None:
     assert "jane.doe@uni.example" in (mixed.out / "discrepancies.csv").read_text(encoding="utf-8")
     html = (mixed.out / "report.html").read_text(encoding="utf-8")

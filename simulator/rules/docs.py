@@ -74,7 +74,8 @@ def _checks(rule: Rule) -> str:
     """The reject message and what verify checks of the rule's records after the loads."""
     msg = f" Reject message: “{_cell(rule.message)}”." if rule.message else ""
     if rule.expect_after:
-        msg += f" Checked after the load: `{_cell(rule.expect_after)}`."
+        msg += (f" Checked after the load: {_cell(rule.expect_describe or '')}; in SQL "
+                f"`{_cell(rule.expect_after)}`.")
     if rule.golive_check:
         c = rule.golive_check
         msg += (f" Checked at go-live: `{_cell(c.expect)}`, else {c.klass} "
@@ -105,7 +106,9 @@ def _metadata_section() -> list[str]:
         "| `export` | a CSV file of a readiness run folder with the rows of its records |",
         "| `checked_by` | readiness checks that look further at its records |",
         "",
-        "On the rule: `expect_after` (a condition on the record's row after the cutover load),",
+        "On the rule: `expect_after` (`sql`: a condition on the record's row after the cutover",
+        "load; `describe`: the same expectation in plain words, which the verify report shows",
+        "with the SQL one click away; lint refuses an `expect_after` without it),",
         "`golive_check` (`class`, `title`, `expect`, `expected`, `observed`: checked by",
         "`cutover verify --stage golive` on each record the rule decided) and `golive_action`",
         "(`when`, `text`: something to do by hand at go-live; `{name}` is the record's name).",

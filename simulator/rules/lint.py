@@ -102,7 +102,13 @@ def _entity_names(pack: Pack, entity: Entity, problems: Collector,
 
 def _expect(entity: Entity, rule: Rule, problems: Collector,
             bad: set[tuple[str, str]]) -> None:
-    """expect_after: one condition over the record's row in the post snapshot."""
+    """expect_after: one condition over the record's row in the post snapshot, and the same
+    expectation in words for the reports (which would otherwise show the SQL)."""
+    if rule.expect_describe is None and rule.expect_describe_loc is not None:
+        problems.add(rule.expect_describe_loc,
+                     f"rule '{rule.id}' expect_after needs describe: the expectation in plain "
+                     "words, as the verify report shows it (expect_after: {sql: ..., "
+                     "describe: ...})")
     if rule.expect_after is None:
         return
     loc = rule.expect_loc or rule.loc

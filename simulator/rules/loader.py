@@ -1,5 +1,5 @@
-"""Reading rule packs (README, "Rule packs") and layering packs over the default, keeping every
-location."""
+"""Reading rule packs (docs/formats/rule-packs.md) and layering packs over the default, keeping
+every location."""
 
 from __future__ import annotations
 
@@ -293,10 +293,7 @@ def _build_rule(item: yamlsrc.YMap, loc: Loc, rid: str, problems: Collector,
     message = item.get("message")
     if message is not None and not isinstance(message, str):
         problems.add(item.value_loc("message"), "message must be text")
-    expect = item.get("expect_after")
-    if expect is not None and (not isinstance(expect, str) or not expect.strip()):
-        problems.add(item.value_loc("expect_after"), "expect_after must be an SQL condition")
-        expect = None
+    expect = _expect_after(item, problems)
     if not ok:
         return None
     when, when_loc = str(item["when"]), item.value_loc("when")
@@ -315,8 +312,52 @@ def _build_rule(item: yamlsrc.YMap, loc: Loc, rid: str, problems: Collector,
         when_text_loc=src.text_loc(when_loc, when),
         outcome_loc=item.value_loc("outcome"),
         confidence_loc=item.value_loc("confidence") if "confidence" in item else None,
-        expect_after=" ".join(expect.split()) if isinstance(expect, str) else None,
-        expect_loc=item.value_loc("expect_after") if "expect_after" in item else None,
+        expect_after=expect.sql,
+        expect_loc=expect.loc,
+        expect_describe=expect.describe,
+        expect_describe_loc=expect.describe_loc,
         golive_check=metadata.golive_check(item, problems),
         golive_action=metadata.golive_action(item, problems),
     )
+
+
+EXPECT_AFTER_KEYS = ("describe", "sql")
+
+
+@dataclass
+class _Expectation:
+    """A rule's expect_after as written: its SQL and its words, each with where it is."""
+
+    sql: str | None = None
+    loc: Loc | None = None
+    describe: str | None = None
+    describe_loc: Loc | None = None
+
+
+def _expect_after(item: yamlsrc.YMap, problems: Collector) -> _Expectation:
+    """`expect_after: {sql: CONDITION, describe: WORDS}`. The bare `expect_after: CONDITION`
+    loads too, without words, so lint can say what it lacks."""
+    if "expect_after" not in item:
+        return _Expectation()
+    raw, at = item["expect_after"], item.value_loc("expect_after")
+    if isinstance(raw, str) and raw.strip():
+        return _Expectation(" ".join(raw.split()), at, describe_loc=at)
+    if not isinstance(raw, yamlsrc.YMap):
+        problems.add(at, "expect_after must be a mapping with sql (an SQL condition) and "
+                         "describe (the expectation in plain words)")
+        return _Expectation()
+    metadata.unknown_keys(raw, EXPECT_AFTER_KEYS, problems, "expect_after")
+    out = _Expectation(describe_loc=raw.value_loc("describe") if "describe" in raw else at)
+    sql, words = raw.get("sql"), raw.get("describe")
+    if isinstance(sql, str) and sql.strip():
+        out.sql, out.loc = " ".join(sql.split()), raw.value_loc("sql")
+    else:
+        problems.add(raw.value_loc("sql") if "sql" in raw else at,
+                     "expect_after needs sql: an SQL condition")
+    if isinstance(words, str) and words.strip():
+        out.describe = " ".join(words.split())
+    elif words is not None:
+        problems.add(raw.value_loc("describe"),
+                     "expect_after describe must be the expectation in plain words")
+        out.describe = ""  # reported here: lint does not report it missing
+    return out

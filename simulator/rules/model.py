@@ -115,10 +115,14 @@ class Rule:
     outcome_loc: Loc | None = None
     confidence_loc: Loc | None = None
     # Checked by `cutover verify` on each record this rule decided that is present after the
-    # load: an SQL condition over the record's row in the post snapshot.
+    # load: an SQL condition over the record's row in the post snapshot (`expect_loc`), and
+    # the same expectation in plain words, as reports show it (`describe`; lint refuses an
+    # expectation without it, at `expect_describe_loc`).
     expect_after: str | None = None
     expect_loc: Loc | None = None
     expect_tree: exp.Expression | None = None
+    expect_describe: str | None = None
+    expect_describe_loc: Loc | None = None
     golive_check: GoliveCheck | None = None
     golive_action: GoliveAction | None = None
 

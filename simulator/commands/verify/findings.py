@@ -8,7 +8,7 @@ from typing import Any
 from simulator import db
 from simulator.commands.verify import budgets as budget_mod
 from simulator.commands.verify.classes import Registry
-from simulator.commands.verify.reconcile import COUNTS, DISCREPANCIES
+from simulator.commands.verify.reconcile import COUNTS, DISCREPANCIES, STATE_MISMATCH
 from simulator.core.findings import SAMPLE_KEYS, Finding, Wording, order
 from simulator.inputs.tables import tables_for
 from simulator.output.junit import Case
@@ -44,6 +44,8 @@ def findings(con: db.Connection, budgets: list[budget_mod.Budget], registry: Reg
                list([record_key, expected, observed] order by record_key)[1:$n]
         from {DISCREPANCIES} group by all order by all""", {"n": SAMPLE_KEYS})
     cites = {r.id: r.cite for _, r in pack.rules()}
+    # A state mismatch's expected value is its rule's SQL; the report shows it in words.
+    words = {r.id: r.expect_describe for _, r in pack.rules() if r.expect_describe}
     out = []
     for side, entity, name, rule_id, n, keys, details in groups:
         klass = registry[name]
@@ -66,10 +68,20 @@ def findings(con: db.Connection, budgets: list[budget_mod.Budget], registry: Reg
             entity=f"{side}.{entity}",
             cite=cites.get(rule_id, klass.cite),
             extra={"class": name, "budget": "" if threshold is None else str(threshold),
-                   "details": [{"key": k, "expected": e, "observed": o}
+                   "details": [_detail(k, e, o, words.get(rule_id)
+                                       if name == STATE_MISMATCH else None)
                                for k, e, o in details]},
         ))
     out.sort(key=lambda f: order(f.severity, f.id))
+    return out
+
+
+def _detail(key: str, expected: str, observed: str, words: str | None) -> dict[str, str]:
+    """One record of a finding: what was expected (and, for a rule's SQL, the same in
+    words), and what was found."""
+    out = {"key": key, "expected": expected, "observed": observed}
+    if words:
+        out["expected_in_words"] = words
     return out
 
 

@@ -31,6 +31,8 @@ COUNTS = "verify_counts"
 ODD = "verify_odd"
 _EXPECT, _POST_KEYS, _KEY_INFO = "verify_expect", "verify_post_keys", "verify_key_info"
 _FLAGGED = "verify_flagged"
+# The class of a record there after the load but failing its rule's expect_after.
+STATE_MISMATCH = "state_mismatch"
 # Post rows that no input record predicts but the load makes by design: the patron role of every
 # user the load keeps or loads. table: (the table whose wanted keys it reads, condition on `t`).
 _IMPLIED = {
@@ -199,7 +201,7 @@ def _expectations(con: db.Connection, pack: Pack, table: str, scope: Scope,
         observed = f"cast(to_json(struct_pack({fields})) as varchar)"
         sql = (
             f"insert into {DISCREPANCIES} select p.side, p.entity, p.record_key, "
-            f"'state_mismatch', $expected, {observed}, p.rule_id from {_EXPECT} p "
+            f"'{STATE_MISMATCH}', $expected, {observed}, p.rule_id from {_EXPECT} p "
             f"join {db.qualified('post', table)} as {alias} "
             f"on {keys.normal_key_sql(table, alias)} = p.match_key "
             f"where p.rule_id = $rule and not coalesce(({cond}), false)"
