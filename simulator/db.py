@@ -20,7 +20,8 @@ DISK_PROBLEMS = {"No space left on device": errno.ENOSPC, "Disk quota exceeded":
                  "Read-only file system": errno.EROFS, "Permission denied": errno.EACCES}
 _in_use: dict[str, str] = {}  # the memory limit of the latest connection, for messages
 
-# Role names and codes that mean "patron"; every other role is staff-oriented (README, "Snapshots").
+# Role names and codes that mean "patron"; every other role is staff-oriented
+# (docs/formats/snapshots.md).
 _MACROS = (
     "create or replace macro is_patron_role(r) as "
     "lower(trim(cast(r as varchar))) in ('patron', '200')",

@@ -130,7 +130,7 @@ def test_every_bad_value_of_every_file_at_once(tmp_path: Path,
 
 def test_a_case_only_duplicate_primary_id_is_the_validation_error_it_is_by_hand(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """As in a hand-written users.csv (README, "Snapshots": Primary IDs match ignoring letter
+    """As in a hand-written users.csv (docs/formats/snapshots.md: Primary IDs match ignoring letter
     case), but named at the response files; the CSV row it would have been is never shown."""
     monkeypatch.chdir(tmp_path)
     write_raw(tmp_path, {

@@ -1,6 +1,6 @@
 """The awkward shapes of Alma's API responses (../shared/domain/alma-formats.md, section 6) that
 concern import: each read into the snapshot format as docs/alma-api.md says, JSON and XML alike,
-with the warnings the README lists ("Snapshots", importing from Alma's API)."""
+with the warnings docs/commands/snapshot-import-alma-api.md lists."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Bad input (README, "Snapshots" and "Exit codes"): every class gives its exact located
-message, exit 2, no run folder, untouched inputs; the tolerated oddities (BOM, CRLF, quoted
-newlines, header-only files, absent tables, stray files, Parquet) are read as data."""
+"""Bad input (docs/formats/snapshots.md and docs/formats/exit-codes.md): every class gives its
+exact located message, exit 2, no run folder, untouched inputs; the tolerated oddities (BOM,
+CRLF, quoted newlines, header-only files, absent tables, stray files, Parquet) are read as data."""
 
 from __future__ import annotations
 
@@ -255,7 +255,7 @@ BAD = [
          "freeze/snapshot.yaml:4:11: taken_at: 'last tuesday' is not an ISO timestamp "
          "(YYYY-MM-DDTHH:MM:SSZ)"]),
     Bad("manifest-missing", "freeze", {}, [
-        "freeze: no snapshot.yaml in this folder (see README, Snapshots)"],
+        "freeze: no snapshot.yaml in this folder (see docs/formats/snapshots.md)"],
         remove=("snapshot.yaml",)),
     Bad("form-file-missing", "extract",
         {"snapshot.yaml": MANIFEST.format(stage="extract") + "forms:\n  migration_form: mf.xlsx\n"},
@@ -283,7 +283,8 @@ def test_predict_rejects_and_writes_nothing(inst: Path, bad: Bad) -> None:
     before = _setup(inst, bad)
     problems = bad.problems
     if bad.id == "manifest-missing":
-        problems = ["freeze: no snapshot.yaml in this folder (--pre) (see README, Snapshots)"]
+        problems = ["freeze: no snapshot.yaml in this folder (--pre) "
+                    "(see docs/formats/snapshots.md)"]
     result = predict()
     assert_rejected(result, problems)
     assert_nothing_written(inst, before)

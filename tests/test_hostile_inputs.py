@@ -1,7 +1,8 @@
-"""Hostile and broken input, and a hostile environment (README, "Bad input", "Exit codes" and
-"Run folder"): every case builds one bad input in a small institution, runs one command line and
-expects its exit code and message, no traceback, and every file under the institution as it was
-(nothing written, nothing replaced, no temporary folder left).
+"""Hostile and broken input, and a hostile environment (docs/formats/bad-input.md,
+docs/formats/exit-codes.md and docs/formats/run-folder.md): every case builds one bad input in a
+small institution, runs one command line and expects its exit code and message, no traceback,
+and every file under the institution as it was (nothing written, nothing replaced, no temporary
+folder left).
 
 A new input type joins the suite by adding a `Case` to `CASES`: its name, how to build the bad
 input (a function of the institution's folder and a MonkeyPatch, for faults of the environment),

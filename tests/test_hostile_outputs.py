@@ -1,4 +1,5 @@
-"""Hostile values against what the tool writes and refuses (README, "Bad input" and "Run folder").
+"""Hostile values against what the tool writes and refuses (docs/formats/bad-input.md and
+docs/formats/run-folder.md).
 
 Three tables of cases, each one parametrised test; a new hostile case joins by adding one line:
 

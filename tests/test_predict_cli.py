@@ -1,5 +1,5 @@
-"""`cutover predict` and `cutover demo` end to end through the command line (README, "Run
-folder" and "Quick start")."""
+"""`cutover predict` and `cutover demo` end to end through the command line
+(docs/formats/run-folder.md and docs/commands/demo.md)."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def test_predict_on_the_sample_exits_1_and_writes_the_run_folder(sample_run: Run
     r = sample_run.result
     assert r.exit_code == 1, r.output  # the sample has blocker findings
     assert RUN_FILES <= set(sample_run.files), sorted(sample_run.files)
-    # Hidden: only the tool's marker (README, "Run folder"), no temp or lock files.
+    # Hidden: only the tool's marker (docs/formats/run-folder.md), no temp or lock files.
     assert [n for n in sample_run.files if n.startswith(".")] == [runfolder.MARKER]
     # Nothing but the run folder beside it: the temp folder was renamed, not copied.
     assert siblings(sample_run.out.parent) == {sample_run.out.name}
@@ -329,7 +329,8 @@ def test_demo_exits_0_and_matches_predict_on_the_sample(sample_run: Run,
 ])
 def test_csv_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, limit: int,
                    expect_csv: bool) -> None:
-    assert runfolder.CSV_MAX_ROWS == 1_048_576  # what a spreadsheet opens (README, "Run folder")
+    # What a spreadsheet opens (docs/formats/run-folder.md).
+    assert runfolder.CSV_MAX_ROWS == 1_048_576
     monkeypatch.setattr(runfolder, "CSV_MAX_ROWS", limit)
     out = tmp_path / "run"
     result = invoke(["--quiet", "predict", *tiny(tmp_path), "--csv", mode, "--out", str(out)],

@@ -1,4 +1,4 @@
-"""The scenario file (README, "Scenario file") and YAML sources: every mistake is reported with
+"""The scenario file (docs/formats/scenario.md) and YAML sources: every mistake is reported with
 its line and column, all at once, with exit 2 and no run folder; `yamlsrc` locations are
 exact."""
 
@@ -128,8 +128,8 @@ BAD: list[tuple[str, str, list[str]]] = [
         "scenario.yaml:1:15: not valid UTF-8 (byte 0xC9; Latin-1 or Windows bytes?): save the "
         "file as UTF-8"]),
     ("not-a-mapping", "- institution: TST\n", [
-        "scenario.yaml:1:1: a scenario is a mapping (see README, Scenario)"]),
-    ("empty", "", ["scenario.yaml:1:1: a scenario is a mapping (see README, Scenario)"]),
+        "scenario.yaml:1:1: a scenario is a mapping (see docs/formats/scenario.md)"]),
+    ("empty", "", ["scenario.yaml:1:1: a scenario is a mapping (see docs/formats/scenario.md)"]),
     ("unknown-keys-and-options",
      GOOD.replace("options:\n", "option:\n  x: 1\noptions:\n  retain_fund: true\n  sumon: false\n"),
      [

@@ -371,7 +371,7 @@ def test_every_problem_of_every_file_at_once(tmp_path: Path) -> None:
         f"{a}:3:38: option summon must be true or false, not 'maybe'",
         f"{a}:4:8: clean_data_delivered (2026-03-11) must come after freeze_start (2026-03-20)",
         f"{a}:6:14: unknown entity 'user' (did you mean 'users'?): expected a table name "
-        "(see README, Snapshots)",
+        "(see docs/formats/snapshots.md)",
         f"{a}:7:28: where (users): must be exactly one SQL expression, found 2 statements",
         f"{a}:8:28: where (users) must be true or false, but this expression gives VARCHAR",
         f"{a}:9:68: users.record_type: 'STAF' is not one of PUBLIC, STAFF, CONTACT "
@@ -718,6 +718,6 @@ def test_problems_of_files_and_of_layers_are_reported_together(world: World) -> 
     with pytest.raises(UserError) as e:
         run(world, good, bad)
     assert [str(p) for p in e.value.problems] == [
-        f"{bad}:2:19: unknown entity 'nope': expected a table name (see README, Snapshots)",
+        f"{bad}:2:19: unknown entity 'nope': expected a table name (see docs/formats/snapshots.md)",
         f"{layer}:4:10: cannot disable unknown rule 'users.nope' in alma.users",
     ]

@@ -153,7 +153,7 @@ def _internal(e: Exception) -> None:
     raise typer.Exit(Exit.INTERNAL) from None
 
 
-# Errors of the machine rather than of the tool or the input (README, "Exit codes"), with what
+# Errors of the machine rather than of the tool or the input (docs/formats/exit-codes.md), with what
 # to do about them.
 _FAULTS = {
     errno.ENOSPC: "free some space on that disk",

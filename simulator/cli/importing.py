@@ -1,4 +1,5 @@
-"""`cutover snapshot import SOURCE`: outside data in as a snapshot folder (README, "Snapshots").
+"""`cutover snapshot import SOURCE`: outside data in as a snapshot folder
+(docs/formats/snapshots.md).
 Importing this module registers the `import` sub-app on `snapshot`, with the `alma-api` source
 (docs/alma-api.md); another source is another command on `import_app`."""
 

@@ -1,4 +1,4 @@
-"""The scenario file (README, "Scenario file"): dates and options, bound into rules as
+"""The scenario file (docs/formats/scenario.md): dates and options, bound into rules as
 parameters."""
 
 from __future__ import annotations
@@ -102,7 +102,8 @@ def load(path: Path) -> Scenario:
     shown = display_path(path)
     problems = Collector()
     if not isinstance(data, yamlsrc.YMap):
-        raise UserError(Problem(Loc(shown, 1, 1), "a scenario is a mapping (see README, Scenario)"))
+        raise UserError(Problem(Loc(shown, 1, 1),
+                                "a scenario is a mapping (see docs/formats/scenario.md)"))
     yamlsrc.check_keys(data, _KEYS, problems, template=yamlsrc.ASKED)
     institution = data.get("institution")
     if not isinstance(institution, str) or not institution.strip():

@@ -1,5 +1,5 @@
-"""Snapshot folders (README, "Snapshots"): the manifest and the table files it holds, found and
-checked without reading their data (inputs/reading.py reads them into DuckDB views)."""
+"""Snapshot folders (docs/formats/snapshots.md): the manifest and the table files it holds, found
+and checked without reading their data (inputs/reading.py reads them into DuckDB views)."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def _read_manifest(path: Path, role: str) -> yamlsrc.YMap:
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise UserError(Problem(Loc(shown), f"no {MANIFEST} in this folder{_role(role)} "
-                                            "(see README, Snapshots)"))
+                                            "(see docs/formats/snapshots.md)"))
     data = yamlsrc.load(manifest_path)
     if not isinstance(data, yamlsrc.YMap):
         raise UserError(Problem(Loc(display_path(manifest_path), 1, 1),

@@ -1,4 +1,5 @@
-"""The snapshot tables (README, "Snapshots"): columns, types, value domains, keys and references.
+"""The snapshot tables (docs/formats/snapshots.md): columns, types, value domains, keys and
+references.
 
 One source of truth: validation, typed views, the rule linter and the docs all read it.
 """
@@ -32,7 +33,7 @@ class Col:
     domain: tuple[str, ...] | None = None
     ci: bool = False  # compared case-insensitively (Primary IDs)
     # A path whose `/`-separated segments may be the Primary ID in this other column (a user
-    # folder's report path holds its owner's): pseudonymised with it (README, "Reports").
+    # folder's report path holds its owner's): pseudonymised with it (docs/formats/reports.md).
     path_of: str | None = None
 
 
@@ -191,7 +192,7 @@ STAGE_SIDE = {
     "fulfillment_extract": "extract",
 }
 
-# The nine code tables whose codes Alma merges with the legacy system's (README, "Snapshots").
+# The nine code tables whose codes Alma merges with the legacy system's (docs/formats/snapshots.md).
 MERGED_CODE_TABLES = (
     "reporting_codes", "fund_types", "fiscal_periods", "item_policies", "user_groups",
     "user_identifier_types", "block_definitions", "user_statistics_categories",

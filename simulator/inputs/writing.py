@@ -1,5 +1,6 @@
-"""Snapshot tables as CSV text (README, "Snapshots"): the one way the sample, the tests and the
-importers write a table file. Rows come out in key order, so the same rows give the same bytes."""
+"""Snapshot tables as CSV text (docs/formats/snapshots.md): the one way the sample, the tests and
+the importers write a table file. Rows come out in key order, so the same rows give the same
+bytes."""
 
 from __future__ import annotations
 

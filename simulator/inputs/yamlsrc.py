@@ -51,7 +51,7 @@ def _loc(path: str, mark: yaml.Mark) -> Loc:
     return Loc(path, mark.line + 1, mark.column + 1)
 
 
-# Limits on every YAML file the tool reads (README, "Bad input"). The largest shipped file (a
+# Limits on every YAML file the tool reads (docs/formats/bad-input.md). The largest shipped file (a
 # rule pack's) is 5 KB with no alias; a waiver listing 100,000 record keys is about 1 MB.
 MAX_BYTES = 8 << 20  # the file's size: 8 MiB
 MAX_NODES = 1_000_000  # values (mappings, lists, scalars) once aliases are expanded
@@ -222,7 +222,8 @@ def _read(path: Path, shown: str) -> str:
 
 
 def _too_large() -> str:
-    return f"larger than {MAX_BYTES >> 20} MiB: not a file this tool reads (README, \"Bad input\")"
+    return (f"larger than {MAX_BYTES >> 20} MiB: not a file this tool reads "
+            "(docs/formats/bad-input.md)")
 
 
 def load(path: Path, text: str | None = None) -> Any:

@@ -1,4 +1,5 @@
-"""Every CSV file the tool writes, safe to open in a spreadsheet (README, "Run folder").
+"""Every CSV file the tool writes, safe to open in a spreadsheet (docs/formats/run-folder.md, "CSV
+files").
 
 A text value starting with `=`, `+`, `-`, `@`, a tab or a carriage return would be run as a
 formula (`=HYPERLINK(...)`); it gets a leading apostrophe instead, the way OWASP recommends

@@ -1,4 +1,4 @@
-"""Writing a run folder (README, "Run folder") atomically: all files appear at once or not at
+"""Writing a run folder (docs/formats/run-folder.md) atomically: all files appear at once or not at
 all."""
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from simulator.privacy import shown_emails
 CSV_MAX_ROWS = 1_048_576  # what a spreadsheet opens
 CSV_MODES = ("auto", "always", "never")
 SUMMARY = "summary.json"
-# The file only this tool writes into a run, diff or what-if folder (README, "Run folder"), with
-# its signature: a folder is replaced only when it holds this marker.
+# The file only this tool writes into a run, diff or what-if folder (docs/formats/run-folder.md),
+# with its signature: a folder is replaced only when it holds this marker.
 MARKER = ".cutover-run"
 SIGNATURE = "cutover-simulator run folder"
 # In a temp folder while its writer runs: the writer's process and machine (`remove_leftovers`).

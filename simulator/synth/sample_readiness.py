@@ -1,4 +1,4 @@
-"""What `cutover readiness` finds in the sample beyond the rules (see README, cutover readiness).
+"""What `cutover readiness` finds in the sample beyond the rules (see docs/commands/readiness.md).
 
 The test load held the codes of that day: MED|JOURNALS and V019 were added since, in the legacy
 system and in Alma; SCI|MAKER and V021 only in the legacy system. Three staff users changed since

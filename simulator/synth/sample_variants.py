@@ -25,7 +25,7 @@ rules: my-layer/
 """
 
 MY_LAYER_FUNDS = """\
-# A layer over the default rule pack (see README, Rule packs): Northfield's own decision,
+# A layer over the default rule pack (see docs/formats/rule-packs.md): Northfield's own decision,
 # tried before the default rule that keeps retained funds.
 entity: funds
 side: alma

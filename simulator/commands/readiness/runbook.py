@@ -1,6 +1,6 @@
 """The dated cutover runbook: steps placed on the scenario's dates, exported as iCalendar and CSV.
 
-Dates (README, "Scenario file"): F freeze_start, C clean_data_delivered, FF fulfillment_freeze,
+Dates (docs/formats/scenario.md): F freeze_start, C clean_data_delivered, FF fulfillment_freeze,
 G go_live.
 Where the vendor's description gives a relative time, it is used (the old link resolver stays one
 month after go-live; Summon customers keep the fulfillment freeze one week longer and go live with

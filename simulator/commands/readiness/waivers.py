@@ -27,7 +27,7 @@ from simulator.inputs.yamlsrc import suggest
 KEYS = ("finding", "records", "owner", "reason", "expires")
 REQUIRED = ("finding", "owner", "reason", "expires")
 SHAPE = ("a waiver is a mapping with finding, owner, reason and expires (records is optional); "
-         "see README, cutover readiness")
+         "see docs/formats/waivers.md")
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def load(path: Path, known: Collection[str]) -> list[Waiver]:
     if not isinstance(data, yamlsrc.YMap) or "waivers" not in data:
         where = data.loc if isinstance(data, yamlsrc.YMap | yamlsrc.YList) else Loc(shown, 1, 1)
         raise UserError(Problem(where, "expected a mapping with the key 'waivers' holding a list "
-                                       "of waivers (see README, cutover readiness)"))
+                                       "of waivers (see docs/formats/waivers.md)"))
     yamlsrc.check_keys(data, ("waivers",), problems,
                        template="unknown {what} '{key}': expected only 'waivers'")
     items = data["waivers"]

@@ -1,5 +1,5 @@
 """`cutover verify`: what Alma holds after a load, reconciled with the prediction record by
-record (README, "Verifying a load").
+record (docs/commands/verify.md).
 
 Modules, one job each: scope (which entities a run checks), prediction (a saved predict run
 and a Session over its inputs), opening (verify's own inputs, every problem together),

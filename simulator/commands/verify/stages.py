@@ -1,6 +1,7 @@
-"""The checks of the later stages (README, "Verifying a load"): what the fulfillment load may
-change, and what go-live must switch back on. Each check inserts the discrepancies of one class
-(classes.py declares which, and at which stage); go-live also lists actions to take by hand.
+"""The checks of the later stages (docs/commands/verify.md, "The later stages"): what the
+fulfillment load may change, and what go-live must switch back on. Each check inserts the
+discrepancies of one class (classes.py declares which, and at which stage); go-live also lists
+actions to take by hand.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from simulator.rules.model import Entity, GoliveAction, Pack, Rule, linted
 FULFILLMENT_TABLES = frozenset({"users", "user_roles", "loans", "requests",
                                 "course_instructors", "items"})
 GOLIVE_PARAMETERS = ("acquisition_solr_indexing_enabled", "acquisition_solr_save_enabled")
-# Not in the vendor's parameter list; the name this tool expects (see README, verify).
+# Not in the vendor's parameter list; the name this tool expects (see docs/commands/verify.md).
 PREFERRED_TERM_PARAMETER = "authority_preferred_term_correction_enabled"
 # Tables whose e-mail addresses go-live unscrubs, and their keys.
 UNSCRUBBED = (("users", "primary_id"), ("vendors", "code"), ("rs_partners", "code"))

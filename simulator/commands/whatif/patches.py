@@ -149,7 +149,7 @@ def _target(item: yamlsrc.YMap, loc: Loc, problems: Collector) -> tuple[str, str
     if not isinstance(table, str) or table not in TABLES:
         problems.add(item.value_loc("entity"), f"unknown entity {describe(table)}"
                                                f"{suggest(str(table), TABLES)}: expected a table "
-                                               "name (see README, Snapshots)")
+                                               "name (see docs/formats/snapshots.md)")
         return None
     spec = TABLES[table]
     if side not in spec.sides:

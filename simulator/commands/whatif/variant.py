@@ -1,4 +1,5 @@
-"""What-if variant files (README, What-if): scenario overrides, snapshot patches, a rule layer.
+"""What-if variant files (docs/formats/variants.md): scenario overrides, snapshot patches, a rule
+layer.
 
 A variant names what differs from the base run: options and dates merged over the base scenario,
 `allowed_emails` replacing its list, patches (`assume:`, read in .patches) applied to the
@@ -119,7 +120,7 @@ def load_variant(path: Path, base: Scenario, problems: Collector,
     if not isinstance(data, yamlsrc.YMap):
         problems.add(getattr(data, "loc", Loc(shown, 1, 1)),
                      "a variant is a mapping with name, options, dates, assume, rules "
-                     "(see README, What-if)")
+                     "(see docs/formats/variants.md)")
         return None
     start = len(problems.problems)
     yamlsrc.check_keys(data, KEYS, problems)

@@ -1,5 +1,5 @@
-"""Writing the imported snapshot folder (README, "Snapshots"): `snapshot.yaml` and one CSV file
-per table, written atomically (output/runfolder.py `write_folder`) and validated as `cutover
+"""Writing the imported snapshot folder (docs/formats/snapshots.md): `snapshot.yaml` and one CSV
+file per table, written atomically (output/runfolder.py `write_folder`) and validated as `cutover
 snapshot validate` does before it appears, so an import never leaves an invalid snapshot.
 
 What the validation finds (a key repeated, Primary IDs that differ only in letter case) is

@@ -32,7 +32,7 @@ def text(node: Node, file: str) -> Converted:
     if isinstance(value, dict):
         value, path = value.get("value"), f"{node.path}.value"
     if value is None or isinstance(value, str):
-        # One kind of line end, as a snapshot's CSV file must have (README, "Snapshots").
+        # One kind of line end, as a snapshot's CSV file must have (docs/formats/snapshots.md).
         return Converted(value.replace("\r\n", "\n").replace("\r", "\n") if value else None,
                          path)
     if isinstance(value, int) and not isinstance(value, bool):
