@@ -14,6 +14,8 @@ from typing import Any
 import duckdb
 
 DuckDBError = duckdb.Error
+# A lazy DuckDB query (`.df()`, `.to_arrow_table()`, `.pl()`): what the Python API returns.
+Relation = duckdb.DuckDBPyRelation
 VERSION = duckdb.__version__
 # How DuckDB words a disk that refuses a write, and the errno each stands for.
 DISK_PROBLEMS = {"No space left on device": errno.ENOSPC, "Disk quota exceeded": errno.EDQUOT,
@@ -146,6 +148,10 @@ class Connection:
     def one(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> Any:
         row = self.execute(sql, params).fetchone()
         return row[0] if row else None
+
+    def relation(self, sql: str) -> Relation:
+        """A lazy relation over `sql`, run when read (each time it is read)."""
+        return self.raw.sql(sql)
 
     def columns(self, relation: str) -> list[str]:
         return [r[0] for r in self.rows(f"describe select * from {relation}")]

@@ -69,6 +69,7 @@ class Reviewed:
     review: Review
     as_of: dt.date
     waivers_path: Path | None
+    holds_threshold: int
 
 
 def readiness(
@@ -108,7 +109,7 @@ def review(session: Session, waivers_path: Path | None = None, as_of: dt.date | 
     events, runbook_notes = runbook.build(session.scenario, workloads(con, result))
     found = Review(findings, scores(findings), states, events, runbook_notes + notes,
                    verdict(findings))
-    return Reviewed(result, found, as_of, waivers_path)
+    return Reviewed(result, found, as_of, waivers_path, holds_threshold)
 
 
 def write(session: Session, reviewed: Reviewed, out: Path, csv_mode: str = "auto",

@@ -60,6 +60,7 @@ class Checked:
     budgets_path: Path | None = None
     baseline: Path | None = None
     cutover_extract: Path | None = None
+    entities: list[str] | None = None
 
 
 def run(
@@ -133,7 +134,7 @@ def check(
                 *stages.warnings(stage, opened.baseline is not None, forms),
                 *_pack_warning(opened, prediction)]
     return Checked(post_path, opened, prediction, stage, result, found, warnings, ledger,
-                   records, budgets_path, baseline, cutover_extract)
+                   records, budgets_path, baseline, cutover_extract, entities)
 
 
 def write(session: Session, checked: Checked, out: Path, csv_mode: str = "auto",
