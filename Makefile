@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 # Then the sample's freeze as Alma API responses (sample_data/alma-api/) imported and predicted from
 # alone, as a library with only API data would (docs/sample-data.md says what it cannot see),
 # and the sample's extract as legacy ILS files (sample_data/legacy/) imported through their mapping
-# and predicted from; predict exits 1 when it finds blockers, as it does on the sample.
+# and predicted from; predict exits 1 when it finds blockers, as it does on the sample. Last, the
+# sample consortium's cutover plan (sample_data/consortium/): it exits 1 when legacy changes are lost.
 demo: $(STAMP)
 	$(BIN)/cutover demo --out runs/demo
 	$(BIN)/cutover snapshot import alma-api sample_data/alma-api --stage freeze --institution NFU \
@@ -29,6 +30,8 @@ demo: $(STAMP)
 	$(BIN)/cutover predict --pre sample_data/freeze --extract runs/demo-legacy/extract \
 		--scenario sample_data/scenario.yaml --testload sample_data/testload \
 		--out runs/demo-legacy/predict || [ $$? -eq 1 ]
+	$(BIN)/cutover plan sample_data/consortium/plan.yaml --changes sample_data/consortium/changes.csv \
+		--out runs/demo-plan || [ $$? -eq 1 ]
 
 test: $(STAMP)
 	$(BIN)/pytest -q -n auto

@@ -10,7 +10,7 @@ from __future__ import annotations
 import simulator.cli.flat  # noqa: F401  (registers `snapshot import flat`, `mapping-template`)
 import simulator.cli.importing  # noqa: F401  (registers `snapshot import`)
 import simulator.cli.pulling  # noqa: F401  (registers `snapshot pull`)
-from simulator.cli import demo, runs, tools
+from simulator.cli import demo, plan, runs, tools
 from simulator.cli.common import Exit, app, term
 from simulator.cli.demo import demo_readiness, demo_verify, demo_whatif
 
@@ -18,7 +18,7 @@ __all__ = ["Exit", "app", "demo_readiness", "demo_verify", "demo_whatif", "main"
 
 # Registered here, in the order `cutover --help` lists them.
 for _command in (runs.predict, runs.explain, runs.verify, runs.readiness, demo.demo, runs.whatif,
-                 runs.diff, tools.generate):
+                 runs.diff, plan.plan, tools.generate):
     app.command()(_command)
 app.add_typer(tools.rules_app, name="rules")
 app.add_typer(tools.snapshot_app, name="snapshot")

@@ -12,7 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulator.inputs.writing import csv_text
-from simulator.synth import alma_api, legacy, sample_post, sample_variants, texts
+from simulator.synth import (
+    alma_api,
+    legacy,
+    sample_consortium,
+    sample_post,
+    sample_variants,
+    texts,
+)
 from simulator.synth.sample_config import configuration
 from simulator.synth.sample_fulfillment import fulfillment
 from simulator.synth.sample_readiness import readiness_cases
@@ -78,6 +85,7 @@ def files(seed: int = SEED) -> dict[str, str | bytes]:
         for table, rows in tables.items():
             out[f"{snap}/{table}.csv"] = csv_text(table, rows)
     out.update(sample_variants.files())
+    out.update(sample_consortium.files())
     return dict(sorted(out.items()))
 
 

@@ -333,17 +333,22 @@ def _fold(line: str) -> str:
     return "\r\n ".join(parts)
 
 
-def to_ics(events: list[Event], institution: str, stamp: dt.datetime) -> str:
-    """An iCalendar file of all-day events; UIDs are stable so a re-import updates the events."""
+def to_ics(events: list[Event], institution: str, stamp: dt.datetime, *,
+           name: str | None = None, product: str = "readiness runbook") -> str:
+    """An iCalendar file of all-day events; UIDs are stable so a re-import updates the events.
+
+    `institution` (or a consortium's code) makes the UIDs' domain; `name` is the calendar's
+    name (default: the institution's runbook), `product` the PRODID's writer (cutover plan
+    writes its calendar here too)."""
     when = stamp.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     domain = "".join(ch for ch in institution.lower() if ch.isalnum() or ch in "-.") or "site"
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
-        "PRODID:-//cutover-simulator//readiness runbook//EN",
+        f"PRODID:-//cutover-simulator//{product}//EN",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_ics_text(f'Alma cutover runbook: {institution}')}",
+        f"X-WR-CALNAME:{_ics_text(name or f'Alma cutover runbook: {institution}')}",
     ]
     for e in events:
         lines += [
