@@ -167,7 +167,7 @@ def read_ill_bibs(data: yamlsrc.YMap, scenario: Scenario, problems: Collector) -
             problems.add(spec.value_loc(key), f"ill_bibs: {key}: {describe(value)} is not a "
                                               "data field and subfield such as 949$b")
         else:
-            scenario.ill_bibs[key] = value
+            scenario.ill_bibs[key] = found.group()
 
 
 def read_dates(data: yamlsrc.YMap, scenario: Scenario, problems: Collector, shown: str) -> None:
