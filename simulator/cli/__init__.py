@@ -10,7 +10,7 @@ from __future__ import annotations
 import simulator.cli.flat  # noqa: F401  (registers `snapshot import flat`, `mapping-template`)
 import simulator.cli.importing  # noqa: F401  (registers `snapshot import`)
 import simulator.cli.pulling  # noqa: F401  (registers `snapshot pull`)
-from simulator.cli import demo, plan, runs, tools
+from simulator.cli import demo, offline, plan, runs, tools
 from simulator.cli.common import Exit, app, term
 from simulator.cli.demo import demo_readiness, demo_verify, demo_whatif
 
@@ -22,6 +22,7 @@ for _command in (runs.predict, runs.explain, runs.verify, runs.readiness, demo.d
     app.command()(_command)
 app.add_typer(tools.rules_app, name="rules")
 app.add_typer(tools.snapshot_app, name="snapshot")
+app.add_typer(offline.offline_app, name="offline-circ")
 
 _state = term.options  # the global options, for tests that set them without the callback
 
