@@ -141,6 +141,18 @@ def test_a_wall_clock_time_skipped_by_daylight_saving(con: db.Connection,
         ("a", "migrated"), ("b", "lost"), ("c", "migrated"), ("d", "lost")]
 
 
+def test_a_wall_clock_time_repeated_by_daylight_saving(con: db.Connection,
+                                                        tmp_path: Path) -> None:
+    """01:30 happens twice on 2026-11-01 in Los Angeles: a cutoff and a change at that time both
+    mean the second, in standard time (09:30 UTC)."""
+    plan = Plan("C", (Cluster("1", D(2026, 11, 1), ("A",)),), timezone="America/Los_Angeles",
+                cutoff_time=dt.time(1, 30))
+    rows = ["2026-11-01 01:30,A,patrons,update,a", "2026-11-01T09:29:59Z,A,patrons,update,b",
+            "2026-11-01T08:30:00Z,A,patrons,update,c", "2026-11-01T09:30:00Z,A,patrons,update,d"]
+    assert classed(con, tmp_path, rows, plan) == [
+        ("a", "lost"), ("b", "migrated"), ("c", "migrated"), ("d", "lost")]
+
+
 def test_reasons_name_the_dates(con: db.Connection, tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text(HEADER + "2026-06-05 10:00,LCX,new_bib,create,n1\n"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,10 +242,12 @@ def _bad_utf8(path: Path) -> Problem:
 # --- classes and counts ---------------------------------------------------------------------
 
 
-def _instant(day: dt.date | None, plan: Plan) -> dt.datetime | None:
+def _instant(day: dt.date | None, plan: Plan) -> str | None:
+    """The wall-clock time a span starts, read in SQL in the plan's time zone exactly as the
+    changes' times are (a time a daylight-saving change skips or repeats included)."""
     if day is None:
         return None
-    return dt.datetime.combine(day, plan.cutoff_time, zoneinfo.ZoneInfo(plan.timezone))
+    return dt.datetime.combine(day, plan.cutoff_time).isoformat(sep=" ")
 
 
 def classify(con: db.Connection, log: ChangeLog, plan: Plan, contexts: list[Context]) -> None:
@@ -262,8 +263,9 @@ def classify(con: db.Connection, log: ChangeLog, plan: Plan, contexts: list[Cont
                                                  span.reason), strict=True):
                         cols[key].append(value)
     con.execute("create or replace temp table plan_spans as select unnest($inst) as inst, "
-                "unnest($area) as area, unnest($lo) as lo, unnest($hi) as hi, "
-                "unnest($cls) as cls, unnest($why) as why", cols)
+                "unnest($area) as area, cast(unnest($lo) as timestamptz) as lo, "
+                "cast(unnest($hi) as timestamptz) as hi, unnest($cls) as cls, "
+                "unnest($why) as why", cols)
     ts, inst, area = log.col("timestamp"), log.col("institution"), log.col("area")
     con.execute(
         f"create or replace temp table {CLASSED} as select r.*, s.cls as class, "
