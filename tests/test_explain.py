@@ -5,16 +5,20 @@ The explanation must agree with the ledger that `cutover predict` writes for the
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import World, default_pack, role, user
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from simulator import db
 from simulator.cli import app
+from simulator.cli.explaining import sql_words, wrap_sql
 from simulator.commands.explain import explain, explain_loaded, resolve_entity, tables_read
 from simulator.core.session import Session
 from simulator.errors import UserError
@@ -151,6 +155,144 @@ def test_explain_a_key_with_the_wrong_number_of_parts_exits_2() -> None:
     assert result.output == (
         "error cutover: a user_roles key has 3 part(s) (primary_id|role_type|scope), "
         "got 'P02401'\n1 problem; nothing was written.\n")
+
+
+# --- the layout at any width: a table when wide, each condition under its rule when narrow -----
+
+USER_HEAD = """alma.users P02401
+  fact changed_in_freeze = False
+  fact created_in_freeze = False
+  fact has_staff_role = True
+  fact in_extract = True
+  fact public_at_testload = True
+"""
+
+
+def verdict_line(rule_id: str) -> str:
+    found = default_pack().find_rule(rule_id)
+    assert found is not None
+    rule = found[1]
+    return f"→ {rule.outcome} by {rule.id}: {rule.reason} [{rule.cite}]\n"
+
+
+def test_at_80_columns_each_condition_is_under_its_rule() -> None:
+    result = CliRunner().invoke(app, ["--quiet", "explain", *INPUTS, "users", "p02401"],
+                                env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert result.output == USER_HEAD + """\
+#  rule                                value  outcome
+1  users.created-during-freeze         False  removed
+   when created_in_freeze
+2  users.changed-during-freeze         False  reverted
+   when record_type in ('STAFF', 'CONTACT') and changed_in_freeze
+3  users.staff-created-collides        False  retained
+   when record_type in ('STAFF', 'CONTACT') and origin = 'CREATED' and
+        in_extract and not public_at_testload
+4  users.non-public                    False  retained
+   when record_type in ('STAFF', 'CONTACT')
+5  users.public-staff-created-matched  False  refreshed
+   when has_staff_role and in_extract and origin = 'CREATED'
+6  users.public-staff-matched          True   refreshed ◀ decides
+   when has_staff_role and in_extract
+7  users.public-staff-unmatched        True   removed
+   when has_staff_role
+8  users.public                        True   removed
+   when true
+""" + verdict_line("users.public-staff-matched")
+    assert max(len(line) for line in result.output.splitlines()[:-1]) <= 80
+
+
+def test_at_160_columns_the_rules_are_a_table() -> None:
+    result = CliRunner().invoke(app, ["--quiet", "explain", *INPUTS, "users", "p02401"],
+                                env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    w = 87  # the condition column
+    rows = [("1", "users.created-during-freeze", "created_in_freeze", "False", "removed"),
+            ("2", "users.changed-during-freeze",
+             "record_type in ('STAFF', 'CONTACT') and changed_in_freeze", "False", "reverted"),
+            ("3", "users.staff-created-collides", "record_type in ('STAFF', 'CONTACT') and "
+             "origin = 'CREATED' and in_extract and not", "False", "retained"),
+            ("", "", "public_at_testload", "", ""),
+            ("4", "users.non-public", "record_type in ('STAFF', 'CONTACT')", "False",
+             "retained"),
+            ("5", "users.public-staff-created-matched",
+             "has_staff_role and in_extract and origin = 'CREATED'", "False", "refreshed"),
+            ("6", "users.public-staff-matched", "has_staff_role and in_extract", "True",
+             "refreshed ◀ decides"),
+            ("7", "users.public-staff-unmatched", "has_staff_role", "True", "removed"),
+            ("8", "users.public", "true", "True", "removed")]
+    widths = (1, 34, w - 2, 5, 19)
+
+    def line(left: str, mid: str, right: str, fill: str, cells: tuple[str, ...]) -> str:
+        return left + mid.join(f"{fill}{c:<{n}}{fill}" for c, n in zip(cells, widths,
+                                                                         strict=True)) + right
+
+    def rule(left: str, mid: str, right: str, bar: str) -> str:
+        return left + mid.join(bar * (n + 2) for n in widths) + right
+
+    table = [rule("┏", "┳", "┓", "━"),
+             line("┃", "┃", "┃", " ", ("#", "rule", "when", "value", "outcome")),
+             rule("┡", "╇", "┩", "━"),
+             *(line("│", "│", "│", " ", r) for r in rows),
+             rule("└", "┴", "┘", "─")]
+    assert result.output == USER_HEAD + "\n".join(table) + "\n" + verdict_line(
+        "users.public-staff-matched")
+    assert len(table[0]) == 160
+
+
+def test_a_table_is_kept_when_every_condition_fits() -> None:
+    result = CliRunner().invoke(app, ["--quiet", "explain", *INPUTS, "extract.vendors", "V021"],
+                                env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[2:9] == [
+        "┏━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━━━━━━━━━┓",
+        "┃ # ┃ rule                    ┃ when    ┃ value ┃ outcome            ┃",
+        "┡━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━━━━━━━━━┩",
+        "│ 1 │ vendors.present-in-alma │ in_alma │ False │ merged             │",
+        "│ 2 │ vendors.missing-in-alma │ true    │ True  │ rejected ◀ decides │",
+        "└───┴─────────────────────────┴─────────┴───────┴────────────────────┘",
+        verdict_line("vendors.missing-in-alma").rstrip("\n"),
+    ]
+
+
+@pytest.mark.parametrize("columns", ["80", "160"])
+def test_a_condition_is_printed_as_written_not_as_markup(columns: str, tmp_path: Path) -> None:
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    (layer / "users.yaml").write_text(
+        "entity: users\nrules:\n  - id: users.odd\n    before: users.public\n"
+        "    when: username = '[bold]x[/bold]'\n    outcome: removed\n    reason: r\n"
+        "    cite: c\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["--quiet", "explain", *INPUTS, "--rules", str(layer),
+                                      "users", "p02401"], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    assert "username = '[bold]x[/bold]'" in result.output
+
+
+def test_wrapping_breaks_between_tokens_only() -> None:
+    assert wrap_sql("name = 'Report 9 of the year'  and\n x", 12) == [
+        "name =", "'Report 9 of the year'", "and x"]
+    assert wrap_sql('"odd  name" = \'it\'\'s  here\' or true', 27) == [
+        '"odd  name" = \'it\'\'s  here\'', "or true"]
+    assert sql_words("a  'b c'\td") == ["a", "'b c'", "d"]
+
+
+# A word (no white space, no quote) or a quoted string (spaces and doubled quotes inside).
+TOKEN = st.one_of(
+    st.text(st.characters().filter(lambda c: c.isprintable() and not c.isspace()
+                                   and c not in "'\""), min_size=1, max_size=15),
+    st.text(st.characters().filter(str.isprintable), max_size=15).map(
+        lambda t: "'" + t.replace("'", "''") + "'"))
+
+
+@given(st.lists(TOKEN, min_size=1, max_size=30), st.integers(min_value=1, max_value=100))
+def test_wrapped_lines_hold_whole_tokens_greedily(tokens: list[str], width: int) -> None:
+    lines = wrap_sql(" ".join(tokens), width)
+    assert [w for ln in lines for w in sql_words(ln)] == tokens
+    for ln in lines:
+        assert len(ln) <= width or len(sql_words(ln)) == 1
+    for ln, after in itertools.pairwise(lines):  # the next token did not fit
+        assert len(ln) + 1 + len(sql_words(after)[0]) > width
 
 
 # --- the library, over inputs loaded once ------------------------------------------------------

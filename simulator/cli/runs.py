@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table as RichTable
 
 from simulator.cli.common import (
     Exit,
@@ -29,11 +28,11 @@ from simulator.cli.common import (
     term,
     warn,
 )
+from simulator.cli.explaining import print_explanation
 from simulator.errors import UserError
 from simulator.privacy import check_pseudonym_key
 
 if TYPE_CHECKING:
-    from simulator.commands.explain import Explanation
     from simulator.commands.predict import Run as Prediction
     from simulator.commands.verify import Run as Verification
 
@@ -91,28 +90,8 @@ def explain(
 
     with open_session(pre, extract, scenario, testload, rules) as session:
         for ex in run_explain(session, entity, key):
-            _print_explanation(ex)
+            print_explanation(ex)
     return Exit.OK
-
-
-def _print_explanation(ex: Explanation) -> None:
-    """One record's facts, its rule chain as a table, and the deciding rule."""
-    term.out.print(f"[bold]{ex.entity.id} {ex.record_key}[/bold]")
-    for name, value in ex.facts.items():
-        term.out.print(f"  fact {name} = {value}")
-    table = RichTable()
-    for col in ("#", "rule", "when", "value", "outcome"):
-        table.add_column(col, no_wrap=col in ("rule", "outcome"))
-    for i, s in enumerate(ex.steps, 1):
-        mark = "◀ decides" if s.decided else ""
-        table.add_row(str(i), s.rule.id, s.rule.when, str(s.value),
-                      f"{s.rule.outcome} {mark}".strip())
-    term.out.print(table)
-    rule = ex.decision
-    term.out.print(f"→ {rule.outcome} by {rule.id}: {rule.reason} "
-                      f"[{rule.cite}]" + (f" (confidence: {rule.confidence})"
-                                          if rule.confidence != "documented" else ""),
-                      markup=False)
 
 
 @exit_codes
