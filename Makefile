@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 # and the sample's extract as legacy ILS files (sample_data/legacy/) imported through their mapping
 # and predicted from; predict exits 1 when it finds blockers, as it does on the sample. Last, the
 # sample consortium's cutover plan (sample_data/consortium/): it exits 1 when legacy changes are lost.
+# Then the sample's offline circulation and ILL files (sample_data/offline-circ/) are checked
+# against Alma after the fulfillment load: exit 1, for the mistakes they hold on purpose.
 demo: $(STAMP)
 	$(BIN)/cutover demo --out runs/demo
 	$(BIN)/cutover snapshot import alma-api sample_data/alma-api --stage freeze --institution NFU \
@@ -32,6 +34,10 @@ demo: $(STAMP)
 		--out runs/demo-legacy/predict || [ $$? -eq 1 ]
 	$(BIN)/cutover plan sample_data/consortium/plan.yaml --changes sample_data/consortium/changes.csv \
 		--out runs/demo-plan || [ $$? -eq 1 ]
+	$(BIN)/cutover offline-circ check sample_data/offline-circ/OffCirc.dat \
+		--ill sample_data/offline-circ/ILLcirc.dat --ill-bibs sample_data/offline-circ/temp-bibs.xml \
+		--snapshot sample_data/post-fulfillment --scenario sample_data/offline-circ/scenario.yaml \
+		--out runs/demo-offline-circ || [ $$? -eq 1 ]
 
 test: $(STAMP)
 	$(BIN)/pytest -q -n auto

@@ -20,6 +20,7 @@ from simulator.synth import (
     sample_variants,
     texts,
 )
+from simulator.synth.offline_circ import files as offline_circ_files
 from simulator.synth.sample_config import configuration
 from simulator.synth.sample_fulfillment import fulfillment
 from simulator.synth.sample_readiness import readiness_cases
@@ -84,6 +85,8 @@ def files(seed: int = SEED) -> dict[str, str | bytes]:
         out[f"{snap}/snapshot.yaml"] = sample_post.MANIFESTS[snap]
         for table, rows in tables.items():
             out[f"{snap}/{table}.csv"] = csv_text(table, rows)
+    out.update(offline_circ_files(sample_post.post_snapshots(g.tables)["post-fulfillment"],
+                                  SCENARIO))
     out.update(sample_variants.files())
     out.update(sample_consortium.files())
     return dict(sorted(out.items()))
