@@ -1,4 +1,5 @@
-"""The demo report in a real headless Chromium: search, filter, deep link, no console errors.
+"""The demo report in a real headless Chromium: search, filter, deep link, no console errors;
+the verify report's expectation in words, its SQL a click away.
 
 Needs Debian's chromium (`.ci/run` installs it). Skipped only when Chromium is absent and `CI` is
 unset; in CI a missing browser is a failure. A screenshot goes to test-artifacts/.
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from simulator.commands import verify
 from simulator.commands.predict import predict
 from simulator.core.session import Session
 from simulator.synth.sample import sample_dir
@@ -143,4 +145,36 @@ def test_clicking_a_record_shows_and_hides_its_rule_chain(
     assert "sets.created-during-freeze" in chain.inner_text()
     row.locator("td.rule").click()
     assert section.locator("tr.chain-row").count() == 0
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def verify_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = sample_dir()
+    out = tmp_path_factory.mktemp("browser-verify") / "run"
+    with Session.open(base / "freeze", base / "extract", base / "scenario.yaml",
+                      base / "testload") as session:
+        verify.run(session, base / "post-cutover", out)
+    return out / "report.html"
+
+
+def test_a_state_mismatch_shows_its_sql_on_a_click(browser: Any, verify_report: Path) -> None:
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.goto(verify_report.as_uri())
+    finding = page.locator("article[id='finding-verify.state_mismatch.alma.webhooks."
+                           "webhooks.inactive']")
+    expected = finding.locator("table.details td").nth(1)
+    assert expected.locator("span.expected").inner_text() == "the webhook is inactive"
+    sql = expected.locator("details.sql code")
+    assert not sql.is_visible()
+    expected.locator("details.sql summary").click()
+    assert sql.is_visible()
+    assert sql.inner_text() == "status = 'INACTIVE'"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    finding.screenshot(path=str(ARTIFACTS / "verify-expected-in-words.png"))
+    assert problems == []
     page.close()
