@@ -123,8 +123,10 @@ def connect(memory_limit: str | None = None, temp_directory: str | None = None) 
     _in_use["memory_limit"] = memory_limit or default_memory_limit()
     con.execute(f"set memory_limit = {literal(_in_use['memory_limit'])}")
     con.execute(f"set temp_directory = {literal(temp_directory or spill_directory())}")
-    # Progress is shown by the command line (simulator.progress), not by DuckDB.
-    con.execute("set enable_progress_bar = false")
+    # Progress is shown by the command line (simulator.progress), not by DuckDB. In Jupyter
+    # without ipywidgets DuckDB starts with it off and refuses to change the setting at all.
+    if con.execute("select current_setting('enable_progress_bar')").fetchone() != (False,):
+        con.execute("set enable_progress_bar = false")
     threads = os.environ.get("CUTOVER_THREADS")
     if threads:
         con.execute(f"set threads = {int(threads)}")
