@@ -45,7 +45,7 @@ test: $(STAMP)
 # ruff's lint rules (E, W, F, I, B, UP, C901 at most 12; pyproject.toml) and mypy on the package. The code is not
 # laid out by `ruff format`, so formatting is not checked.
 lint: $(STAMP)
-	$(BIN)/ruff check simulator reports tests bench docs/hooks.py
+	$(BIN)/ruff check simulator reports tests bench docs/hooks.py docs/examples
 	$(BIN)/mypy
 
 sample: $(STAMP)
