@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TypeVar
 
 from simulator import db
 from simulator.api import results
@@ -20,6 +20,7 @@ from simulator.core import session as core
 from simulator.errors import UserError
 
 PathLike = str | Path
+C = TypeVar("C", bound=results.Current)
 
 
 def open_session(pre: PathLike, extract: PathLike, scenario: PathLike, *,
@@ -42,7 +43,7 @@ def open_session(pre: PathLike, extract: PathLike, scenario: PathLike, *,
     given = Given(Path(pre), Path(extract), Path(scenario),
                   Path(testload) if testload is not None else None,
                   tuple(Path(r) for r in rules), memory_limit)
-    options: dict[str, Any] = {"rules": list(given.rules), "memory_limit": memory_limit}
+    options: dict[str, object] = {"rules": list(given.rules), "memory_limit": memory_limit}
     if progress is not None:
         options["progress"] = progress
     return Session(core.Session.open(given.pre, given.extract, given.scenario, given.testload,
@@ -177,7 +178,7 @@ class Session:
         if self._closed:
             raise UserError("the session is closed: open a new one")
 
-    def _current(self, result: results.Current) -> Any:
+    def _current(self, result: C) -> C:
         """`result`, now the one whose command tables the session holds."""
         self._latest[result.kind] = result
         return result
