@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench import offline_circ
 from simulator import db
 from simulator.core import engine
 from simulator.inputs import bundle, reading
@@ -612,6 +613,8 @@ CASES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "expected-users": case_expected_users,
     "reconcile-sql": case_reconcile_sql, "render": case_render, "verify": case_verify,
     "legacy-data": case_legacy_data, "legacy-profile": case_legacy_profile,
+    "offline-data": offline_circ.case_offline_data,
+    "offline-profile": offline_circ.case_offline_profile,
 }
 
 

@@ -19,6 +19,10 @@ generated Sierra-style loans export (`--legacy-lines`, 10,000,000 by default; wr
 --work by `python -m bench.cases legacy-data`) against DuckDB's own `read_csv` of the same file
 into Parquet in a plain Python process (`--legacy-repeat N` interleaved pairs), then times the
 import's steps in one more process (`python -m bench.cases legacy-profile`).
+
+`python -m bench.run --only offline-circ` measures only the offline circulation check
+(bench/offline_circ.py): a file of `--offline-lines` transactions (50,000 by default) parsed in
+one process, then checked whole by `cutover offline-circ check` (`--offline-repeat` processes).
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench import offline_circ
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -415,7 +421,9 @@ class Only:
 
 
 ONLY = {"demo": Only("demo", DEMO_TARGET, DEMO_GROUP, DEMO_HEADING),
-        "legacy": Only("legacy", LEGACY_TARGET, LEGACY_GROUP, LEGACY_HEADING)}
+        "legacy": Only("legacy", LEGACY_TARGET, LEGACY_GROUP, LEGACY_HEADING),
+        "offline-circ": Only("offline-circ", offline_circ.TARGET, offline_circ.GROUP,
+                             offline_circ.HEADING)}
 DEMO_FOLDERS = ("verify-cutover", "verify-fulfillment", "verify-golive", "readiness", "whatif")
 
 
@@ -699,6 +707,42 @@ def legacy_steps_text(profile: dict[str, Any] | None) -> str:
         f"| variant | time |\n|---|---|\n{whatif}\n")
 
 
+# -- offline circulation: parsing and the whole check (bench/offline_circ.py) -----------------
+
+def bench_offline(r: Results, separately: bool = False) -> Target:
+    """Parsing timed in one process, then the whole check of the same file, each run its own
+    process (`--offline-repeat`); the target is parsing under a second per 10,000 lines."""
+    a = r.args
+    data = a.work / f"offline-{a.offline_lines}"
+    logs = a.work / "logs" / "offline"
+    case("offline-data", ["--out", str(data), "--lines", str(a.offline_lines),
+                          "--seed", str(a.seed)], logs / "data.log")
+    profile = case("offline-profile", ["--data", str(data), "--out",
+                                       str(a.work / "offline-runs" / "profile"),
+                                       "--memory-limit", a.memory_limit], logs / "profile.log"
+                   ).result
+    runs = [child(offline_circ.check_argv(data, a.work / "offline-runs" / f"{i}"),
+                  logs / f"check-{i}.log", ok=(0, 1)) for i in range(a.offline_repeat)]
+    seconds = [m.seconds for m in runs]
+    rss = max(m.rss for m in runs)
+    lines = profile["lines"]
+    per = profile["parse_seconds"] / lines * offline_circ.PER
+    whole = statistics.median(seconds)
+    r.raw["offline"] = {"profile": profile, "seconds": seconds, "rss": rss}
+    when = (f"; measured {r.started.date().isoformat()} by `python -m bench.run "
+            f"{' '.join(sys.argv[1:]) or '--only offline-circ'}`" if separately else "")
+    target = Target(
+        offline_circ.TARGET, "≤ 1 s per 10,000 lines",
+        f"{per:.3f} s per 10,000 lines ({fmt_s(profile['parse_seconds'])} for {lines:,})",
+        per <= 1 and profile["malformed"] == 0,
+        f"the whole check of {lines:,} lines {fmt_s(whole)} per process "
+        f"({whole / lines * offline_circ.PER:.2f} s per 10,000 lines), peak RSS "
+        f"{fmt_b(rss)}{when}")
+    r.targets.append(target)
+    r.sections.append(offline_circ.section(lines, profile, seconds, rss, fmt_s, fmt_b))
+    return target
+
+
 # -- the report ---------------------------------------------------------------------------------
 
 def machine() -> str:
@@ -788,7 +832,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", choices=tuple(ONLY), default=None,
                    help="demo: only `cutover demo` vs one `cutover predict` of the sample; "
                         "legacy: only `cutover snapshot import flat` of a loans export vs "
-                        "DuckDB's read_csv of it; written into the report beside the results "
+                        "DuckDB's read_csv of it; offline-circ: only parsing and checking an "
+                        "offline circulation file; written into the report beside the results "
                         "measured before")
     p.add_argument("--demo-repeat", type=int, default=None,
                    help="interleaved pairs of demo and predict (default 5; 1 with --smoke)")
@@ -797,10 +842,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         "--smoke)")
     p.add_argument("--legacy-repeat", type=int, default=None,
                    help="interleaved pairs of import and read_csv (default 3; 1 with --smoke)")
+    p.add_argument("--offline-lines", type=int, default=None,
+                   help="lines of the offline circulation file (default 50,000; 2,000 with "
+                        "--smoke)")
+    p.add_argument("--offline-repeat", type=int, default=None,
+                   help="processes of the whole offline-circ check (default 3; 1 with --smoke)")
     a = p.parse_args(argv)
     a.demo_repeat = a.demo_repeat or (1 if a.smoke else 5)
     a.legacy_lines = a.legacy_lines or (3000 if a.smoke else 10_000_000)
     a.legacy_repeat = a.legacy_repeat or (1 if a.smoke else 3)
+    a.offline_lines = a.offline_lines or (2000 if a.smoke else 50_000)
+    a.offline_repeat = a.offline_repeat or (1 if a.smoke else 3)
     if a.smoke:
         a.users, a.scales, a.repeat, a.institutions = 1000, "400", 1, 2
         a.memory_limit = "512MB"
@@ -820,6 +872,9 @@ def only_one(a: argparse.Namespace, name: str) -> None:
     if name == "demo":
         print(f"… {DEMO_GROUP}: {a.demo_repeat} pair(s) in {a.work}", flush=True)
         target = bench_demo(r, separately=True)
+    elif name == "offline-circ":
+        print(f"… {offline_circ.GROUP}: {a.offline_lines:,} lines in {a.work}", flush=True)
+        target = bench_offline(r, separately=True)
     else:
         print(f"… {LEGACY_GROUP}: {a.legacy_lines:,} lines, {a.legacy_repeat} pair(s) in "
               f"{a.work}", flush=True)
@@ -915,6 +970,7 @@ def main(argv: list[str] | None = None) -> None:
         ("row scaling", lambda: bench_scaling(r, data, pm)),
         (DEMO_GROUP, lambda: bench_demo(r)),
         (LEGACY_GROUP, lambda: bench_legacy(r)),
+        (offline_circ.GROUP, lambda: bench_offline(r)),
     ]
     for name, run in groups:
         print(f"… {name}", flush=True)

@@ -4,7 +4,8 @@ Runs `python -m bench.run --smoke` as `make bench` runs the real thing: generate
 hand-written script (same ledger), the users part vs pandas (same rules), 10 vs 110 rules, verify
 (and datacompy when the bench environment has it), the report in Chromium when installed, and
 row scaling, `cutover demo` vs one `cutover predict` of the sample, and `cutover snapshot import
-flat` of a generated loans export (3,000 lines) vs DuckDB's read_csv of it; then checks the report
+flat` of a generated loans export (3,000 lines) vs DuckDB's read_csv of it, and `cutover
+offline-circ check` of a generated offline circulation file (2,000 lines); then checks the report
 it writes, and that `--only demo` measures the demo again into that report, keeping the rest.
 """
 
@@ -22,6 +23,7 @@ DEMO_ROW = "`cutover demo` vs one `cutover predict` of the sample"
 DEMO_SECTION = "### cutover demo vs one cutover predict"
 LEGACY_ROW = "`cutover snapshot import flat` of a Sierra-style loans export vs DuckDB's own"
 LEGACY_SECTION = "### snapshot import flat vs DuckDB's read_csv"
+OFFLINE_ROW = "parsing an offline circulation file (`cutover offline-circ check`)"
 
 
 @pytest.mark.slow
@@ -35,7 +37,7 @@ def test_bench_smoke_run_writes_every_target(tmp_path: Path) -> None:
     text = report.read_text(encoding="utf-8")
     for name in ("hand-written DuckDB script", "peak RSS of predict", "in pandas",
                  "110 rules instead of 10", "datacompy", "report.html at", "row scaling",
-                 DEMO_ROW, LEGACY_ROW, LEGACY_SECTION):
+                 DEMO_ROW, LEGACY_ROW, LEGACY_SECTION, OFFLINE_ROW):
         assert name in text, name
     assert "| failed |" not in text
     assert "same ledger" in text and "same rule for every user" in text
@@ -65,6 +67,10 @@ def test_bench_smoke_run_writes_every_target(tmp_path: Path) -> None:
     assert all(callable(getattr(module, name)) for module, name, _ in legacy_steps())
     loans = tmp_path / "work" / "legacy-3000" / "loans.csv"
     assert loans.read_text(encoding="utf-8").startswith('"RECORD #(ITEM)","OUT DATE",')
+    # The offline circulation file: 2,000 lines, every one parsed and checked whole.
+    offline = raw["offline"]["profile"]
+    assert (offline["lines"], offline["malformed"], offline["not_ok"]) == (2000, 0, 0)
+    assert len(raw["offline"]["seconds"]) == 1
     # Generated data and runs stay in --work, never in the repository.
     assert not (ROOT / "runs" / "predict").exists()
 

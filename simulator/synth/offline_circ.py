@@ -146,7 +146,8 @@ def busy_lines(after_fulfillment: Mapping[str, Rows], n: int, seed: int = 7) -> 
     """`n` lines of a busy desk between the fulfillment freeze and go-live of the sample (the
     benchmark's file): each item returned when on loan, else loaned, in time order."""
     r = random.Random(seed)
-    on_loan = {item for item, _ in _loaned(after_fulfillment["loans"])}
+    on_loan = {str(x["item_barcode"]) for x in after_fulfillment["loans"]
+               if not x.get("returned_at")}
     items = sorted(str(i["barcode"]) for i in after_fulfillment["items"])
     people = _patrons(after_fulfillment)
     start, minutes = _at(13, 0, 0), 3 * 24 * 60

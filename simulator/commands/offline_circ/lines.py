@@ -29,13 +29,13 @@ def load(con: db.Connection, files: list[TxFile], bibs: Bibs | None) -> int:
     cols: dict[str, list[object]] = {c: [] for c in _COLUMNS}
     seq = 0
     for f in files:
+        shown, name = f.shown, f.path.name
         for x in f.parsed.lines:
             seq += 1
             values: tuple[object, ...] = (
-                (seq, f.shown, f.path.name, f.role, x.line, None, None, None, None, str(x))
+                (seq, shown, name, f.role, x.line, None, None, None, None, str(x))
                 if isinstance(x, LineError) else
-                (seq, f.shown, f.path.name, f.role, x.line, x.at, x.kind, x.barcode, x.patron,
-                 None))
+                (seq, shown, name, f.role, x.line, x.at, x.kind, x.barcode, x.patron, None))
             for name, value in zip(_COLUMNS, values, strict=True):
                 cols[name].append(value)
     types = {"seq": pa.int64(), "line": pa.int64(), "ts": pa.timestamp("us")}
