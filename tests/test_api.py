@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from conftest import Demo, World, default_pack, role, user, write_snapshot
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 import simulator
@@ -31,6 +33,7 @@ from simulator.api import (
     open_session,
     sample_folder,
 )
+from simulator.api.tables import Given
 from simulator.cli import app
 from simulator.errors import display_path
 
@@ -380,3 +383,32 @@ def test_the_public_names_are_the_apis() -> None:
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         simulator.nothing  # noqa: B018
     assert set(api.__all__) <= set(dir(simulator))
+
+
+# -- the recorded command line parses back to the values given ------------------------------------
+
+paths = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)),
+                min_size=1, max_size=12).map(Path)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pre=paths, extract=paths, scenario=paths, testload=st.none() | paths,
+       rules=st.lists(paths, max_size=3), memory_limit=st.none() | st.sampled_from(
+           ["1GB", "512MB", "1.5GiB"]), out=paths,
+       csv=st.none() | st.sampled_from(["always", "never"]), show_pii=st.booleans())
+def test_a_recorded_command_line_parses_back_to_its_values(
+        pre: Path, extract: Path, scenario: Path, testload: Path | None, rules: list[Path],
+        memory_limit: str | None, out: Path, csv: str | None, show_pii: bool) -> None:
+    from typer.main import get_command
+
+    command = Given(pre, extract, scenario, testload, tuple(rules), memory_limit).command(
+        "predict", ("--csv", csv), ("--show-pii", show_pii), ("--out", out))
+    assert command[:2] == ["cutover", "predict"]
+    predict = get_command(app).commands["predict"]
+    params = predict.make_context("predict", command[2:]).params
+    params["rules"] = list(params["rules"])
+    assert {k: params[k] for k in ("pre", "extract", "scenario", "testload", "rules",
+                                   "memory_limit", "out", "csv", "show_pii")} == {
+        "pre": pre, "extract": extract, "scenario": scenario, "testload": testload,
+        "rules": rules, "memory_limit": memory_limit, "out": out,
+        "csv": csv or "auto", "show_pii": show_pii}
