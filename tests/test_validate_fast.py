@@ -3,6 +3,7 @@ fallback that reports every problem of a table that fails."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -126,3 +127,55 @@ def test_a_missing_column_and_more_rows_than_listed_are_reported_as_before(folde
         "freeze/user_roles.csv:3:1: column primary_id: 'ghost' is not a primary_id present in "
         "users (users.csv)",
     ]
+
+
+TEXT = {"primary_id", "record_type", "account_type", "status", "origin", "internal_id"}
+
+
+def _parquet_users(folder: Path, created_at: str) -> None:
+    """users.parquet with `created_at` as the SQL expression given (from the CSV's text)."""
+    _write(folder, {**VALID, "users.csv": USERS})
+    con = db.connect()
+    try:
+        source = db.literal(str(folder / "users.csv"))
+        con.execute(f"copy (select * replace ({created_at} as created_at) from read_csv("
+                    f"{source}, all_varchar = true)) to "
+                    f"{db.literal(str(folder / 'users.parquet'))} (format parquet)")
+    finally:
+        con.close()
+    (folder / "users.csv").unlink()
+
+
+def test_parquet_columns_of_the_catalogues_type_are_read_as_they_are(folder: Path) -> None:
+    """A TIMESTAMP column needs no type check and no trip through text: its typed view reads
+    the file, and validation checks the other columns only."""
+    _parquet_users(folder, "cast(created_at as timestamp)")
+    with _attached(folder) as (con, snap):
+        assert snap.files["users"].native == {"created_at", *TEXT}  # updated_at is text
+        view = con.one("select sql from duckdb_views() where schema_name = 'pre' "
+                       "and view_name = 'users'")
+        assert "read_parquet" in view and "raw_pre" not in view
+        assert con.rows("select primary_id, created_at from pre.users order by _row") == [
+            ("JSmith", dt.datetime(2026, 2, 1, 10)), ("S1", dt.datetime(2026, 2, 1, 10))]
+        checks, _ = validate._checks(snap.files["users"], list(snap.files["users"].header), snap,
+                                     lambda t: None)
+        assert [c.column for c in checks if c.kind == "value"] == ["updated_at"]
+        assert validate.validate(con, "pre", snap) == []
+
+
+@pytest.mark.parametrize("created_at", [
+    "'yesterday'",  # text in the file: checked as in a CSV file
+    "cast(created_at as timestamptz)",  # another type: read through text, as before
+])
+def test_parquet_columns_of_another_type_are_checked_through_text(folder: Path,
+                                                                   created_at: str) -> None:
+    _parquet_users(folder, created_at)
+    with _attached(folder) as (con, snap):
+        assert snap.files["users"].native == TEXT
+        problems = [str(p) for p in validate.validate(con, "pre", snap)]
+    if created_at == "'yesterday'":
+        assert problems == [
+            f"freeze/users.parquet:{row}:7: column created_at: 'yesterday' is not an ISO date "
+            "or timestamp (YYYY-MM-DD[THH:MM:SS])" for row in (1, 2)]  # no header row
+    else:
+        assert problems == []

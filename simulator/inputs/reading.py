@@ -23,7 +23,7 @@ from simulator.inputs.snapshot import (
     bytes_shown,
     has_bad_bytes,
 )
-from simulator.inputs.tables import SCHEMA_SIDE, SQL_TYPES, tables_for
+from simulator.inputs.tables import SCHEMA_SIDE, SQL_TYPES, Table, tables_for
 
 
 def row_numbers(tf: TableFile) -> Callable[[int], int]:
@@ -146,6 +146,8 @@ def attach(con: db.Connection, schema: str, snap: Snapshot | None, side: str,
         problem = None
         if tf is not None:
             tf, problem = _read(con, view, tf)
+            if snap is not None:
+                snap.files[table.name] = tf  # with the Parquet file's own header and types
         if problem is not None and snap is not None and tf is not None:
             problems.append(problem)
             snap.unreadable.add(table.name)
@@ -156,17 +158,30 @@ def attach(con: db.Connection, schema: str, snap: Snapshot | None, side: str,
             cols = ", ".join(f"cast(null as varchar) as {db.ident(c)}" for c in table.column_names)
             con.execute(f"create or replace view {view} as "
                         f"select {cols}, cast(null as bigint) as _row limit 0")
-        present_cols = set(_columns(tf)) if tf else set(table.column_names)
-        typed = ", ".join(
-            f"cast({db.ident(c.name) if c.name in present_cols else 'null'} as "
-            f"{SQL_TYPES[c.type]}) as {db.ident(c.name)}"
-            for c in table.columns
-        )
-        con.execute(
-            f"create or replace view {db.qualified(schema, table.name)} as "
-            f"select {typed}, _row from {view}"
-        )
+        con.execute(f"create or replace view {db.qualified(schema, table.name)} as "
+                    f"{_typed_sql(table, tf, view, direct=problem is None)}")
     return problems
+
+
+def _typed_sql(table: Table, tf: TableFile | None, raw_view: str, direct: bool) -> str:
+    """The typed view: the catalogue's columns, each cast from its text in `raw_view`, except a
+    Parquet file's native columns, read straight from the file (a timestamp is not printed
+    and parsed again on every read)."""
+    present = set(_columns(tf)) if tf else set(table.column_names)
+    native = tf.native if direct and tf is not None and tf.format == "parquet" else frozenset()
+    cols = []
+    for c in table.columns:
+        if c.name in native:
+            cols.append(db.ident(c.name))
+            continue
+        value = db.ident(c.name) if c.name in present else "null"
+        if native:
+            value = f"cast({value} as varchar)"
+        cols.append(f"cast({value} as {SQL_TYPES[c.type]}) as {db.ident(c.name)}")
+    if not native:
+        return f"select {', '.join(cols)}, _row from {raw_view}"
+    assert tf is not None
+    return f"select {', '.join(cols)}, {_ROW_SQL['parquet']} as _row from {_source_sql(tf)}"
 
 
 def _read(con: db.Connection, view: str, tf: TableFile) -> tuple[TableFile, Problem | None]:
@@ -216,10 +231,13 @@ def _columns(tf: TableFile) -> list[str]:
     return [h for h in tf.header if h.lower() != "_row"]
 
 
+_ROW_SQL = {"parquet": "cast(file_row_number + 1 as bigint)",
+            "csv": "cast(row_number() over () + 1 as bigint)"}
+
+
 def _raw_sql(tf: TableFile) -> str:
-    row = "file_row_number + 1" if tf.format == "parquet" else "row_number() over () + 1"
     present = "".join(f"cast({db.ident(h)} as varchar) as {db.ident(h)}, " for h in _columns(tf))
-    return f"select {present}cast({row} as bigint) as _row from {_source_sql(tf)}"
+    return f"select {present}{_ROW_SQL[tf.format]} as _row from {_source_sql(tf)}"
 
 
 def _parquet_error(e: Exception) -> str:
@@ -230,8 +248,11 @@ def _parquet_error(e: Exception) -> str:
 
 
 def _with_parquet_header(con: db.Connection, tf: TableFile) -> TableFile:
-    cols = con.columns(f"read_parquet({db.literal(str(tf.path))})")
-    return TableFile(tf.table, tf.path, tf.format, tuple(cols))
+    """The file's own header, and which of its columns are stored as the catalogue's type."""
+    kinds = con.rows(f"describe select * from read_parquet({db.literal(str(tf.path))})")
+    spec = {c.name: SQL_TYPES[c.type] for c in tf.table.columns}
+    native = frozenset(name for name, kind, *_ in kinds if spec.get(name) == str(kind))
+    return TableFile(tf.table, tf.path, tf.format, tuple(name for name, *_ in kinds), native)
 
 
 def _first(e: Exception) -> str:

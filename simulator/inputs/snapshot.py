@@ -26,6 +26,9 @@ class TableFile:
     path: Path
     format: str  # csv | parquet
     header: tuple[str, ...]
+    # Parquet columns already stored as the catalogue's SQL type: read as they are, with no
+    # type check (a value of that type cannot fail it) and no trip through text.
+    native: frozenset[str] = frozenset()
 
     @property
     def shown(self) -> str:

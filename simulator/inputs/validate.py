@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from simulator import db
@@ -82,7 +82,7 @@ def _validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
         if name in snap.unreadable:
             continue
         header = [h for h in con.columns(db.qualified(raw, name)) if h != "_row"]
-        tf = TableFile(tf.table, tf.path, tf.format, tuple(tf.header or header))
+        tf = replace(tf, header=tuple(tf.header or header))
         checks, missing_refs = _checks(tf, header, snap, lambda t: backend.table(t, database=raw))
         problems.extend(missing_refs)
         columns = {c.name: pa.Column(str, required=c.required, nullable=True)
@@ -235,7 +235,7 @@ def _checks(
         if c.required:
             out.append(_Check(c.name, "a value (the column is required)", _required(c.name),
                               "required"))
-        if c.type != "text":
+        if c.type != "text" and c.name not in tf.native:
             out.append(_Check(c.name, TYPE_WORDS[c.type], _typed(c.name, c.type)))
         if c.domain:
             out.append(_Check(c.name, "one of " + ", ".join(c.domain),
