@@ -44,7 +44,11 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-MEMORY_SHARE = 0.5  # of the machine's memory (or the container's limit): machines are shared
+# The default limit: 1 GB, or half the machine's memory (or the container's limit) when that is
+# less. A 5M-user predict peaks at about 1.3 GB of RSS under it (docs/benchmarks.md); more
+# memory buys little speed, and machines are shared.
+DEFAULT_LIMIT_MB = 1024
+MEMORY_SHARE = 0.5
 _MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*$", re.I)
 _connections = itertools.count()
 
@@ -62,11 +66,13 @@ def machine_memory() -> int:
 
 
 def default_memory_limit() -> str:
-    """DuckDB's memory limit when none is given: a safe share of the machine, at least 1 GB."""
+    """DuckDB's memory limit when none is given: 1 GB, or half the machine when that is less
+    (but never under 256 MB); work beyond it spills to disk."""
     env = os.environ.get("CUTOVER_MEMORY_LIMIT")
     if env:
         return env
-    return f"{max(1024, int(machine_memory() * MEMORY_SHARE) >> 20)}MB"
+    share = int(machine_memory() * MEMORY_SHARE) >> 20
+    return f"{max(256, min(DEFAULT_LIMIT_MB, share))}MB"
 
 
 def check_memory_limit(text: str) -> str | None:

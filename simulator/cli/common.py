@@ -219,7 +219,8 @@ RulesOpt = Annotated[list[Path] | None, typer.Option(
     "--rules", help="A rule pack folder layered over the default (repeatable).")]
 MemoryLimit = Annotated[str | None, typer.Option(
     "--memory-limit", help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk "
-                           "(default: CUTOVER_MEMORY_LIMIT, or half of the machine's memory).")]
+                           "(default: CUTOVER_MEMORY_LIMIT, or 1GB, or half of the machine's "
+                           "memory if that is less).")]
 Out = Annotated[Path, typer.Option("--out", help="Run folder to write.")]
 
 
