@@ -81,9 +81,10 @@ class Gantt:
 
 def gantt(clusters: list[ClusterView], week_one: dt.date, plot_width: int = 640,
           label_width: int = 230, row: int = 18, top: int = 30) -> Gantt:
-    """A heading row per cluster, then a row per milestone; a tick at each week's start."""
+    """A heading row per cluster, then a row per milestone; a tick at each week's start. The
+    plot spans whole weeks, from week 1 to the week of the last milestone."""
     last = max(lane.end for c in clusters for lane in c.lanes) + dt.timedelta(days=1)
-    span = max((last - week_one).days, 1)
+    span = max(-(-(last - week_one).days // 7) * 7, 7)
     scale = plot_width / span
 
     def x(day: dt.date) -> float:
@@ -105,7 +106,7 @@ def gantt(clusters: list[ClusterView], week_one: dt.date, plot_width: int = 640,
         groups.append(group)
         y += row // 2
     ticks = [Tick(x(week_one + dt.timedelta(days=7 * n)), f"week {n + 1}")
-             for n in range(0, (span + 6) // 7)]
+             for n in range(span // 7)]
     return Gantt(label_width + plot_width + 20, y + 4, label_width, top, groups, ticks)
 
 

@@ -178,6 +178,21 @@ def test_reasons_name_the_dates(con: db.Connection, tmp_path: Path) -> None:
     ]
 
 
+def test_other_columns_are_kept_in_their_place(con: db.Connection, tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("_row,record_id,timestamp,area,institution,action\n"
+                    "9,x1,2026-06-01 10:00,loans,UWX,create\n"
+                    "1,x2,2026-06-20 10:00,loans,UWX,create\n", encoding="utf-8")
+    changes.use_timezone(con, EXAMPLE)
+    log = changes.load(con, path, EXAMPLE)
+    changes.classify(con, log, EXAMPLE, calendar.contexts(EXAMPLE))
+    changes.write_csv(con, log, tmp_path / "out.csv")
+    assert [line.split(",")[:3] + line.split(",")[6:7] for line in
+            (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()] == [
+        ["_row", "record_id", "timestamp", "class"], ["9", "x1", "2026-06-01 10:00", "migrated"],
+        ["1", "x2", "2026-06-20 10:00", "lost"]]
+
+
 def test_counts_per_institution_and_week(con: db.Connection, tmp_path: Path) -> None:
     rows = ["2026-05-31 23:59,UWX,loans,create,a",  # before week 1
             "2026-06-01 00:00,UWX,loans,create,b",  # week 1
@@ -270,6 +285,11 @@ def test_a_bad_header(con: db.Connection, tmp_path: Path) -> None:
         "1:4: column 'area' appears twice in the header",
         "1:5: the input has a column 'class': changes.csv adds it; rename the input's",
     ]
+    assert problems(con, tmp_path, 'timestamp,"institution"x,area\n') == [
+        "1:1: the header row is not valid CSV (',' expected after '\"'): quote a column name "
+        "whole"]
+    assert problems(con, tmp_path, "timestamp,instit\xe9tion\n".encode("latin-1")) == [
+        "1:2: byte 0xE9 is not UTF-8 text: save the file as CSV UTF-8"]
     assert problems(con, tmp_path, "\n") == [
         "1:1: empty file: expected a header row naming the columns timestamp, institution, "
         "area, action, record_id"]

@@ -102,7 +102,11 @@ def read_header(path: Path) -> tuple[str, ...]:
     if not first.strip():
         raise UserError(Problem(Loc(shown, 1, 1), "empty file: expected a header row naming "
                                                   f"the columns {', '.join(COLUMNS)}"))
-    header = tuple(h.strip() for h in next(csv.reader([first.rstrip("\r\n")])))
+    try:
+        header = tuple(h.strip() for h in next(csv.reader([first.rstrip("\r\n")], strict=True)))
+    except csv.Error as e:
+        raise UserError(Problem(Loc(shown, 1, 1), f"the header row is not valid CSV ({e}): "
+                                                  "quote a column name whole")) from None
     problems = Collector()
     for i, name in enumerate(header, 1):
         if header.index(name) != i - 1:
@@ -301,4 +305,6 @@ def counts(con: db.Connection, log: ChangeLog, weeks: list[Week]) -> Counts:
 def write_csv(con: db.Connection, log: ChangeLog, path: Path) -> None:
     """The input's columns as they were, then `class` and `reason`, in the input's order."""
     columns = ", ".join(f"c{i} as {db.ident(h)}" for i, h in enumerate(log.header, 1))
-    csvfile.copy_csv(con, f"select {columns}, class, reason from {CLASSED} order by _row", path)
+    # Ordered by the table's own `_row`: an input column may be named `_row` too.
+    csvfile.copy_csv(con, f"select {columns}, class, reason from {CLASSED} "
+                          f"order by {CLASSED}._row", path)
