@@ -106,19 +106,40 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
     rule_counts = {rule_id: n for rule_id, (n, _) in sorted(by_rule.items()) if n}
     found = _findings_of(pack, by_rule)
     rows = sum(n for n, _ in per_rule.values())
-    in_order = _ledger_sql(texts, f"(select * from {index} order by side, entity, record_key)")
+    in_order = _ledger_sql(_texts_sql(rules, _enum_types(con, name, rules)),
+                           f"(select * from {index} order by side, entity, record_key)")
     return Result(counts, rule_counts, found, rows, catalog, in_order)
 
 
 _TEXTS = ("outcome", "rule_id", "reason", "cite", "message")
 
 
-def _texts_sql(rules: list[Rule]) -> str:
-    """The rules' texts as one constant list of structs, in rule-number order."""
+def _values(r: Rule) -> tuple[str | None, ...]:
+    return r.outcome, r.id, r.reason, r.cite, r.message
+
+
+def _enum_types(con: db.Connection, name: str, rules: list[Rule]) -> list[str]:
+    """One ENUM type per text column, of the pack's values: written to Parquet, an ENUM column
+    is a dictionary already, where a VARCHAR column would be hashed value by value (the long
+    reasons, 15M times at 2M users). The file holds plain strings either way."""
+    types = []
+    for i, field in enumerate(_TEXTS):
+        values = sorted({v for r in rules if (v := _values(r)[i]) is not None})
+        kind = db.ident(f"{name}_{field}")
+        con.execute(f"create or replace temp type {kind} as enum("
+                    + ", ".join(db.literal(v) for v in values) + ")")
+        types.append(kind)
+    return types
+
+
+def _texts_sql(rules: list[Rule], types: list[str] | None = None) -> str:
+    """The rules' texts as one constant list of structs, in rule-number order (each value cast
+    to its column's type in `types`, if given)."""
+    casts = types or ["varchar"] * len(_TEXTS)
     return "[" + ", ".join(
-        "{" + ", ".join(f"{name}: " + ("null::varchar" if value is None else db.literal(value))
-                        for name, value in zip(_TEXTS, (r.outcome, r.id, r.reason, r.cite,
-                                                        r.message), strict=True)) + "}"
+        "{" + ", ".join(f"{name}: " + ("null" if value is None else db.literal(value))
+                        + f"::{kind}" for name, value, kind in zip(_TEXTS, _values(r), casts,
+                                                                    strict=True)) + "}"
         for r in rules) + "]"
 
 
