@@ -340,6 +340,25 @@ def test_without_the_freeze_and_go_live_dates_those_checks_are_left_out(
         "go-live”"]
 
 
+def test_the_freeze_and_go_live_boundaries(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A date is its day's start: the fulfillment freeze begins at 2026-03-13 00:00, go-live at
+    2026-03-16 00:00; the technical freeze at 2026-03-02 00:00."""
+    monkeypatch.chdir(tmp_path)
+    offline = [L(at(13, 0, 0), "I3", "P2"), L(at(15, 23, 59), "I4", "P2"),
+               L(at(16, 0, 0), "I5", "P2")]
+    ill = [L(at(2, 0, 0), "T1", "P2"), L(at(12, 23, 59), "T3", "P2"),
+           L(at(13, 0, 0), "T4", "P2")]
+    result = check(world(tmp_path, offline, ill, [bib("T1"), bib("T3"), bib("T4")]))
+    assert result.exit_code == 1, result.output
+    rows = read_csv(tmp_path / "run" / "lines.csv")[1:]
+    assert [(f, n, status) for f, n, status, _ in rows] == [
+        ("ILLcirc.dat", "1", "ok"), ("ILLcirc.dat", "2", "ok"), ("ILLcirc.dat", "3", "error"),
+        ("OffCirc.dat", "1", "ok"), ("OffCirc.dat", "2", "ok"), ("OffCirc.dat", "3", "error")]
+    assert rows[2][3].startswith("2026-03-13 00:00 is at or after the fulfillment freeze")
+    assert rows[5][3].startswith("2026-03-16 00:00 is at or after go-live")
+
+
 def test_a_snapshot_of_another_stage_is_a_warning(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

@@ -26,27 +26,26 @@ def load(con: db.Connection, files: list[TxFile], bibs: Bibs | None) -> int:
     """Every line into `oc_lines`, the bibs' barcodes into `oc_bib_items`; the line count."""
     import pyarrow as pa
 
-    cols: dict[str, list[object]] = {c: [] for c in _COLUMNS}
-    seq = 0
+    rows: list[tuple[object, ...]] = []
     for f in files:
-        shown, name = f.shown, f.path.name
+        shown, base = f.shown, f.path.name
         for x in f.parsed.lines:
-            seq += 1
-            values: tuple[object, ...] = (
-                (seq, shown, name, f.role, x.line, None, None, None, None, str(x))
-                if isinstance(x, LineError) else
-                (seq, shown, name, f.role, x.line, x.at, x.kind, x.barcode, x.patron, None))
-            for name, value in zip(_COLUMNS, values, strict=True):
-                cols[name].append(value)
+            seq = len(rows) + 1
+            rows.append((seq, shown, base, f.role, x.line, None, None, None, None, str(x))
+                        if isinstance(x, LineError) else
+                        (seq, shown, base, f.role, x.line, x.at, x.kind, x.barcode, x.patron,
+                         None))
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in _COLUMNS]
     types = {"seq": pa.int64(), "line": pa.int64(), "ts": pa.timestamp("us")}
-    table = pa.table({c: pa.array(v, type=types.get(c, pa.string())) for c, v in cols.items()})
+    table = pa.table({c: pa.array(v, type=types.get(c, pa.string()))
+                      for c, v in zip(_COLUMNS, columns, strict=True)})
     barcodes = sorted(bibs.barcodes()) if bibs is not None else []
     items = pa.table({"barcode": pa.array(barcodes, type=pa.string())})
     for name, data in (("oc_lines", table), ("oc_bib_items", items)):
         con.raw.register(f"{name}_in", data)
         con.execute(f"create or replace temp table {name} as select * from {name}_in")
         con.raw.unregister(f"{name}_in")
-    return seq
+    return len(rows)
 
 
 def facts(con: db.Connection) -> None:
