@@ -158,7 +158,7 @@ def test_parquet_columns_of_the_catalogues_type_are_read_as_they_are(folder: Pat
         assert con.rows("select primary_id, created_at from pre.users order by _row") == [
             ("JSmith", dt.datetime(2026, 2, 1, 10)), ("S1", dt.datetime(2026, 2, 1, 10))]
         checks, _ = validate._checks(snap.files["users"], list(snap.files["users"].header), snap,
-                                     lambda t: None)
+                                     lambda t: None, lambda t: [])
         assert [c.column for c in checks if c.kind == "value"] == ["updated_at"]
         assert validate.validate(con, "pre", snap) == []
 
@@ -179,3 +179,21 @@ def test_parquet_columns_of_another_type_are_checked_through_text(folder: Path,
             "or timestamp (YYYY-MM-DD[THH:MM:SS])" for row in (1, 2)]  # no header row
     else:
         assert problems == []
+
+
+def test_a_table_of_the_same_shape_is_not_compiled_again(folder: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verdict query is kept by shape: validating the same files again (the demo, a
+    notebook) builds no ibis expression, and still finds a problem in changed data."""
+    _write(folder, VALID)
+    assert _problems(folder) == []
+
+    def compile_again(*_: object) -> None:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(validate, "_verdict", compile_again)
+    assert _problems(folder) == []
+    _write(folder, {**VALID, "libraries.csv": "code,name\nMAIN,Main\nMAIN,Law\n"})
+    assert _problems(folder) == [
+        "freeze/libraries.csv:3:1: column code: 'MAIN' is not a unique key (code): row 2 has "
+        "'MAIN'"]

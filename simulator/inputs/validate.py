@@ -8,6 +8,7 @@ common case); only a table that fails is validated check by check, to report its
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -75,64 +76,75 @@ def _validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
     import pandera.errors
     import pandera.ibis as pa
 
-    backend = ibis.duckdb.from_connection(con.raw)
     raw = f"raw_{schema}"
+    backends: list[Any] = []  # made on first need: a run whose verdicts are all cached needs none
+
+    def table_of(t: str) -> Any:
+        if not backends:
+            backends.append(ibis.duckdb.from_connection(con.raw))
+        return backends[0].table(t, database=raw)
+
     problems: list[Problem] = []
     for name, tf in sorted(snap.files.items()):
         if name in snap.unreadable:
             continue
         header = [h for h in con.columns(db.qualified(raw, name)) if h != "_row"]
         tf = replace(tf, header=tuple(tf.header or header))
-        checks, missing_refs = _checks(tf, header, snap, lambda t: backend.table(t, database=raw))
+        checks, missing_refs = _checks(
+            tf, header, snap, table_of, lambda t: con.columns(db.qualified(raw, t)))
         problems.extend(missing_refs)
+        if _valid(con, (raw, name, tuple(header), tf.native), checks,
+                  functools.partial(table_of, name), tf.table):
+            continue
         columns = {c.name: pa.Column(str, required=c.required, nullable=True)
                    for c in tf.table.columns}
-        data = backend.table(name, database=raw)
-        if _valid(columns, checks, data):
-            continue
         schema_obj = pa.DataFrameSchema(columns, checks=[
             pa.Check(_ignore_na(ck.fn), name=str(i), n_failure_cases=MAX_CASES)
             for i, ck in enumerate(checks)
         ])
         try:
-            schema_obj.validate(data, lazy=True)
+            schema_obj.validate(table_of(name), lazy=True)
         except pandera.errors.SchemaErrors as e:
             cases = e.failure_cases.to_dict("records")
             problems.extend(_problems(con, raw, tf, checks, cases))
     return problems
 
 
-def _valid(columns: dict[str, Any], checks: list[_Check], data: Any) -> bool:
-    """Whether the table passes every check, in one query: pandera runs a query (a scan of the
-    file) per check, and for a failing check two more (its failure cases and its result on
-    every row), so here all checks are one check returning one boolean. A table that fails is
-    then validated check by check, to report each problem with its rows."""
-    import pandera.errors
-    import pandera.ibis as pa
-
-    try:
-        pa.DataFrameSchema(columns, checks=[pa.Check(_every(checks), name="all")]).validate(
-            data, lazy=True)
-    except pandera.errors.SchemaErrors:
-        return False  # a failing check or a missing column
-    return True
+# The verdict query of a table, by what decides its text: the schema and table, the file's
+# header and native columns, and the checks. Building and compiling the ibis expression costs
+# about 50 ms a table, the query itself next to nothing on the sample: a process that validates
+# the same shapes again (the demo, a notebook, the tests) compiles each once.
+_VERDICTS: dict[tuple[Any, ...], str] = {}
 
 
-def _every(checks: list[_Check]) -> Callable[[Any], Any]:
+def _valid(con: db.Connection, shape: tuple[Any, ...], checks: list[_Check],
+           data: Callable[[], Any], table: Table) -> bool:
+    """Whether the table passes every check, in one query. pandera would run a query (a scan
+    of the file) per check, and for a failing check two more, so every check's verdict is one
+    boolean of one aggregate; a table that fails is then validated by pandera check by check,
+    to report each problem with its rows."""
+    import ibis
+
+    header = set(shape[2])
+    if any(c.required and c.name not in header for c in table.columns):
+        return False  # a missing column: reported by the check-by-check validation
+    key = (*shape, tuple((c.column, c.kind, c.expectation) for c in checks))
+    if key not in _VERDICTS:
+        _VERDICTS[key] = ibis.to_sql(_verdict(checks, data()), dialect="duckdb")
+    return bool(con.rows(_VERDICTS[key])[0][0])  # fetched whole: pandera may query next
+
+
+def _verdict(checks: list[_Check], d: Any) -> Any:
     """Every check's result as a column (NULL is a failure, as in `_ignore_na`), and all of them
     on all rows as the verdict; a table without rows passes."""
     import ibis
 
-    def check(data: Any) -> Any:
-        d = data.table
-        results = {str(i): v.fill_null(False)  # keyed by index: a column may have several
-                   for i, ck in enumerate(checks) for v in (ck.whole or ck.fn)(d).values()}
-        if not results:
-            return True
-        rows = d.mutate(**results)
-        return ibis.and_(*(rows[k] for k in results)).all().fill_null(True)
-
-    return check
+    results = {str(i): v.fill_null(False)  # keyed by index: a column may have several
+               for i, ck in enumerate(checks) for v in (ck.whole or ck.fn)(d).values()}
+    if not results:
+        return ibis.literal(True)
+    rows = d.mutate(**results)
+    return ibis.and_(*(rows[k] for k in results)).all().fill_null(True)
 
 
 def _problems(con: db.Connection, raw: str, tf: TableFile, checks: list[_Check],
@@ -223,7 +235,8 @@ def _column_of(table_of: Callable[[str], Any], table: str, column: str) -> Calla
 
 
 def _checks(
-    tf: TableFile, header: list[str], snap: Snapshot, table_of: Callable[[str], Any]
+    tf: TableFile, header: list[str], snap: Snapshot, table_of: Callable[[str], Any],
+    columns_of: Callable[[str], list[str]],
 ) -> tuple[list[_Check], list[Problem]]:
     present = set(header)
     t: Table = tf.table
@@ -251,7 +264,7 @@ def _checks(
             missing.append(Problem(Loc(tf.shown), f"column {ref.column} refers to {ref.table}, "
                                                   f"but the snapshot has no {ref.table} table"))
             continue
-        if ref.target not in table_of(ref.table).columns:
+        if ref.target not in columns_of(ref.table):
             continue  # the target file misses its key column: reported there
         out.append(_Check(
             ref.column, f"a {ref.target} present in {ref.table} ({target.path.name})",
