@@ -1,15 +1,16 @@
 -- The default rule pack's classification, written by hand as one DuckDB SQL script: the
 -- baseline `cutover predict` is measured against (bench/run.py). Reads the typed snapshot views
 -- (schemas pre, extract, testload) and the scenario as variables; writes table h_index
--- (side, entity, record_key, rule_id). The runner joins it with the pack's rule texts and writes
+-- (side, entity, record_key, rule_id), typed by the runner's ENUM types (bench/cases.py,
+-- `hand_types`). The runner joins it with the pack's rule texts, also ENUM values, and writes
 -- the sorted ledger, which must equal predict's row for row.
 --
 -- Written the way an analyst who knows DuckDB would: the per-user facts are computed once as
 -- sets of lower-cased Primary IDs and reused by users, user_roles and patrons; every other
 -- entity is one scan with a CASE. Rule ids are in the pack's order; first match wins.
 
-create or replace temp table h_index (side varchar, entity varchar, record_key varchar,
-                                      rule_id varchar);
+create or replace temp table h_index (side h_side, entity h_entity, record_key varchar,
+                                      rule_id h_rule);
 
 -- Shared per-Primary-ID facts.
 create or replace temp table h_staff_role as
