@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import offline_circ
+from bench import offline_circ, predict_pairs
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -60,6 +60,7 @@ class Measure:
     rss: int
     result: dict[str, Any]
     stderr: str = ""
+    cpu: float = 0.0  # user + system seconds of the process and its threads
 
 
 @dataclass
@@ -92,7 +93,7 @@ def child(argv: list[str], log: Path, python: str = sys.executable,
     saved = log.with_suffix(".json")
     if RESUME["on"] and saved.is_file():
         data = json.loads(saved.read_text(encoding="utf-8"))
-        return Measure(data["seconds"], data["rss"], data["result"])
+        return Measure(data["seconds"], data["rss"], data["result"], cpu=data.get("cpu", 0.0))
     log.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile() as out, log.open("wb") as err:
         start = time.perf_counter()
@@ -109,9 +110,11 @@ def child(argv: list[str], log: Path, python: str = sys.executable,
                            f"{stderr[-3000:]}")
     lines = [ln for ln in text.splitlines() if ln.startswith("{")]
     result = json.loads(lines[-1]) if lines else {}
-    measure = Measure(seconds, usage.ru_maxrss * 1024, result, stderr)
+    measure = Measure(seconds, usage.ru_maxrss * 1024, result, stderr,
+                      usage.ru_utime + usage.ru_stime)
     saved.write_text(json.dumps({"argv": argv, "seconds": seconds, "rss": measure.rss,
-                                 "result": result}, default=str), encoding="utf-8")
+                                 "cpu": measure.cpu, "result": result}, default=str),
+                     encoding="utf-8")
     return measure
 
 
@@ -423,7 +426,9 @@ class Only:
 ONLY = {"demo": Only("demo", DEMO_TARGET, DEMO_GROUP, DEMO_HEADING),
         "legacy": Only("legacy", LEGACY_TARGET, LEGACY_GROUP, LEGACY_HEADING),
         "offline-circ": Only("offline-circ", offline_circ.TARGET, offline_circ.GROUP,
-                             offline_circ.HEADING)}
+                             offline_circ.HEADING),
+        "predict": Only("predict", predict_pairs.TARGET, predict_pairs.GROUP,
+                        predict_pairs.HEADING)}
 DEMO_FOLDERS = ("verify-cutover", "verify-fulfillment", "verify-golive", "readiness", "whatif")
 
 
@@ -833,7 +838,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                    help="demo: only `cutover demo` vs one `cutover predict` of the sample; "
                         "legacy: only `cutover snapshot import flat` of a loans export vs "
                         "DuckDB's read_csv of it; offline-circ: only parsing and checking an "
-                        "offline circulation file; written into the report beside the results "
+                        "offline circulation file; predict: only predict vs the lean script in "
+                        "interleaved pairs at --predict-users; written into the report beside "
+                        "the results "
                         "measured before")
     p.add_argument("--demo-repeat", type=int, default=None,
                    help="interleaved pairs of demo and predict (default 5; 1 with --smoke)")
@@ -845,6 +852,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--offline-lines", type=int, default=None,
                    help="lines of the offline circulation file (default 50,000; 2,000 with "
                         "--smoke)")
+    p.add_argument("--predict-users", default=None,
+                   help="scales of --only predict (default 2000000,5000000; 1000 with --smoke)")
+    p.add_argument("--predict-repeat", type=int, default=None,
+                   help="interleaved pairs of predict and the lean script per scale (default 3)")
     p.add_argument("--offline-repeat", type=int, default=None,
                    help="processes of the whole offline-circ check (default 3; 1 with --smoke)")
     a = p.parse_args(argv)
@@ -853,6 +864,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     a.legacy_repeat = a.legacy_repeat or (1 if a.smoke else 3)
     a.offline_lines = a.offline_lines or (2000 if a.smoke else 50_000)
     a.offline_repeat = a.offline_repeat or (1 if a.smoke else 3)
+    a.predict_users = [int(u) for u in str(a.predict_users or ("1000" if a.smoke else
+                                                               "2000000,5000000")).split(",")]
+    a.predict_repeat = a.predict_repeat or (1 if a.smoke else 3)
     if a.smoke:
         a.users, a.scales, a.repeat, a.institutions = 1000, "400", 1, 2
         a.memory_limit = "512MB"
@@ -875,6 +889,8 @@ def only_one(a: argparse.Namespace, name: str) -> None:
     elif name == "offline-circ":
         print(f"… {offline_circ.GROUP}: {a.offline_lines:,} lines in {a.work}", flush=True)
         target = bench_offline(r, separately=True)
+    elif name == "predict":
+        target = predict_pairs.run(r, ensure_data, case, Target, fmt_s, fmt_b)
     else:
         print(f"… {LEGACY_GROUP}: {a.legacy_lines:,} lines, {a.legacy_repeat} pair(s) in "
               f"{a.work}", flush=True)
