@@ -242,7 +242,8 @@ def write_folder(out: Path, fill: Callable[[Path], None], marker: str = MARKER,
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         remove_leftovers(out)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        with signals_held():  # a signal between mkdtemp and `tmp =` would leave it behind
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         _claim(tmp)
         umask = os.umask(0)
         os.umask(umask)
