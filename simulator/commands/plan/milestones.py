@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from simulator.commands.readiness import runbook
 from simulator.inputs.plan import MILESTONES, Cluster, Plan
-from simulator.output import csvfile
+from simulator.output import csvfile, ics
 
 DAY = dt.timedelta(days=1)
 CITE = "Appendix – Large Consortium “Big Bang” Approach (General Alma Cutover Milestones Per " \
@@ -101,8 +100,8 @@ def to_csv(found: list[Milestone]) -> str:
 def to_ics(plan: Plan, found: list[Milestone], stamp: dt.datetime) -> str:
     """One all-day event per milestone and institution; its UID is the institution and the
     milestone, so importing a changed plan again moves the events (also to another cluster)."""
-    events = [runbook.Event(f"{m.institution}.{m.name}", m.start, m.end, TITLES[m.name],
-                            f"{m.institution}: {TITLES[m.name]} (cluster {m.cluster})",
-                            DETAILS[m.name], m.institution, CITE) for m in found]
-    return runbook.to_ics(events, plan.consortium, stamp, product="consortium plan",
-                          name=f"Alma cutover plan: {plan.consortium}")
+    events = [ics.Event(f"{m.institution}.{m.name}", m.start, m.end,
+                        f"{m.institution}: {TITLES[m.name]} (cluster {m.cluster})",
+                        DETAILS[m.name], m.institution, CITE) for m in found]
+    return ics.calendar(events, plan.consortium, stamp, product="consortium plan",
+                        name=f"Alma cutover plan: {plan.consortium}")

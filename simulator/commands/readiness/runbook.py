@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from simulator.inputs.scenario import Scenario
-from simulator.output import csvfile
+from simulator.output import csvfile, ics
 
 DAY = dt.timedelta(days=1)
 PREPARE_DAYS = 14  # the preparation weeks before the freeze (the seed: "the weeks preceding")
@@ -310,58 +310,8 @@ def to_csv(events: list[Event]) -> str:
                                            e.title, e.who, e.detail, e.cite] for e in events))
 
 
-def _ics_text(text: str) -> str:
-    """TEXT values (RFC 5545 3.3.11): backslash, semicolon, comma and newlines escaped."""
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
-
-
-def _fold(line: str) -> str:
-    """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
-    data = line.encode("utf-8")
-    if len(data) <= 75:
-        return line
-    parts: list[str] = []
-    limit = 75
-    while data:
-        cut = min(limit, len(data))
-        while cut < len(data) and (data[cut] & 0xC0) == 0x80:  # never split a character
-            cut -= 1
-        parts.append(data[:cut].decode("utf-8"))
-        data = data[cut:]
-        limit = 74  # the leading space of a continuation line counts
-    return "\r\n ".join(parts)
-
-
-def to_ics(events: list[Event], institution: str, stamp: dt.datetime, *,
-           name: str | None = None, product: str = "readiness runbook") -> str:
-    """An iCalendar file of all-day events; UIDs are stable so a re-import updates the events.
-
-    `institution` (or a consortium's code) makes the UIDs' domain; `name` is the calendar's
-    name (default: the institution's runbook), `product` the PRODID's writer (cutover plan
-    writes its calendar here too)."""
-    when = stamp.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    domain = "".join(ch for ch in institution.lower() if ch.isalnum() or ch in "-.") or "site"
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:-//cutover-simulator//{product}//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_ics_text(name or f'Alma cutover runbook: {institution}')}",
-    ]
-    for e in events:
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{e.id}@{domain}.cutover-simulator",
-            f"DTSTAMP:{when}",
-            f"DTSTART;VALUE=DATE:{e.start.strftime('%Y%m%d')}",
-            f"DTEND;VALUE=DATE:{(e.end + DAY).strftime('%Y%m%d')}",  # exclusive end
-            f"SUMMARY:{_ics_text(e.title)}",
-            f"DESCRIPTION:{_ics_text(f'{e.detail} Who: {e.who}. Source: {e.cite}.')}",
-            f"CATEGORIES:{_ics_text(e.who)}",
-            "TRANSP:TRANSPARENT",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "".join(_fold(line) + "\r\n" for line in lines)
+def to_ics(events: list[Event], institution: str, stamp: dt.datetime) -> str:
+    """The runbook as an iCalendar file of all-day events (UIDs stable: see `output.ics`)."""
+    return ics.calendar([ics.Event(e.id, e.start, e.end, e.title, e.detail, e.who, e.cite)
+                         for e in events], institution, stamp,
+                        name=f"Alma cutover runbook: {institution}", product="readiness runbook")
