@@ -219,6 +219,10 @@ BAD = [
         {"jobs.csv": "job_id,name,job_type\nJ1,Export\nJ2,Import,MANUAL\n"},
         ["freeze/jobs.csv:2:3: row has 2 fields but the header names 3 (is a value missing, or "
          "the row broken in two?)"]),
+    Bad("ragged-after-blank-lines", "freeze",
+        {"jobs.csv": "job_id,name,job_type\nJ1,Export,MANUAL\n\n\nJ2,Import\n"},
+        ["freeze/jobs.csv:5:3: row has 2 fields but the header names 3 (is a value missing, or "
+         "the row broken in two?)"]),
     Bad("header-stray-quote", "freeze",
         {"users.csv": USERS.replace("updated_at\n", 'updated_at,"note"s\n')},
         ["freeze/users.csv:1:1: the header row is not valid CSV (',' expected after '\"'): quote "

@@ -5,109 +5,27 @@ Python. A file DuckDB cannot read is located to its row and column."""
 
 from __future__ import annotations
 
-import bisect
-import csv
-import io
 import re
 from collections.abc import Callable
-from pathlib import Path
-from typing import BinaryIO
 
 from simulator import db
 from simulator.errors import Loc, Problem
-from simulator.inputs.snapshot import (
-    MAX_LINE_BYTES,
-    NOT_UTF8,
-    Snapshot,
-    TableFile,
-    bytes_shown,
-    has_bad_bytes,
-)
+from simulator.inputs import csverrors
+from simulator.inputs.csverrors import CsvFile, Words
+from simulator.inputs.snapshot import MAX_LINE_BYTES, NOT_UTF8, Snapshot, TableFile, bytes_shown
 from simulator.inputs.tables import SCHEMA_SIDE, SQL_TYPES, Table, tables_for
 
 
 def row_numbers(tf: TableFile) -> Callable[[int], int]:
-    """Map a view's `_row` to the file's row, counting blank lines as DuckDB's errors do.
-
-    DuckDB skips blank lines, so `_row` (1 + the record's position) falls behind the row a
-    spreadsheet shows after a blank line. Only called to report problems; a file without an
-    empty line (nearly every file) costs one fast byte scan.
-    """
-    if tf.format != "csv" or not _may_have_blank_lines(tf.path):
+    """Map a view's `_row` to the file's row, counting blank lines as DuckDB's errors do: `_row`
+    falls behind the row a spreadsheet shows after a blank line. Only called to report problems."""
+    if tf.format != "csv":
         return lambda row: row
-    blanks: list[int] = []  # per blank line: the first `_row` that comes after it
-    limit = csv.field_size_limit()
-    csv.field_size_limit(MAX_LINE_BYTES)
-    try:
-        with tf.path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
-            kept = 1
-            for fields in csv.reader(f):
-                if fields:
-                    kept += 1
-                else:
-                    blanks.append(kept)
-    except csv.Error:
-        return lambda row: row
-    finally:
-        csv.field_size_limit(limit)
-    return lambda row: row + bisect.bisect_right(blanks, row)
+    return csverrors.rows_counting_blanks(_csv(tf))
 
 
-def _may_have_blank_lines(path: Path) -> bool:
-    tail = b""
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            data = tail + chunk
-            if b"\n\n" in data or b"\n\r\n" in data or b"\r\r" in data:
-                return True
-            tail = data[-2:]
-    return False
-
-
-def _mixed_line_ends(path: Path) -> tuple[int, int, bool] | None:
-    """The first line whose end differs from the first line's: its number, the column its line
-    end starts at, and whether it ends in CRLF (None: all alike)."""
-    first: bool | None = None  # does the first line end in CRLF?
-    line, prev, offset, line_start = 0, b"", 0, 0  # offsets in bytes from the file's start
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            start = 0
-            while (i := chunk.find(b"\n", start)) >= 0:
-                line += 1
-                crlf = (chunk[i - 1:i] if i else prev) == b"\r"
-                if first is None:
-                    first = crlf
-                elif crlf != first:
-                    return line, _column(f, line_start, offset + i - crlf), crlf
-                start = i + 1
-                line_start = offset + start
-            prev = chunk[-1:]
-            offset += len(chunk)
-    return None
-
-
-def _column(f: BinaryIO, start: int, end: int) -> int:
-    """The column (in characters) of the byte at `end` of a line that starts at `start`."""
-    f.seek(start)
-    text = f.read(min(end - start, MAX_LINE_BYTES)).decode("utf-8", "replace")
-    return len(text) + 1
-
-
-def _find_bad_utf8(tf: TableFile) -> tuple[int, int, str] | None:
-    """Row (header = 1), column and shown value of the first field that is not UTF-8."""
-    limit = csv.field_size_limit()
-    csv.field_size_limit(MAX_LINE_BYTES)
-    try:
-        with tf.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
-            for row, fields in enumerate(csv.reader(f), 1):
-                for col, value in enumerate(fields, 1):
-                    if has_bad_bytes(value):
-                        return row, col, value
-    except csv.Error:
-        return None
-    finally:
-        csv.field_size_limit(limit)
-    return None
+def _csv(tf: TableFile) -> CsvFile:
+    return CsvFile(tf.path, tf.shown)
 
 
 # --- views ---------------------------------------------------------------------------------
@@ -259,57 +177,22 @@ def _first(e: Exception) -> str:
     return str(e).strip().splitlines()[0]
 
 
-_LINE = re.compile(r"CSV Error on Line: (\d+)")
-_ORIGINAL = re.compile(r"Original Line: (.*?)\nExpected Number of Columns", re.S)
-_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
-
-
-def _fields(error: str, found: int) -> int:
-    """The fields of the row DuckDB quotes in `error`: it counts a long row's fields only up to
-    one past the header's (`found`)."""
-    m = _ORIGINAL.search(error)
-    try:
-        return len(next(csv.reader(io.StringIO(m.group(1))))) if m else found
-    except (csv.Error, StopIteration):
-        return found
+# Snapshot files count rows (records, the header is 1, blank lines too), as DuckDB's errors do.
+_WORDS = Words(unit="row", cannot="cannot read CSV",
+               too_long=f"a row is longer than {MAX_LINE_BYTES:,} bytes (the most a row may hold): "
+                        "is a quote left open, or a field holding a whole document?")
 
 
 def csv_problem(tf: TableFile, e: Exception) -> Problem:
-    """Turn DuckDB's CSV reader errors into one located sentence.
+    """Turn DuckDB's CSV reader errors into one located sentence."""
+    return csverrors.read_problem(_csv(tf), e, _WORDS, lambda row: _not_utf8(tf, row))
 
-    DuckDB's "line" counts records (the header is 1), as our row numbers do.
-    """
-    text = str(e)
-    m = _LINE.search(text)
-    row = int(m.group(1)) if m else 0
-    col = 1
-    if "Invalid unicode" in text or "not utf-8" in text:
-        found = _find_bad_utf8(tf)
-        if found:
-            row, col, value = found
-            name = tf.header[col - 1] if col <= len(tf.header) else f"#{col}"
-            msg = f"column {name}: {bytes_shown(value)} {NOT_UTF8}"
-        else:
-            msg = f"a value {NOT_UTF8}"
-    elif "Maximum line size" in text or "maximum line size" in text:
-        msg = (
-            f"a row is longer than {MAX_LINE_BYTES:,} bytes (the most a row may hold): is a "
-            "quote left open, or a field holding a whole document?"
-        )
-    elif counts := _COUNTS.search(text):
-        expected, found_n = int(counts.group(1)), _fields(text, int(counts.group(2)))
-        col = min(expected, found_n) + 1
-        hint = ("a value holding a comma must be in double quotes" if found_n > expected
-                else "is a value missing, or the row broken in two?")
-        msg = (f"row has {found_n} field{'s' if found_n != 1 else ''} but the header names "
-               f"{expected} ({hint})")
-    elif "invalid state" in text and (changed := _mixed_line_ends(tf.path)):
-        row, col, crlf = changed
-        ends = ("CRLF", "LF") if crlf else ("LF", "CRLF")
-        msg = (f"the file mixes line ends (Windows CRLF and Unix LF): this line ends in {ends[0]}, "
-               f"the first line in {ends[1]}; save it again with one kind")
-    elif "unterminated quote" in text.lower():
-        msg = "a quoted field is never closed (a \" opens it, another \" must close it)"
-    else:
-        msg = f"cannot read CSV: {_first(e)}"
-    return Problem(Loc(tf.shown, row, col) if row else Loc(tf.shown), msg)
+
+def _not_utf8(tf: TableFile, row: int) -> Problem:
+    """The first field that is not UTF-8, named by its column (else at DuckDB's `row`)."""
+    found = csverrors.bad_field(_csv(tf))
+    if found is None:
+        return Problem(Loc(tf.shown, row, 1) if row else Loc(tf.shown), f"a value {NOT_UTF8}")
+    row, col, value = found
+    name = tf.header[col - 1] if col <= len(tf.header) else f"#{col}"
+    return Problem(Loc(tf.shown, row, col), f"column {name}: {bytes_shown(value)} {NOT_UTF8}")
