@@ -312,6 +312,18 @@ def test_a_file_that_cannot_be_read(con: db.Connection, tmp_path: Path) -> None:
         changes.load(con, missing, EXAMPLE)
 
 
+def test_a_line_with_many_fields_and_mixed_line_ends(con: db.Connection, tmp_path: Path) -> None:
+    assert problems(con, tmp_path, HEADER + "2026-06-01 10:00,UWX,loans,create,a,b,c,d\n") == [
+        "2:6: line has 8 fields but the header names 5 (a value holding a comma must be in "
+        "double quotes)"]
+    assert problems(con, tmp_path, HEADER + "2026-06-01 10:00\n") == [
+        "2:2: line has 1 field but the header names 5 (is a value missing, or the line broken "
+        "in two?)"]
+    assert problems(con, tmp_path, HEADER + "2026-06-01 10:00,UWX,loans,create,a\r\n") == [
+        "2:36: the file mixes line ends (Windows CRLF and Unix LF): this line ends in CRLF, the "
+        "first line in LF; save it again with one kind"]
+
+
 def test_a_time_zone_duckdb_does_not_know_is_the_plans_mistake(con: db.Connection) -> None:
     plan = Plan("C", EXAMPLE.clusters, timezone="Mars/Olympus")
     with pytest.raises(UserError, match="time zone 'Mars/Olympus' is not known to DuckDB"):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,8 @@ from simulator import db
 from simulator.commands.plan.calendar import Context, Week
 from simulator.commands.plan.classes import ACTIONS, AREAS, spans
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
+from simulator.inputs import csverrors
+from simulator.inputs.csverrors import CsvFile, Words
 from simulator.inputs.plan import Plan
 from simulator.inputs.snapshot import MAX_LINE_BYTES
 from simulator.inputs.validate import MAX_CASES
@@ -35,6 +36,11 @@ TIMESTAMP_FORM = ("a date and time (YYYY-MM-DD HH:MM or HH:MM:SS, optionally wit
                   "offset such as +02:00)")
 RAW = "plan_changes"
 CLASSED = "plan_classed"
+WORDS = Words()  # a CSV file's problems in the common words, at its lines
+
+
+def _csv(path: Path) -> CsvFile:
+    return CsvFile(path, display_path(path))
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ def load(con: db.Connection, path: Path, plan: Plan) -> ChangeLog:
             "delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
             f"max_line_size = {MAX_LINE_BYTES})", {"path": str(path)})
     except db.DuckDBError as e:
-        raise UserError(_read_problem(path, e)) from None
+        raise UserError(csverrors.read_problem(_csv(path), e, WORDS)) from None
     log = ChangeLog(path, header, int(con.one(f"select count(*) from {RAW}")))
     problems = _checks(con, log, [code for _, code in plan.institutions()])
     if problems:
@@ -95,10 +101,8 @@ def read_header(path: Path) -> tuple[str, ...]:
         raise UserError(Problem(Loc(shown), f"cannot read: {e.strerror or e}")) from None
     try:
         first = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise UserError(Problem(Loc(shown, 1, raw[:e.start].count(b",") + 1),
-                                f"byte 0x{raw[e.start]:02X} is not UTF-8 text: save the file "
-                                "as CSV UTF-8")) from None
+    except UnicodeDecodeError:
+        raise UserError(csverrors.not_utf8(_csv(path), WORDS)) from None
     if not first.strip():
         raise UserError(Problem(Loc(shown, 1, 1), "empty file: expected a header row naming "
                                                   f"the columns {', '.join(COLUMNS)}"))
@@ -163,7 +167,7 @@ def _checks(con: db.Connection, log: ChangeLog, codes: list[str]) -> list[Proble
         if n > MAX_CASES:
             notes.append(Problem(Loc(log.shown), f"{check.column}: only the first {MAX_CASES} "
                                                  f"of {n:,} bad rows are listed"))
-    lines = physical_lines(log.path, {row for _, row, _ in found})
+    lines = csverrors.lines(_csv(log.path), {row for _, row, _ in found})
     problems = [Problem(Loc(log.shown, lines[row], log.header.index(c.column) + 1),
                         _message(c, value, params)) for c, row, value in found]
     return problems + notes
@@ -176,71 +180,6 @@ def _message(check: _Check, value: str | None, params: Mapping[str, object]) -> 
     choices = params.get(check.choices, [])
     hint = suggest(value, choices) if isinstance(choices, list) else ""
     return check.message.format(value=shown, hint=hint)
-
-
-def physical_lines(path: Path, rows: set[int], blank_lines_count: bool = False) -> dict[int, int]:
-    """The line each of `rows` (record numbers, the header is 1) starts on. DuckDB skips
-    blank lines in its row numbers but counts them in its errors (`blank_lines_count`); a
-    quoted value may hold line ends."""
-    wanted, found = max(rows, default=0), {}
-    limit = csv.field_size_limit()
-    csv.field_size_limit(MAX_LINE_BYTES)
-    try:
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
-            reader = csv.reader(f)
-            row, end = 0, 0
-            for fields in reader:
-                start, end = end + 1, reader.line_num
-                if fields or blank_lines_count:
-                    row += 1
-                    if row in rows:
-                        found[row] = start
-                if row >= wanted:
-                    break
-    except csv.Error:
-        pass
-    finally:
-        csv.field_size_limit(limit)
-    return {row: found.get(row, row) for row in rows}
-
-
-_LINE = re.compile(r"CSV Error on Line: (\d+)")
-_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
-
-
-def _read_problem(path: Path, error: Exception) -> Problem:
-    """DuckDB's CSV reader error as one sentence at the file's line."""
-    text, shown = str(error), display_path(path)
-    if "Invalid unicode" in text or "not utf-8" in text:
-        return _bad_utf8(path)
-    m = _LINE.search(text)
-    line = physical_lines(path, {int(m.group(1))}, True)[int(m.group(1))] if m else 0
-    col = 1
-    if counts := _COUNTS.search(text):
-        expected, found = int(counts.group(1)), int(counts.group(2))
-        col = min(expected, found) + 1
-        hint = ("a value holding a comma must be in double quotes" if found > expected
-                else "is a value missing, or the line broken in two?")
-        message = f"line has {found} fields but the header names {expected} ({hint})"
-    elif "unterminated quote" in text.lower():
-        message = "a quoted field is never closed (a \" opens it, another \" must close it)"
-    elif "maximum line size" in text.lower():
-        message = f"a line is longer than {MAX_LINE_BYTES:,} bytes: is a quote left open?"
-    else:
-        message = f"cannot read the file: {text.strip().splitlines()[0]}"
-    return Problem(Loc(shown, line, col) if line else Loc(shown), message)
-
-
-def _bad_utf8(path: Path) -> Problem:
-    with path.open("rb") as f:
-        for number, line in enumerate(f, 1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as e:
-                return Problem(Loc(display_path(path), number, line[:e.start].count(b",") + 1),
-                               f"byte 0x{line[e.start]:02X} is not UTF-8 text: save the file "
-                               "as CSV UTF-8")
-    return Problem(Loc(display_path(path)), "not valid UTF-8 text: save the file as CSV UTF-8")
 
 
 # --- classes and counts ---------------------------------------------------------------------
