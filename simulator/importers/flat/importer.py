@@ -20,7 +20,7 @@ from simulator.importers.flat import sources, transform
 from simulator.importers.flat.mapping import Mapping, TableMap
 from simulator.importers.flat.sources import Source
 from simulator.importers.snapshots import MARKER, WHAT, check, manifest_text
-from simulator.inputs import snapshot
+from simulator.inputs import csverrors, snapshot
 from simulator.inputs.tables import STAGE_SIDE
 from simulator.inputs.validate import MAX_CASES
 from simulator.output.runfolder import check_out, write_folder
@@ -120,7 +120,7 @@ def _transform(con: db.Connection, mapping: Mapping, found: dict[str, Source],
 
 def _check_problems(src: Source, checks: list[transform.Check]) -> list[Problem]:
     """The failures of a table's checks, at the source file's line and column."""
-    lines = sources.physical_lines(src, {f.row for c in checks for f in c.failures})
+    lines = csverrors.lines(src.csv, {f.row for c in checks for f in c.failures})
     out = []
     for one in checks:
         header = one.column.header
@@ -165,7 +165,7 @@ def _at_source(src: Source, problems: list[Problem]) -> list[Problem]:
     columns = transform.output_columns(src.table)
     rows = {p.loc.line + 1 for p in problems if p.loc.line}
     rows |= {int(m.group(1)) + 1 for p in problems for m in _ROW_HAS.finditer(p.message)}
-    lines = sources.physical_lines(src, rows)
+    lines = csverrors.lines(src.csv, rows)
     out = []
     for p in problems:
         message = _ROW_HAS.sub(lambda m: f": line {lines[int(m.group(1)) + 1]} has ", p.message)

@@ -1,20 +1,18 @@
 """The legacy files a mapping names: found, converted to UTF-8 when written in another encoding
 (streaming, into a temp file), their header read and checked against the mapping, and the
-physical line of a record found again when a problem is reported."""
+messages about them worded for a mapping (`inputs/csverrors.py` finds the lines)."""
 
 from __future__ import annotations
 
 import codecs
 import csv
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from simulator.errors import Collector, Loc, Problem, display_path
 from simulator.importers.flat.mapping import Mapping, TableMap
-from simulator.inputs.snapshot import MAX_LINE_BYTES
+from simulator.inputs import csverrors
+from simulator.inputs.csverrors import CsvFile, Words
 from simulator.inputs.yamlsrc import suggest
 
 CHUNK = 1 << 20
@@ -37,6 +35,25 @@ class Source:
     def position(self, header: str) -> int:
         """The 1-based column of a header the mapping names."""
         return self.header.index(header) + 1
+
+    @property
+    def csv(self) -> CsvFile:
+        """The file DuckDB reads, in its dialect, named as the user knows it."""
+        return csv_file(self.read_path, self.path, self.table)
+
+
+def csv_file(read_path: Path, path: Path, tm: TableMap) -> CsvFile:
+    return CsvFile(read_path, display_path(path), tm.delimiter, tm.quote)
+
+
+def words(tm: TableMap) -> Words:
+    """The messages' words for a file of the table's delimiter and quote."""
+    return Words(too_many=f"a value holding '{tm.delimiter}' must be quoted",
+                 unclosed=f"a quoted field is never closed (a {tm.quote} opens it, another must "
+                          "close it; quote: \"\" in the mapping reads quotes as text)",
+                 not_utf8=": is the file Latin-1 or Windows text? (set encoding: in the mapping, "
+                          "e.g. latin-1 or cp1252)",
+                 not_utf8_file=" (set encoding: in the mapping)")
 
 
 def is_utf8(encoding: str) -> bool:
@@ -93,19 +110,12 @@ def to_utf8(path: Path, encoding: str, dest: Path) -> Problem | None:
     return None
 
 
-def _reader(lines: Iterator[str], tm: TableMap) -> Any:
-    """A csv reader of the table's delimiter and quote (`line_num` tells the lines read)."""
-    if tm.quote:
-        return csv.reader(lines, delimiter=tm.delimiter, quotechar=tm.quote, doublequote=True)
-    return csv.reader(lines, delimiter=tm.delimiter, quoting=csv.QUOTE_NONE)
-
-
 def _header(path: Path, read_path: Path, tm: TableMap,
             problems: Collector) -> tuple[str, ...] | None:
     shown = display_path(path)
     try:
         with read_path.open(encoding="utf-8-sig", newline="") as f:
-            first = next(_reader(f, tm), None)
+            first = next(csv_file(read_path, path, tm).reader(f), None)
     except UnicodeDecodeError:
         problems.extend([bad_utf8(path, tm)])
         return None
@@ -144,79 +154,9 @@ def _headers_found(path: Path, tm: TableMap, header: tuple[str, ...],
 
 def bad_utf8(path: Path, tm: TableMap) -> Problem:
     """Where the first byte that is not UTF-8 is: line and (roughly) field."""
-    shown = display_path(path)
-    with path.open("rb") as f:
-        for line_no, line in enumerate(f, 1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as e:
-                field = line[:e.start].count(tm.delimiter.encode("utf-8")) + 1
-                return Problem(Loc(shown, line_no, field),
-                               f"byte 0x{line[e.start]:02X} is not UTF-8 text: is the file "
-                               "Latin-1 or Windows text? (set encoding: in the mapping, e.g. "
-                               "latin-1 or cp1252)")
-    return Problem(Loc(shown), "not valid UTF-8 text (set encoding: in the mapping)")
-
-
-# --- physical lines of records -----------------------------------------------------------
-
-
-def physical_lines(src: Source, rows: set[int], blank_lines_count: bool = False) -> dict[int, int]:
-    """The line each of `rows` starts on, read only up to the last of them.
-
-    A row is a record's number with the header as 1; DuckDB's rows skip blank lines, its error
-    lines count them (`blank_lines_count`). A quoted value may hold line ends, so a record's
-    line can be greater than its row.
-    """
-    wanted = max(rows, default=0)
-    found: dict[int, int] = {}
-    limit = csv.field_size_limit()
-    csv.field_size_limit(MAX_LINE_BYTES)
-    try:
-        with src.read_path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
-            reader = _reader(f, src.table)
-            row, end = 0, 0
-            for fields in reader:
-                start, end = end + 1, reader.line_num
-                if fields or blank_lines_count:
-                    row += 1
-                    if row in rows:
-                        found[row] = start
-                if row >= wanted:
-                    break
-    except csv.Error:
-        pass
-    finally:
-        csv.field_size_limit(limit)
-    return {row: found.get(row, row) for row in rows}
-
-
-# --- DuckDB's reading errors ---------------------------------------------------------------
-
-_LINE = re.compile(r"CSV Error on Line: (\d+)")
-_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+    return csverrors.not_utf8(csv_file(path, path, tm), words(tm))
 
 
 def read_problem(src: Source, error: Exception) -> Problem:
     """DuckDB's CSV reader error as one sentence at the file's line."""
-    text = str(error)
-    if "Invalid unicode" in text or "not utf-8" in text:
-        return bad_utf8(src.path, src.table)
-    m = _LINE.search(text)
-    line = physical_lines(src, {int(m.group(1))}, True)[int(m.group(1))] if m else 0
-    col = 1
-    delimiter = src.table.delimiter
-    if counts := _COUNTS.search(text):
-        expected, found = int(counts.group(1)), int(counts.group(2))
-        col = min(expected, found) + 1
-        hint = (f"a value holding '{delimiter}' must be quoted" if found > expected
-                else "is a value missing, or the line broken in two?")
-        message = f"line has {found} fields but the header names {expected} ({hint})"
-    elif "unterminated quote" in text.lower():
-        message = (f"a quoted field is never closed (a {src.table.quote} opens it, another must "
-                   "close it; quote: \"\" in the mapping reads quotes as text)")
-    elif "maximum line size" in text.lower():
-        message = f"a line is longer than {MAX_LINE_BYTES:,} bytes: is a quote left open?"
-    else:
-        message = f"cannot read the file: {text.strip().splitlines()[0]}"
-    return Problem(Loc(src.shown, line, col) if line else Loc(src.shown), message)
+    return csverrors.read_problem(src.csv, error, words(src.table))

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from simulator import db
 from simulator.importers.flat.mapping import Column, TableMap
-from simulator.importers.flat.sources import MAX_LINE_BYTES, Source
+from simulator.importers.flat.sources import Source
+from simulator.inputs.snapshot import MAX_LINE_BYTES
 from simulator.inputs.validate import MAX_CASES
 
 
