@@ -106,9 +106,7 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
     rule_counts = {rule_id: n for rule_id, (n, _) in sorted(by_rule.items()) if n}
     found = _findings_of(pack, by_rule)
     rows = sum(n for n, _ in per_rule.values())
-    in_order = _ledger_sql(_texts_sql(rules, _enum_types(con, name, rules)),
-                           f"(select * from {index} order by side, entity, record_key)")
-    return Result(counts, rule_counts, found, rows, catalog, in_order)
+    return Result(counts, rule_counts, found, rows, catalog, _in_order(con, pack, name, index))
 
 
 _TEXTS = ("outcome", "rule_id", "reason", "cite", "message")
@@ -118,18 +116,28 @@ def _values(r: Rule) -> tuple[str | None, ...]:
     return r.outcome, r.id, r.reason, r.cite, r.message
 
 
-def _enum_types(con: db.Connection, name: str, rules: list[Rule]) -> list[str]:
-    """One ENUM type per text column, of the pack's values: written to Parquet, an ENUM column
-    is a dictionary already, where a VARCHAR column would be hashed value by value (the long
-    reasons, 15M times at 2M users). The file holds plain strings either way."""
-    types = []
-    for i, field in enumerate(_TEXTS):
-        values = sorted({v for r in rules if (v := _values(r)[i]) is not None})
-        kind = db.ident(f"{name}_{field}")
-        con.execute(f"create or replace temp type {kind} as enum("
-                    + ", ".join(db.literal(v) for v in values) + ")")
-        types.append(kind)
-    return types
+def _in_order(con: db.Connection, pack: Pack, name: str, index: str) -> str:
+    """The ledger sorted by side, entity and key, for writing. Side, entity and every text are
+    ENUM values of the pack's own (sorted, so they sort as their text): they sort as small
+    numbers, and written to Parquet an ENUM column is a dictionary already, where a VARCHAR
+    column is hashed value by value (the long reasons, 15M times at 2M users). The file holds
+    plain strings either way."""
+    rules = [r for e in pack.ordered() for r in e.rules]
+    side, entity = (_enum_type(con, f"{name}_{f}", {getattr(e, f) for e in pack.ordered()})
+                    for f in ("side", "name"))
+    texts = [_enum_type(con, f"{name}_{f}", {_values(r)[i] for r in rules})
+             for i, f in enumerate(_TEXTS)]
+    typed = (f"(select side::{side} as side, entity::{entity} as entity, record_key, rule "
+             f"from {index})")
+    return f"{_ledger_sql(_texts_sql(rules, texts), typed)} order by side, entity, record_key"
+
+
+def _enum_type(con: db.Connection, name: str, values: set[str | None]) -> str:
+    kind = db.ident(name)
+    con.execute(f"create or replace temp type {kind} as enum("
+                + ", ".join(db.literal(v) for v in sorted(v for v in values if v is not None))
+                + ")")
+    return kind
 
 
 def _texts_sql(rules: list[Rule], types: list[str] | None = None) -> str:
@@ -144,9 +152,8 @@ def _texts_sql(rules: list[Rule], types: list[str] | None = None) -> str:
 
 
 def _ledger_sql(texts: str, index: str) -> str:
-    """The ledger over `index`, each row's texts looked up by its rule number: a lookup in a
-    constant list keeps the index's order (a join would not), so a sorted ledger is the sorted
-    narrow index with its texts added, not ~10× the bytes sorted."""
+    """The ledger over `index`, each row's texts looked up by its rule number in a constant
+    list (cheaper than a join, and it keeps the index's order)."""
     picked = ", ".join(f"r.{name} as {name}" for name in _TEXTS)
     return (f"select side, entity, record_key, {picked} from (select side, entity, record_key, "
             f"{texts}[rule] as r from {index})")
