@@ -106,7 +106,8 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
     rule_counts = {rule_id: n for rule_id, (n, _) in sorted(by_rule.items()) if n}
     found = _findings_of(pack, by_rule)
     rows = sum(n for n, _ in per_rule.values())
-    return Result(counts, rule_counts, found, rows, catalog, _in_order(con, pack, name, index))
+    in_order = _in_order(con, pack, rules, name, index)
+    return Result(counts, rule_counts, found, rows, catalog, in_order)
 
 
 _TEXTS = ("outcome", "rule_id", "reason", "cite", "message")
@@ -116,13 +117,12 @@ def _values(r: Rule) -> tuple[str | None, ...]:
     return r.outcome, r.id, r.reason, r.cite, r.message
 
 
-def _in_order(con: db.Connection, pack: Pack, name: str, index: str) -> str:
+def _in_order(con: db.Connection, pack: Pack, rules: list[Rule], name: str, index: str) -> str:
     """The ledger sorted by side, entity and key, for writing. Side, entity and every text are
     ENUM values of the pack's own (sorted, so they sort as their text): they sort as small
     numbers, and written to Parquet an ENUM column is a dictionary already, where a VARCHAR
     column is hashed value by value (the long reasons, 15M times at 2M users). The file holds
     plain strings either way."""
-    rules = [r for e in pack.ordered() for r in e.rules]
     side, entity = (_enum_type(con, f"{name}_{f}", {getattr(e, f) for e in pack.ordered()})
                     for f in ("side", "name"))
     texts = [_enum_type(con, f"{name}_{f}", {_values(r)[i] for r in rules})
