@@ -31,7 +31,7 @@ def open_session(pre: PathLike, extract: PathLike, scenario: PathLike, *,
 
     `pre`: Alma at the freeze; `extract`: the final legacy extract; `testload`: Alma after the
     test load; `rules`: rule pack folders layered over the default, in order; `memory_limit`:
-    DuckDB's (e.g. "4GB"; default CUTOVER_MEMORY_LIMIT or half the machine's memory);
+    DuckDB's (e.g. "4GB"; default CUTOVER_MEMORY_LIMIT, or 1GB; docs/commands/index.md);
     `progress`: called with each step's name (e.g. `print`).
 
     Costs: reads the snapshot manifests and the scenario only, no table; every problem of
