@@ -402,9 +402,15 @@ LEGACY_HEADING = "### snapshot import flat vs DuckDB's read_csv"
 ONLY_NOTE = ("- `python -m bench.run --only demo` measures only `cutover demo` against one "
              "`cutover predict`\n  of the bundled sample (no generated data), `--only legacy` "
              "only `cutover snapshot import flat`\n  of a loans export against DuckDB's "
-             "`read_csv` of it; each replaces its row and its section here.")
+             "`read_csv` of it, `--only offline-circ` only the offline\n  circulation check, "
+             "`--only predict` only predict against the lean script in interleaved\n  pairs at "
+             "2M and 5M users; each replaces its row and its section here.")
 # Notes earlier runs wrote, replaced by ONLY_NOTE when a report is spliced.
 OLD_ONLY_NOTES = ("- `python -m bench.run --only demo` measures only `cutover demo` against one "
+                  "`cutover predict`\n  of the bundled sample (no generated data), `--only legacy` "
+                  "only `cutover snapshot import flat`\n  of a loans export against DuckDB's "
+                  "`read_csv` of it; each replaces its row and its section here.",
+                  "- `python -m bench.run --only demo` measures only `cutover demo` against one "
                   "`cutover predict`\n  of the bundled sample (no generated data) and replaces "
                   "that row and its section here.",)
 

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 def demo(
     out: Annotated[Path, typer.Option(help="Run folder to write.")] = Path("runs/demo"),
 ) -> int:
-    """Run predict on the bundled sample institution."""
+    """Run the sample institution through predict, verify (three stages), readiness and
+    what-if, each run folder beside OUT."""
     from simulator.commands.predict import predict as run_predict
     from simulator.synth.sample import sample_dir
 
