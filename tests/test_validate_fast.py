@@ -4,6 +4,8 @@ fallback that reports every problem of a table that fails."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +14,8 @@ import pytest
 
 from simulator import db
 from simulator.inputs import reading, snapshot, validate
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ROW = "2026-02-01T10:00:00"
 MANIFEST = "format_version: 1\ninstitution: TST\nstage: freeze\ntaken_at: 2026-03-02T07:00:00Z\n"
@@ -197,3 +201,20 @@ def test_a_table_of_the_same_shape_is_not_compiled_again(folder: Path,
     assert _problems(folder) == [
         "freeze/libraries.csv:3:1: column code: 'MAIN' is not a unique key (code): row 2 has "
         "'MAIN'"]
+
+
+def test_valid_snapshots_never_import_pandera(folder: Path) -> None:
+    """pandera (and pandas with it) is loaded only to report a failing table: a fresh process
+    validating good files does without it, one with a bad file uses it."""
+    _write(folder, VALID)
+    script = ("import pathlib, sys; from simulator.inputs import reading, snapshot, validate; "
+              "from simulator import db; s = snapshot.open_snapshot(pathlib.Path(sys.argv[1])); "
+              "c = db.connect(); reading.attach(c, 'pre', s, s.side); "
+              "n = len(validate.validate(c, 'pre', s)); "
+              "print(n, 'pandera' in sys.modules, 'pandas' in sys.modules)")
+    run = [sys.executable, "-c", script, str(folder)]
+    assert subprocess.run(run, capture_output=True, text=True, check=True,
+                          cwd=ROOT).stdout.split() == ["0", "False", "False"]
+    _write(folder, {**VALID, "libraries.csv": "code,name\nMAIN,Main\nMAIN,Law\n"})
+    assert subprocess.run(run, capture_output=True, text=True, check=True,
+                          cwd=ROOT).stdout.split() == ["1", "True", "True"]

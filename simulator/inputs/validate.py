@@ -73,8 +73,6 @@ def validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
 
 def _validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
     import ibis
-    import pandera.errors
-    import pandera.ibis as pa
 
     raw = f"raw_{schema}"
     backends: list[Any] = []  # made on first need: a run whose verdicts are all cached needs none
@@ -93,21 +91,30 @@ def _validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
         checks, missing_refs = _checks(
             tf, header, snap, table_of, lambda t: con.columns(db.qualified(raw, t)))
         problems.extend(missing_refs)
-        if _valid(con, (raw, name, tuple(header), tf.native), checks,
-                  functools.partial(table_of, name), tf.table):
-            continue
-        columns = {c.name: pa.Column(str, required=c.required, nullable=True)
-                   for c in tf.table.columns}
-        schema_obj = pa.DataFrameSchema(columns, checks=[
-            pa.Check(_ignore_na(ck.fn), name=str(i), n_failure_cases=MAX_CASES)
-            for i, ck in enumerate(checks)
-        ])
-        try:
-            schema_obj.validate(table_of(name), lazy=True)
-        except pandera.errors.SchemaErrors as e:
-            cases = e.failure_cases.to_dict("records")
-            problems.extend(_problems(con, raw, tf, checks, cases))
+        if not _valid(con, (raw, name, tuple(header), tf.native), checks,
+                      functools.partial(table_of, name), tf.table):
+            problems.extend(_failed(con, raw, tf, checks, table_of(name)))
     return problems
+
+
+def _failed(con: db.Connection, raw: str, tf: TableFile, checks: list[_Check],
+            data: Any) -> list[Problem]:
+    """The problems of a table that failed its verdict, check by check with pandera (imported
+    only here: a run over valid snapshots never needs it)."""
+    import pandera.errors
+    import pandera.ibis as pa
+
+    columns = {c.name: pa.Column(str, required=c.required, nullable=True)
+               for c in tf.table.columns}
+    schema_obj = pa.DataFrameSchema(columns, checks=[
+        pa.Check(_ignore_na(ck.fn), name=str(i), n_failure_cases=MAX_CASES)
+        for i, ck in enumerate(checks)
+    ])
+    try:
+        schema_obj.validate(data, lazy=True)
+    except pandera.errors.SchemaErrors as e:
+        return _problems(con, raw, tf, checks, e.failure_cases.to_dict("records"))
+    return []
 
 
 # The verdict query of a table, by what decides its text: the schema and table, the file's
