@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from simulator.errors import Collector, Loc, Problem, UserError, display_path
+from simulator.errors import Collector, Loc, Problem, UserError, display_path, read_head
 
 
 class YMap(dict[str, Any]):
@@ -207,15 +207,7 @@ def _decode(shown: str, data: bytes) -> str:
 
 def _read(path: Path, shown: str) -> str:
     """The file's text, read only up to the size limit."""
-    try:
-        with path.open("rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise UserError(Problem(Loc(shown), "file not found")) from None
-    except IsADirectoryError:
-        raise UserError(Problem(Loc(shown), "is a folder, expected a YAML file")) from None
-    except OSError as e:
-        raise UserError(Problem(Loc(shown), f"cannot read: {e.strerror or e}")) from None
+    data = read_head(path, shown, "a YAML file", MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise UserError(Problem(Loc(shown), _too_large()))
     return _decode(shown, data)

@@ -19,7 +19,7 @@ from pathlib import Path
 from simulator import db
 from simulator.commands.plan.calendar import Context, Week
 from simulator.commands.plan.classes import ACTIONS, AREAS, spans
-from simulator.errors import Collector, Loc, Problem, UserError, display_path
+from simulator.errors import Collector, Loc, Problem, UserError, display_path, read_head
 from simulator.inputs import csverrors
 from simulator.inputs.csverrors import CsvFile, Words
 from simulator.inputs.plan import Plan
@@ -90,15 +90,7 @@ def load(con: db.Connection, path: Path, plan: Plan) -> ChangeLog:
 
 def read_header(path: Path) -> tuple[str, ...]:
     shown = display_path(path)
-    try:
-        with path.open("rb") as f:
-            raw = f.readline(MAX_LINE_BYTES)
-    except FileNotFoundError:
-        raise UserError(Problem(Loc(shown), "file not found")) from None
-    except IsADirectoryError:
-        raise UserError(Problem(Loc(shown), "is a folder, expected a CSV file")) from None
-    except OSError as e:
-        raise UserError(Problem(Loc(shown), f"cannot read: {e.strerror or e}")) from None
+    raw = read_head(path, shown, "a CSV file", MAX_LINE_BYTES, line=True)
     try:
         first = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
