@@ -106,8 +106,10 @@ def _read(con: db.Connection, view: str, tf: TableFile) -> tuple[TableFile, Prob
     """The raw view `view` over the file, every value read once; the problem, if any."""
     try:
         if tf.format == "parquet":
-            tf = _with_parquet_header(con, tf)
-            nested = _nested_column(con, tf)
+            kinds = [(str(name), str(kind)) for name, kind, *_ in con.rows(
+                f"describe select * from read_parquet({db.literal(str(tf.path))})")]
+            tf = _with_parquet_header(tf, kinds)
+            nested = _nested_column(tf, kinds)
             if nested is not None:
                 return tf, nested
         con.execute(f"create or replace view {view} as {_raw_sql(tf)}")
@@ -125,12 +127,11 @@ def _read(con: db.Connection, view: str, tf: TableFile) -> tuple[TableFile, Prob
 _NESTED = re.compile(r"(\[\d*\]$)|^(STRUCT|MAP|UNION)\(")
 
 
-def _nested_column(con: db.Connection, tf: TableFile) -> Problem | None:
+def _nested_column(tf: TableFile, kinds: list[tuple[str, str]]) -> Problem | None:
     """The first column of the table's that a Parquet file holds as a nested type."""
     wanted = set(tf.table.column_names)
-    rows = con.rows(f"describe select * from read_parquet({db.literal(str(tf.path))})")
-    for i, (name, kind, *_) in enumerate(rows, 1):
-        if name in wanted and _NESTED.search(str(kind)):
+    for i, (name, kind) in enumerate(kinds, 1):
+        if name in wanted and _NESTED.search(kind):
             return Problem(Loc(tf.shown, 1, i), f"column {name} has the nested type {kind}: a "
                            "table file holds one plain value per field (text, a number, a date "
                            "or true/false)")
@@ -165,12 +166,12 @@ def _parquet_error(e: Exception) -> str:
     return text.split("Error: ", 1)[-1]
 
 
-def _with_parquet_header(con: db.Connection, tf: TableFile) -> TableFile:
-    """The file's own header, and which of its columns are stored as the catalogue's type."""
-    kinds = con.rows(f"describe select * from read_parquet({db.literal(str(tf.path))})")
+def _with_parquet_header(tf: TableFile, kinds: list[tuple[str, str]]) -> TableFile:
+    """The file's own header (its columns and DuckDB types), and which of its columns are
+    stored as the catalogue's type."""
     spec = {c.name: SQL_TYPES[c.type] for c in tf.table.columns}
-    native = frozenset(name for name, kind, *_ in kinds if spec.get(name) == str(kind))
-    return TableFile(tf.table, tf.path, tf.format, tuple(name for name, *_ in kinds), native)
+    native = frozenset(name for name, kind in kinds if spec.get(name) == kind)
+    return TableFile(tf.table, tf.path, tf.format, tuple(name for name, _ in kinds), native)
 
 
 def _first(e: Exception) -> str:
