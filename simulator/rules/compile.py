@@ -7,7 +7,7 @@ rules become one CASE that yields the index of the first rule that matches. Scen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlglot.expressions as exp
@@ -16,7 +16,7 @@ from simulator import db
 from simulator.inputs import keys
 from simulator.inputs.tables import TABLES
 from simulator.privacy import path_pseudonyms_sql, pseudonym_sql
-from simulator.rules.analysis import columns_used, params_used, render
+from simulator.rules.analysis import DIALECT, columns_used, params_used, render
 from simulator.rules.model import Entity, Fact, Pack, Rule, linted
 
 
@@ -62,43 +62,94 @@ def key_sql(entity: Entity, alias: str, pseudonymize: bool = False) -> str:
 def base_sql(entity: Entity, facts: list[Fact]) -> str:
     """The entity's rows with one column per fact (one line per fact).
 
-    A fact's `exists` correlated with the record by one equality becomes a left join of the
-    record with the distinct keys its subquery finds (`_jN.k is not null`): DuckDB would plan
-    the `exists` as a duplicate-eliminating join over every record, at twice the cost. Equal
-    subqueries share one join.
+    A fact's subquery tied to the record by one equality (an `exists`, or a scalar subquery
+    of one value) is read from a left join instead: DuckDB would plan each as a
+    duplicate-eliminating join over every record, at twice the cost. Subqueries over the same
+    tables by the same key share one join, grouped by that key (`_Probe`): the facts a role
+    reads about its user from the users table are one join, not one per fact.
     """
     alias = db.ident(entity.name)
-    joins: dict[tuple[str, str], str] = {}  # (subquery, record key) -> the join's alias
+    probes: dict[tuple[str, str], _Probe] = {}
     cols = [f"{alias}.*"] + [
-        f"({render(_joined(linted(f.tree), entity.name, joins))}) as {db.ident(f.name)}"
+        f"({render(_joined(linted(f.tree), entity.name, probes))}) as {db.ident(f.name)}"
         for f in facts]
     source = db.qualified(entity.schema, TABLES[entity.name].name)
     return ("select " + ",\n    ".join(cols) + f"\n  from {source} as {alias}"
-            + "".join(f"\n  left join ({sql}) as {name} on {name}.k = {key}"
-                      for (sql, key), name in joins.items()))
+            + "".join(f"\n  left join ({p.sql()}) as {p.name} on {p.name}.k = {p.outer}"
+                      for p in probes.values()))
+
+
+# DuckDB's own words when a scalar subquery finds more than one row: a fact read from a probe
+# fails the same way.
+_MANY_ROWS = ("More than one row returned by a subquery used as an expression - scalar "
+              "subqueries can only return a single row.")
+
+
+@dataclass
+class _Probe:
+    """One left join: the rows of `source` grouped by their key `k`, one aggregate column per
+    subquery read from it (`_m0`, `_m1`, ...), each over the rows its own conditions keep."""
+    name: str
+    source: exp.Select  # select <inner key> as k from <tables> (no where)
+    outer: str  # the record's side of the equality
+    members: list[tuple[str, exp.Expression | None]] = field(default_factory=list)
+
+    def column(self, aggregate: str, condition: exp.Expression | None) -> exp.Column:
+        if (aggregate, condition) not in self.members:
+            self.members.append((aggregate, condition))
+        return exp.column(f"_m{self.members.index((aggregate, condition))}", table=self.name)
+
+    def sql(self) -> str:
+        select = self.source.copy()
+        conditions = [c for _, c in self.members]
+        filtered = len(set(map(str, conditions))) > 1  # else the WHERE below is every filter
+        for i, (aggregate, condition) in enumerate(self.members):
+            where = f" filter (where {render(condition)})" if filtered and condition else ""
+            select = select.select(f"{aggregate}{where} as _m{i}", dialect=DIALECT)
+        if all(c is not None for c in conditions):  # only the rows some member reads
+            select = select.where(exp.or_(*(c.copy() for c in conditions if c is not None)))
+        return render(select.group_by("k"))
 
 
 def _joined(tree: exp.Expression, outer: str,
-            joins: dict[tuple[str, str], str]) -> exp.Expression:
-    """`tree` with each top-level simply correlated `exists` read from a join in `joins`."""
+            probes: dict[tuple[str, str], _Probe]) -> exp.Expression:
+    """`tree` with each top-level simply correlated subquery read from a probe in `probes`."""
     def rewrite(node: exp.Expression) -> exp.Expression:
-        if not isinstance(node, exp.Exists) or node.find_ancestor(exp.Select) is not None:
+        scalar = _scalar(node)
+        if not (isinstance(node, exp.Exists) or scalar) \
+                or node.find_ancestor(exp.Select) is not None:
             return node
-        found = _correlation(node, outer)
+        found = _correlation(node.this, outer)
         if found is None:
             return node
-        outer_key, inner = found
-        name = joins.setdefault((render(inner), render(outer_key)), f"_j{len(joins)}")
-        return exp.Not(this=exp.Is(this=exp.column("k", table=name), expression=exp.Null()))
+        outer_key, source, rest = found
+        probe = probes.setdefault((render(source), render(outer_key)), _Probe(
+            f"_j{len(probes)}", source, render(outer_key)))
+        if not scalar:
+            return exp.func("coalesce", probe.column("bool_or(true)", rest), exp.false())
+        value = render(node.this.expressions[0])
+        many = exp.GT(this=probe.column("count(*)", rest), expression=exp.Literal.number(1))
+        return exp.Case().when(many, exp.func("error", exp.Literal.string(_MANY_ROWS))).else_(
+            probe.column(f"any_value({value})", rest))
 
     return tree.copy().transform(rewrite)
 
 
-def _correlation(node: exp.Exists, outer: str) -> tuple[Any, exp.Select] | None:
-    """(the record's key, `select distinct <inner key> as k ... where <the rest>`) when the
-    subquery is tied to the record by exactly one equality, and every other column it names is
-    qualified by one of its own tables; otherwise None (the `exists` stays as written)."""
-    select = node.this
+def _scalar(node: exp.Expression) -> bool:
+    """A subquery used as a value, of one column, neither aggregated nor ordered: at most one
+    row per record, or DuckDB stops the query."""
+    select = node.this if isinstance(node, exp.Subquery) else None
+    return (isinstance(select, exp.Select) and len(select.expressions) == 1
+            and not isinstance(node.parent, exp.In | exp.Any | exp.All | exp.Exists)
+            and not select.args.get("distinct") and not select.args.get("order")
+            and not select.args.get("offset")
+            and select.expressions[0].find(exp.AggFunc, exp.Window) is None)
+
+
+def _correlation(select: Any, outer: str) -> tuple[Any, exp.Select, exp.Expression | None] | None:
+    """(the record's key, `select <inner key> as k from <its tables>`, the other conditions)
+    when the subquery is tied to the record by exactly one equality, and every other column it
+    names is qualified by one of its own tables; otherwise None (it stays as written)."""
     if not isinstance(select, exp.Select) or select.args.get("where") is None \
             or select.args.get("group") or select.args.get("having") \
             or select.args.get("limit") or select.args.get("with"):
@@ -119,9 +170,9 @@ def _correlation(node: exp.Exists, outer: str) -> tuple[Any, exp.Select] | None:
             inner.set("where", exp.Where(this=exp.and_(*rest)) if rest else None)
             if not all(c.table in own for c in inner.find_all(exp.Column)):
                 return None
+            inner.set("where", None)
             inner.set("expressions", [exp.alias_(sides[theirs].copy(), "k")])
-            inner.set("distinct", exp.Distinct())
-            return sides[mine].copy(), inner
+            return sides[mine].copy(), inner, exp.and_(*rest).copy() if rest else None
     return None
 
 
