@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
-import tempfile
-import warnings
 import subprocess
 import sys
+import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import ibis
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -257,18 +260,19 @@ def test_the_verdict_is_true_exactly_when_no_check_fails(ids: list[str | None],
                                                      "status"], user_roles)})
         with _attached(folder) as (con, snap), warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # as validate.validate does
+            backend = ibis.duckdb.from_connection(con.raw)
+
+            def table_of(t: str) -> Any:
+                return backend.table(t, database="raw_pre")
+
             for name in ("users", "user_roles"):
                 tf = snap.files[name]
                 header = [h for h in con.columns(f"raw_pre.{name}") if h != "_row"]
-                backend = __import__("ibis").duckdb.from_connection(con.raw)
-                checks, _ = validate._checks(
-                    tf, header, snap, lambda t: backend.table(t, database="raw_pre"),
-                    lambda t: con.columns(f"raw_pre.{t}"))
+                checks, _ = validate._checks(tf, header, snap, table_of,
+                                             lambda t: con.columns(f"raw_pre.{t}"))
                 verdict = validate._valid(con, ("raw_pre", name, tuple(header), tf.native),
-                                          checks, lambda: backend.table(name, database="raw_pre"),
-                                          tf.table)
-                found = validate._failed(con, "raw_pre", tf, checks,
-                                         backend.table(name, database="raw_pre"))
+                                          checks, functools.partial(table_of, name), tf.table)
+                found = validate._failed(con, "raw_pre", tf, checks, table_of(name))
                 assert verdict == (found == []), (name, found)
 
 
