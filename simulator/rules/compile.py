@@ -114,7 +114,7 @@ class _Probe:
 def _joined(tree: exp.Expression, outer: str,
             probes: dict[tuple[str, str], _Probe]) -> exp.Expression:
     """`tree` with each top-level simply correlated subquery read from a probe in `probes`."""
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expression) -> Any:
         scalar = _scalar(node)
         if not (isinstance(node, exp.Exists) or scalar) \
                 or node.find_ancestor(exp.Select) is not None:
@@ -146,7 +146,7 @@ def _scalar(node: exp.Expression) -> bool:
             and select.expressions[0].find(exp.AggFunc, exp.Window) is None)
 
 
-def _correlation(select: Any, outer: str) -> tuple[Any, exp.Select, exp.Expression | None] | None:
+def _correlation(select: Any, outer: str) -> tuple[Any, exp.Select, Any] | None:
     """(the record's key, `select <inner key> as k from <its tables>`, the other conditions)
     when the subquery is tied to the record by exactly one equality, and every other column it
     names is qualified by one of its own tables; otherwise None (it stays as written)."""
