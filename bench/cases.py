@@ -209,7 +209,7 @@ def case_profile(a: argparse.Namespace) -> dict[str, Any]:
             "(format parquet, compression zstd)"))
         summary = summarise(inputs, pack, result)
         report = timed("report: sampling the ledger", lambda: reporting.predict_report(
-            con, pack, inputs.pre.stage, summary, False))
+            result, pack, inputs.pre.stage, summary, False))
         html, _ = timed("report: rendering", lambda: render_predict(report))
     finally:
         con.close()

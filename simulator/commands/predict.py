@@ -57,7 +57,7 @@ def predict(session: Session, out: Path, csv_mode: str = "auto",
     session.progress("writing the run folder")
 
     def write_report(folder: Path) -> None:
-        report = reporting.predict_report(session.con, session.pack, session.inputs.pre.stage,
+        report = reporting.predict_report(result, session.pack, session.inputs.pre.stage,
                                           summary, (folder / "ledger.csv").exists(), show_pii,
                                           pseudonymized=pseudonymized)
         html, markdown = render_predict(report)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from reports.render import EntitySection, PredictReport, RuleView
-from simulator import db
+from simulator.core.engine import Result
 from simulator.core.findings import level_of
 from simulator.output.sampling import ROWS_PER_ENTITY, sample_ledger
 from simulator.privacy import shown_key
 from simulator.rules.model import Pack
 
 
-def entity_sections(con: db.Connection, pack: Pack, counts: list[dict[str, Any]],
+def entity_sections(result: Result, pack: Pack, counts: list[dict[str, Any]],
                     show_pii: bool, limit: int | None = None) -> list[EntitySection]:
-    sample = sample_ledger(con, limit or ROWS_PER_ENTITY)
+    sample = sample_ledger((((e.side, e.name), r.id, result.smallest.get(r.id, []))
+                            for e, r in pack.rules()), result.rule_counts,
+                           limit or ROWS_PER_ENTITY)
     outcomes: dict[tuple[str, str], dict[str, int]] = {}
     for c in counts:
         outcomes.setdefault((c["side"], c["entity"]), {})[c["outcome"]] = c["count"]
@@ -49,7 +51,7 @@ def mask_findings(findings: list[dict[str, Any]], show_pii: bool) -> list[dict[s
     return out
 
 
-def predict_report(con: db.Connection, pack: Pack, stage: str, summary: dict[str, Any],
+def predict_report(result: Result, pack: Pack, stage: str, summary: dict[str, Any],
                    ledger_csv: bool, show_pii: bool = False,
                    pseudonymized: bool = False) -> PredictReport:
     findings = mask_findings(summary["findings"], show_pii)
@@ -60,7 +62,7 @@ def predict_report(con: db.Connection, pack: Pack, stage: str, summary: dict[str
         verdict=summary["verdict"],
         verdict_level=level_of(findings),
         findings=findings,
-        entities=entity_sections(con, pack, summary["counts"], show_pii),
+        entities=entity_sections(result, pack, summary["counts"], show_pii),
         manifest=summary["manifest"],
         ledger_csv=ledger_csv,
         show_pii=show_pii,

@@ -11,6 +11,7 @@ from simulator.core import findings
 from simulator.core.findings import Finding
 from simulator.errors import UserError
 from simulator.inputs.scenario import Scenario
+from simulator.output.sampling import ROWS_PER_ENTITY
 from simulator.rules import compile as rc
 from simulator.rules.lint import lint
 from simulator.rules.loader import fingerprint, load_pack
@@ -48,6 +49,9 @@ class Result:
     catalog: dict[str, tuple[Entity, Rule]]
     # The ledger's rows sorted by side, entity and key, for writing (see `_ledger_sql`).
     ledger_in_order: str
+    # rule id -> its records' smallest keys (up to ROWS_PER_ENTITY, sorted): the findings' and
+    # the report's samples, from the same pass as the counts.
+    smallest: dict[str, list[str]]
 
     @property
     def blockers(self) -> int:
@@ -83,12 +87,13 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
              **compiled.bind(params)},
         )
         number += len(entity.rules)
-    # One scan of the narrow index gives every count and every finding's first keys; the
-    # wide `ledger` (each rule's texts on each row) is only a view, read once when written.
+    # One scan of the narrow index gives every count, every finding's first keys and the
+    # report's sample; the wide `ledger` (each rule's texts on each row) is only a view, read
+    # once when written.
     per_rule: dict[int | None, tuple[int, list[str]]] = {
         rule: (int(n), list(keys)) for rule, n, keys in con.rows(
             f"select rule, count(*), min(record_key, $n) from {index} group by all",
-            {"n": findings.SAMPLE_KEYS})}
+            {"n": max(ROWS_PER_ENTITY, findings.SAMPLE_KEYS)})}
     unclassified = per_rule.get(None, (0, []))[0]
     if unclassified:
         raise RuntimeError(f"{unclassified} records matched no rule despite the catch-all")
@@ -107,7 +112,8 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
     found = _findings_of(pack, by_rule)
     rows = sum(n for n, _ in per_rule.values())
     in_order = _in_order(con, pack, rules, name, index)
-    return Result(counts, rule_counts, found, rows, catalog, in_order)
+    smallest = {rule_id: keys for rule_id, (n, keys) in by_rule.items() if n}
+    return Result(counts, rule_counts, found, rows, catalog, in_order, smallest)
 
 
 _TEXTS = ("outcome", "rule_id", "reason", "cite", "message")
@@ -174,7 +180,8 @@ def _findings_of(pack: Pack, by_rule: dict[str, tuple[int, list[str]]]) -> list[
                    "the Ex Libris project manager.")
         else:
             continue
-        out.append(Finding(rule.id, severity, title, count, sample, " ".join(fix.split()),
-                           rule.id, entity.id, rule.cite, rule.confidence))
+        out.append(Finding(rule.id, severity, title, count, sample[:findings.SAMPLE_KEYS],
+                           " ".join(fix.split()), rule.id, entity.id, rule.cite,
+                           rule.confidence))
     out.sort(key=lambda f: findings.order(f.severity, f.id))
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator import db
+from collections.abc import Iterable
 
 ROWS_PER_ENTITY = 5000
 
@@ -22,20 +22,21 @@ def per_rule_cap(counts: list[int], limit: int) -> int:
 
 
 def sample_ledger(
-    con: db.Connection, limit: int = ROWS_PER_ENTITY
+    rules: Iterable[tuple[tuple[str, str], str, list[str]]], counts: dict[str, int],
+    limit: int = ROWS_PER_ENTITY,
 ) -> dict[tuple[str, str], list[tuple[str, str]]]:
     """(side, entity) -> [(record_key, rule_id)] sorted by key, at most ~`limit` per entity.
 
-    One pass: each rule keeps its `limit` smallest keys (a bounded heap, no sort of the
-    ledger); each rule's share is then cut from those.
+    `rules`: each rule's (side, entity), id and its `limit` smallest keys, sorted, as the
+    classification's one pass over the ledger found them (a bounded heap per rule, no sort of
+    the ledger); `counts`: its records. Each rule's share is cut from its keys.
     """
-    found = con.rows("select side, entity, rule_id, count(*), min(record_key, $k) from ledger "
-                     "group by all", {"k": limit})
     by_entity: dict[tuple[str, str], list[tuple[str, int, list[str]]]] = {}
-    for side, entity, rule, n, keys in found:
-        by_entity.setdefault((side, entity), []).append((rule, int(n), keys))
+    for key, rule, keys in rules:
+        if counts.get(rule):
+            by_entity.setdefault(key, []).append((rule, counts[rule], keys))
     out: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for key, rules in by_entity.items():
-        k = per_rule_cap([n for _, n, _ in rules], limit)
-        out[key] = sorted((record, rule) for rule, _, keys in rules for record in keys[:k])
+    for key, found in by_entity.items():
+        k = per_rule_cap([n for _, n, _ in found], limit)
+        out[key] = sorted((record, rule) for rule, _, keys in found for record in keys[:k])
     return out
