@@ -496,6 +496,33 @@ def test_expectations_are_checked_only_after_the_cutover_load(world: World) -> N
         assert v.keys("state_mismatch") == set(), stage
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_state_mismatch_shows_the_row_it_failed_on(world: World, fmt: str) -> None:
+    """The failing rows are found first and read whole afterwards, by their row in the file:
+    among rows in any order, CSV or Parquet, each failing record shows its own row."""
+    world.pre = {"users": [staff(f"S{i}") for i in range(6)]}
+    post = [staff("S5"), user("s3", "PUBLIC", user_group="G3"), staff("S0"),
+            user("S1", "PUBLIC", user_group="G1"), staff("S2"), staff("S4")]
+    n = next(_seq)
+    folder = write_snapshot(world.root / f"post-{n}", "cutover", {"users": post})
+    if fmt == "parquet":
+        from pyarrow import csv as pa_csv
+        text = pa_csv.read_csv(folder / "users.csv", convert_options=pa_csv.ConvertOptions(
+            column_types={c: "string" for c in TABLES["users"].column_names},
+            strings_can_be_null=True))
+        pq.write_table(text, folder / "users.parquet", row_group_size=2)
+        (folder / "users.csv").unlink()
+    run = inline(world.inputs(), folder, world.root / f"verify-{n}")
+    rows = read_csv(run.out / "discrepancies.csv")
+    assert [(r["record_key"], r["class"], r["rule_id"], json.loads(r["observed"]))
+            for r in rows] == [
+        ("S1", "state_mismatch", "users.non-public", observed("users", post[3])),
+        ("S3", "state_mismatch", "users.non-public", observed("users", post[1]))]
+    assert json.loads(run.out.joinpath("summary.json").read_text())["counts"] == [
+        {"side": "alma", "entity": "users", "class": "confirmed", "count": 4},
+        {"side": "alma", "entity": "users", "class": "state_mismatch", "count": 2}]
+
+
 # -- the fulfillment load ------------------------------------------------------------------
 
 

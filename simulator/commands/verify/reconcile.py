@@ -30,7 +30,8 @@ DISCREPANCIES = "verify_discrepancies"
 COUNTS = "verify_counts"
 ODD = "verify_odd"
 _EXPECT, _POST_KEYS, _KEY_INFO = "verify_expect", "verify_post_keys", "verify_key_info"
-_FLAGGED = "verify_flagged"
+_ODD_HERE = "verify_odd_here"  # the records of one table's keys that may not be confirmed
+_FLAGGED, _FAILED = "verify_flagged", "verify_failed"
 # The class of a record there after the load but failing its rule's expect_after.
 STATE_MISMATCH = "state_mismatch"
 # Post rows that no input record predicts but the load makes by design: the patron role of every
@@ -92,7 +93,7 @@ def reconcile(con: db.Connection, pack: Pack, source: str, scope: Scope, stage: 
             _expectations(con, pack, name, scope, params)
         if name in keep and name not in wanted:  # read later by another table's pass
             wanted[name] = _keep_wanted(con, name)
-    for temp in (_EXPECT, _POST_KEYS, _KEY_INFO, *wanted.values()):
+    for temp in (_EXPECT, _POST_KEYS, _KEY_INFO, _ODD_HERE, *wanted.values()):
         con.execute(f"drop table if exists {db.ident(temp)}")
     con.execute(f"""
         insert into {DISCREPANCIES}
@@ -165,19 +166,33 @@ def _presence(con: db.Connection, table: str, implied: str, counted: str,
         from (select match_key, false as is_post, want from {_EXPECT}
               union all select match_key, true, implied from {_POST_KEYS})
         group by all""")
-    classified = f"""
+    # Only keys found but wanted by none, or wanted but not found, hold records that are not
+    # confirmed: those few are classified one by one, every other record is counted confirmed.
+    con.execute(f"""
+        create or replace temp table {_ODD_HERE} as
         select e.side, e.entity, e.record_key, e.outcome, e.rule_id, e.want, k.found as present,
             case when e.want and k.found then 'confirmed'
                  when e.want then 'lost_unexpectedly'
                  when not k.found then 'confirmed'
                  when k.any_want then 'confirmed'
                  else 'survived_unexpectedly' end as class
-        from {_EXPECT} e join {_KEY_INFO} k using (match_key)
-        where {counted}"""
-    con.execute(f"insert into {COUNTS} select side, entity, rule_id, outcome, class, "
-                f"count(*) from ({classified}) group by all")
+        from {_EXPECT} e join (select * from {_KEY_INFO} where found is distinct from any_want) k
+            using (match_key)
+        where {counted}""")
     con.execute(f"insert into {ODD} select side, entity, record_key, outcome, rule_id, "
-                f"want, present, class from ({classified}) where class <> 'confirmed'")
+                f"want, present, class from {_ODD_HERE} where class <> 'confirmed'")
+    con.execute(f"""
+        insert into {COUNTS}
+        select side, entity, rule_id, outcome, class, sum(n) from (
+            select side, entity, rule_id, outcome, 'confirmed' as class, count(*) as n
+            from {_EXPECT} where match_key is not null and {counted} group by all
+            union all
+            select side, entity, rule_id, outcome, 'confirmed', -count(*) from {_ODD_HERE}
+            where class <> 'confirmed' group by all
+            union all
+            select side, entity, rule_id, outcome, class, count(*) from {_ODD_HERE}
+            where class <> 'confirmed' group by all)
+        group by all having sum(n) > 0""")
     if unexpected:
         con.execute(f"""
             insert into {DISCREPANCIES}
@@ -189,25 +204,32 @@ def _presence(con: db.Connection, table: str, implied: str, counted: str,
 
 def _expectations(con: db.Connection, pack: Pack, table: str, scope: Scope,
                   params: dict[str, Any]) -> None:
-    """Each rule's expect_after over the post rows of the records it decided."""
+    """Each rule's expect_after over the post rows of the records it decided. The records
+    failing it are found first, reading only the columns the conditions name; the rows they
+    failed on are then read whole, once, for what was observed."""
+    con.execute(f"create or replace temp table {_FAILED} (side varchar, entity varchar, "
+                "record_key varchar, rule_id varchar, expected varchar, post_row bigint)")
+    alias, post = db.ident(table), db.qualified("post", table)
     for entity, rule in pack.rules():
         if rule.expect_after is None or post_table(entity.side, entity.name) != table \
                 or not scope.has(entity.side, entity.name):
             continue
-        alias = db.ident(table)
-        cond = render(linted(rule.expect_tree))
-        fields = ", ".join(f"{db.ident(c)} := {alias}.{db.ident(c)}"
-                           for c in TABLES[table].column_names)
-        observed = f"cast(to_json(struct_pack({fields})) as varchar)"
         sql = (
-            f"insert into {DISCREPANCIES} select p.side, p.entity, p.record_key, "
-            f"'{STATE_MISMATCH}', $expected, {observed}, p.rule_id from {_EXPECT} p "
-            f"join {db.qualified('post', table)} as {alias} "
+            f"insert into {_FAILED} select p.side, p.entity, p.record_key, p.rule_id, "
+            f"$expected, {alias}._row from {_EXPECT} p join {post} as {alias} "
             f"on {keys.normal_key_sql(table, alias)} = p.match_key "
-            f"where p.rule_id = $rule and not coalesce(({cond}), false)"
-        )
+            f"where p.rule_id = $rule and not coalesce(({render(linted(rule.expect_tree))}), "
+            "false)")
         values = {**params, "expected": rule.expect_after, "rule": rule.id}
         con.execute(sql, {k: v for k, v in values.items() if f"${k}" in sql})
+    if con.one(f"select count(*) from {_FAILED}"):
+        fields = ", ".join(f"{db.ident(c)} := {alias}.{db.ident(c)}"
+                           for c in TABLES[table].column_names)
+        con.execute(
+            f"insert into {DISCREPANCIES} select f.side, f.entity, f.record_key, "
+            f"'{STATE_MISMATCH}', f.expected, cast(to_json(struct_pack({fields})) as varchar), "
+            f"f.rule_id from {_FAILED} f join {post} as {alias} on {alias}._row = f.post_row")
+    con.execute(f"drop table {_FAILED}")
 
 
 def summarise(con: db.Connection) -> VerifyResult:
