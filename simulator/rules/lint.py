@@ -27,10 +27,8 @@ from simulator.rules.model import (
     linted,
 )
 from simulator.rules.sqlcheck import (
-    bind_params,
-    bound_type,
+    bound_types,
     check_entity_names,
-    first_line,
     parse_expression,
 )
 
@@ -68,9 +66,14 @@ def lint(pack: Pack) -> list[Problem]:
         for rule in entity.rules:
             _expect(entity, rule, problems, bad)
             metadata.check(entity, rule, problems)
-    _bind(pack, problems, bad)
-    _bind_expectations(pack, problems, bad)
-    metadata.bind(pack, problems)
+    con = db.connect()  # every input and the post snapshot as empty tables, bound against
+    try:
+        reading.attach_empty(con, post=True)
+        _bind(con, pack, problems, bad)
+        _bind_expectations(con, pack, problems, bad)
+        metadata.bind(con, pack, problems)
+    finally:
+        con.close()
     return sorted(set(problems.problems))
 
 
@@ -173,71 +176,63 @@ def _structure(entity: Entity, seen: dict[str, Loc], problems: Collector) -> Non
                                         "unclassified")
 
 
-def _bind(pack: Pack, problems: Collector, bad: set[tuple[str, str]]) -> None:
+def _bind(con: db.Connection, pack: Pack, problems: Collector,
+          bad: set[tuple[str, str]]) -> None:
     """Let DuckDB bind every fact and rule over empty tables: types and functions get checked.
 
     Facts and rules that already have a problem are skipped (DuckDB would only repeat it), and
     so are the rules of an entity whose facts do not bind.
     """
-    con = db.connect()
-    try:
-        reading.attach_empty(con)
-        params = scenario.example_params()
-        for entity in pack.ordered():
-            missing = entity.broken | pack.broken_facts  # names that failed to load
-            rules = [r for r in entity.rules
-                     if r.tree is not None and (entity.id, r.id) not in bad
-                     and not columns_used(r.tree) & missing]
-            facts = facts_for(entity, pack, rules)
-            if any((entity.id, f.name) in bad or ("*", f.name) in bad for f in facts):
-                continue
-            alias = db.ident(entity.name)
-            source = f"{db.qualified(entity.schema, TABLES[entity.name].name)} as {alias}"
-            failed = False
-            for fact in facts:
-                sql = f"select ({render(linted(fact.tree))}) as v from {source}"
-                try:
-                    con.execute(f"describe {sql}", bind_params(sql, params))
-                except db.DuckDBError as e:
-                    problems.add(fact.loc, f"fact '{fact.name}' in {entity.id}: {first_line(e)}")
-                    failed = True
-            if failed:
-                continue
-            base = base_sql(entity, facts)
-            for rule in rules:
-                when = render(linted(rule.tree))
-                sql = f"select ({when}) as v from ({base}) as {alias}"
-                kind, error = bound_type(con, sql, params)
-                if error is not None:
-                    problems.add(rule.when_loc, f"rule '{rule.id}': {error}")
-                elif kind != "BOOLEAN":
-                    problems.add(rule.when_loc, f"rule '{rule.id}': when must be true or false, "
-                                                f"but this expression gives {kind}")
-    finally:
-        con.close()
+    params = scenario.example_params()
+    for entity in pack.ordered():
+        missing = entity.broken | pack.broken_facts  # names that failed to load
+        rules = [r for r in entity.rules
+                 if r.tree is not None and (entity.id, r.id) not in bad
+                 and not columns_used(r.tree) & missing]
+        facts = facts_for(entity, pack, rules)
+        if any((entity.id, f.name) in bad or ("*", f.name) in bad for f in facts):
+            continue
+        alias = db.ident(entity.name)
+        source = f"{db.qualified(entity.schema, TABLES[entity.name].name)} as {alias}"
+        bound = bound_types(con, [render(linted(f.tree)) for f in facts], source, params)
+        for fact, (_, error) in zip(facts, bound, strict=True):
+            if error is not None:
+                problems.add(fact.loc, f"fact '{fact.name}' in {entity.id}: {error}")
+        if any(error is not None for _, error in bound):
+            continue
+        source = f"({base_sql(entity, facts)}) as {alias}"
+        whens = [render(linted(rule.tree)) for rule in rules]
+        for rule, (kind, error) in zip(rules, bound_types(con, whens, source, params),
+                                       strict=True):
+            if error is not None:
+                problems.add(rule.when_loc, f"rule '{rule.id}': {error}")
+            elif kind != "BOOLEAN":
+                problems.add(rule.when_loc, f"rule '{rule.id}': when must be true or false, "
+                                            f"but this expression gives {kind}")
 
 
-def _bind_expectations(pack: Pack, problems: Collector, bad: set[tuple[str, str]]) -> None:
+def _bind_expectations(con: db.Connection, pack: Pack, problems: Collector,
+                       bad: set[tuple[str, str]]) -> None:
     """DuckDB binds each expect_after over an empty post snapshot; it must be boolean."""
     rules = [(e, r) for e, r in pack.rules()
              if r.expect_tree is not None and (e.id, "expect:" + r.id) not in bad]
     if not rules:
         return
-    con = db.connect()
-    try:
-        reading.attach_empty(con, post=True)
-        params = scenario.example_params()
-        for entity, rule in rules:
-            target = post_table(entity.side, entity.name) or entity.name
-            sql = (f"select ({render(linted(rule.expect_tree))}) as v "
-                   f"from {db.qualified('post', target)} as {db.ident(target)}")
-            kind, error = bound_type(con, sql, params)
+    params = scenario.example_params()
+    by_target: dict[str, list[Rule]] = {}
+    for entity, rule in rules:
+        by_target.setdefault(post_table(entity.side, entity.name) or entity.name,
+                             []).append(rule)
+    for target, some in by_target.items():
+        source = f"{db.qualified('post', target)} as {db.ident(target)}"
+        found = bound_types(con, [render(linted(r.expect_tree)) for r in some], source,
+                            params)
+        for rule, (kind, error) in zip(some, found, strict=True):
+            loc = rule.expect_loc or rule.loc
             if error is not None:
-                problems.add(rule.expect_loc or rule.loc, f"rule '{rule.id}' expect_after: {error}")
+                problems.add(loc, f"rule '{rule.id}' expect_after: {error}")
             elif kind != "BOOLEAN":
-                problems.add(rule.expect_loc or rule.loc, f"rule '{rule.id}' expect_after must "
-                                                          f"be true or false, not {kind}")
-    finally:
-        con.close()
+                problems.add(loc, f"rule '{rule.id}' expect_after must be true or false, "
+                                  f"not {kind}")
 
 

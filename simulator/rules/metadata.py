@@ -10,7 +10,7 @@ from typing import Any
 
 from simulator import db
 from simulator.errors import Collector, Loc
-from simulator.inputs import reading, yamlsrc
+from simulator.inputs import yamlsrc
 from simulator.inputs.tables import post_table
 from simulator.inputs.yamlsrc import suggest
 from simulator.rules.analysis import render
@@ -209,23 +209,18 @@ def _check_action(entity: Entity, rule: Rule, spec: GoliveAction, target: str,
 _CLASS_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def bind(pack: Pack, problems: Collector) -> None:
-    """DuckDB binds the metadata's SQL over empty snapshots: details give `k` and `d`, go-live
-    conditions are boolean."""
-    con = db.connect()
-    try:
-        reading.attach_empty(con, post=True)
-        for entity, rule in pack.rules():
-            target = post_table(entity.side, entity.name) or entity.name
-            source = f"{db.qualified('post', target)} as {db.ident(target)}"
-            for sql, loc, what, kind in _bindable(rule, source):
-                found, error = bound_type(con, sql)
-                if error is not None:
-                    problems.add(loc, f"{what}: {error}")
-                elif kind and found != kind:
-                    problems.add(loc, f"{what} must be true or false, not {found}")
-    finally:
-        con.close()
+def bind(con: db.Connection, pack: Pack, problems: Collector) -> None:
+    """DuckDB binds the metadata's SQL over empty snapshots (attached on `con`): details give
+    `k` and `d`, go-live conditions are boolean."""
+    for entity, rule in pack.rules():
+        target = post_table(entity.side, entity.name) or entity.name
+        source = f"{db.qualified('post', target)} as {db.ident(target)}"
+        for sql, loc, what, kind in _bindable(rule, source):
+            found, error = bound_type(con, sql)
+            if error is not None:
+                problems.add(loc, f"{what}: {error}")
+            elif kind and found != kind:
+                problems.add(loc, f"{what} must be true or false, not {found}")
 
 
 def _bindable(rule: Rule, source: str) -> list[tuple[str, Loc, str, str | None]]:

@@ -227,6 +227,22 @@ def bound_type(con: db.Connection, sql: str, params: dict[str, object] | None = 
         return None, first_line(e)
 
 
+def bound_types(con: db.Connection, items: list[str], source: str,
+                params: dict[str, object] | None = None) -> list[tuple[str | None, str | None]]:
+    """`bound_type` of `select (item) as v from source` for each item: one DESCRIBE of them all
+    when they all bind (a valid pack: lint binds hundreds of rules), item by item to name each
+    one that does not."""
+    if not items:
+        return []
+    sql = ("select " + ", ".join(f"({item}) as v{i}" for i, item in enumerate(items))
+           + f" from {source}")
+    try:
+        return [(str(row[1]), None)
+                for row in con.rows(f"describe {sql}", bind_params(sql, params or {}))]
+    except db.DuckDBError:
+        return [bound_type(con, f"select ({item}) as v from {source}", params) for item in items]
+
+
 def first_line(e: Exception) -> str:
     lines = [ln for ln in str(e).strip().splitlines() if ln.strip()]
     return " ".join(lines[:2])
