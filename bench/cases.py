@@ -21,7 +21,9 @@ from simulator import db
 from simulator.core import engine
 from simulator.inputs import bundle, reading
 from simulator.rules import compile as rc
+from simulator.rules.analysis import tables_read
 from simulator.rules.loader import load_pack
+from simulator.rules.model import linted
 
 HERE = Path(__file__).resolve().parent
 HAND_SQL = HERE / "hand_predict.sql"
@@ -33,11 +35,22 @@ def _inputs(data: Path) -> bundle.Inputs:
                               data / "testload")
 
 
-def _attach(con: db.Connection, inputs: bundle.Inputs) -> None:
-    """The typed views predict reads (no validation: the contenders do not validate)."""
+def _attach(con: db.Connection, inputs: bundle.Inputs,
+            tables: dict[str, set[str]] | None = None) -> None:
+    """The typed views predict reads (no validation: the contenders do not validate); with
+    `tables` (schema -> names), only those, as a contender reads only the files it needs."""
     snaps = inputs.snapshots()
     for schema, side in (("pre", "alma"), ("extract", "extract"), ("testload", "alma")):
-        reading.attach(con, schema, snaps.get(schema), side)
+        wanted = None if tables is None else tables.get(schema, set())
+        reading.attach(con, schema, snaps.get(schema), side, wanted)
+
+
+def _read_by(entity: Any, compiled: rc.Compiled) -> dict[str, set[str]]:
+    """The snapshot tables an entity's compiled query reads: its own and its facts'."""
+    read = tables_read([linted(f.tree) for f in compiled.facts]
+                       + [linted(r.tree) for r in entity.rules])
+    read.setdefault(entity.schema, set()).add(entity.name)
+    return read
 
 
 class Clock:
@@ -231,7 +244,7 @@ def case_users_sql(a: argparse.Namespace) -> dict[str, Any]:
     con = db.connect(memory_limit=a.memory_limit)
     try:
         clock("attaching")
-        _attach(con, inputs)
+        _attach(con, inputs, _read_by(entity, compiled))
         clock("classifying")
         con.execute("create or replace temp table rule_ids (rule_index int, rule_id varchar)")
         con.raw.executemany("insert into rule_ids values (?, ?)",
@@ -259,9 +272,13 @@ def case_rules_interleaved(a: argparse.Namespace) -> dict[str, Any]:
         compiled = rc.compile_entity(entity, pack)
         queries.append((len(entity.rules), compiled))
     times: dict[int, list[float]] = {n: [] for n, _ in queries}
+    read: dict[str, set[str]] = {}
+    for _, compiled in queries:
+        for schema, names in _read_by(compiled.entity, compiled).items():
+            read.setdefault(schema, set()).update(names)
     con = db.connect(memory_limit=a.memory_limit)
     try:
-        _attach(con, inputs)
+        _attach(con, inputs, read)
         for i in range(a.repeat):
             for n, compiled in queries if i % 2 == 0 else queries[::-1]:
                 start = time.perf_counter()
