@@ -21,7 +21,8 @@ from simulator.cli import app
 from simulator.commands import verify
 from simulator.commands.predict import predict
 from simulator.core.session import Session
-from simulator.inputs import bundle
+from simulator.errors import UserError
+from simulator.inputs import bundle, reading
 from simulator.synth import sample
 
 Pair = tuple[str, str]
@@ -236,3 +237,40 @@ def test_inline_prediction_with_a_filter(world: World, tmp_path: Path) -> None:
         assert summary(inline)[key] == summary(saved)[key], key
     assert pq.read_table(inline.out / "ledger.parquet").to_pylist() == \
         pq.read_table(saved.out / "ledger.parquet").to_pylist()
+
+
+def test_unchanged_inputs_are_read_only_where_the_checked_rules_read_them(
+        world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checking users against a saved prediction reads, of the inputs predict validated, only
+    what the users rules' expectations read (the extract's patrons); an input changed since
+    is read and validated whole."""
+    world.pre = {"users": [user("Staff1", "STAFF")], "vendors": [{"code": "V1"}]}
+    world.extract = {"patrons": [{"primary_id": "new1", "user_group": "UG"}],
+                     "vendors": [{"code": "V1"}]}
+    inputs = world.inputs()
+    pred = predicted(inputs, tmp_path / "predict")
+    post = write_snapshot(tmp_path / "post", "cutover", {
+        "users": [user("Staff1", "STAFF"), user("new1", user_group="UG")],
+        "user_roles": [role("new1")], "vendors": [{"code": "V1"}]})
+    read: dict[str, set[str]] = {}
+    real = reading.attach
+
+    def spy(con: Any, schema: str, snap: Any, side: str, tables: Any = None) -> Any:
+        read.setdefault(schema, set()).update(snap.files if snap is not None else ())
+        return real(con, schema, snap, side, tables)
+
+    monkeypatch.setattr(reading, "attach", spy)
+    run = verify.run_saved(pred, post, tmp_path / "v1", entities=["users"])
+    assert summary(run)["counts"] == [
+        {"side": "alma", "entity": "users", "class": "confirmed", "count": 1},
+        {"side": "extract", "entity": "patrons", "class": "confirmed", "count": 1}]
+    assert read == {"pre": set(), "extract": {"patrons"}, "testload": set(),
+                    "post": {"users", "user_roles"}}
+    (inputs.pre.path / "vendors.csv").write_text("code,status\nV1,SLEEPING\n", encoding="utf-8")
+    read.clear()
+    with pytest.raises(UserError) as e:
+        verify.run_saved(pred, post, tmp_path / "v2", entities=["users"])
+    assert f"{inputs.pre.path / 'vendors.csv'}:2:2: column status: 'SLEEPING' is not one of " \
+           "ACTIVE, INACTIVE" in str(e.value)
+    assert read["pre"] == {"users", "vendors"}
+    assert not (tmp_path / "v2").exists()

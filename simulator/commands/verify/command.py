@@ -19,11 +19,12 @@ from simulator.commands.verify.findings import as_dicts, findings, verdict
 from simulator.commands.verify.opening import Opened, check_stage, open_inputs
 from simulator.commands.verify.prediction import Prediction, open_prediction, prediction_session
 from simulator.commands.verify.reconcile import DISCREPANCIES, VerifyResult, reconcile, summarise
-from simulator.commands.verify.scope import tables_needed
+from simulator.commands.verify.scope import rules_read, tables_needed
 from simulator.core import engine
 from simulator.core.findings import Finding
 from simulator.core.session import Session
 from simulator.errors import Loc, Problem, UserError, display_path
+from simulator.inputs.tables import SCHEMA_SIDE
 from simulator.output import runfolder
 
 # Verify's view of the ledger records it checks; the session's own `ledger` (the
@@ -207,7 +208,7 @@ def _load(session: Session, opened: Opened, prediction: Prediction | None,
     if opened.baseline is not None:
         session.add_snapshot("base", opened.baseline, "alma")
     session.progress("loading and validating snapshots")
-    session.need()  # every input (those unchanged since the prediction are not validated)
+    session.need(_inputs_needed(session, opened, prediction, stage))
     needed = tables_needed(opened.scope, opened.pack, stage)
     session.need({"post": needed, **({"base": needed} if opened.baseline else {})})
     columns = ", ".join(db.ident(c) for c in engine.LEDGER_COLUMNS)
@@ -223,6 +224,18 @@ def _load(session: Session, opened: Opened, prediction: Prediction | None,
     records = f"select {columns} from {source} where {opened.scope.where()}"
     session.con.execute(f"create or replace temp view {db.ident(LEDGER)} as {records}")
     return source, folder.Ledger(LEDGER, in_order), records
+
+
+def _inputs_needed(session: Session, opened: Opened, prediction: Prediction | None,
+                   stage: str) -> dict[str, set[str] | None] | None:
+    """The input tables to read: every one (None), except that when some entities are checked
+    against a saved prediction, the inputs unchanged since it (validated then) are read only
+    where the rules checked read them."""
+    if prediction is None or not opened.scope.partial:
+        return None
+    read = rules_read(opened.scope, opened.pack, stage)
+    return {schema: read.get(schema, set()) if schema in session.trusted else None
+            for schema in SCHEMA_SIDE}
 
 
 def _check(session: Session, opened: Opened, source: str, stage: str,

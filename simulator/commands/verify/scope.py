@@ -123,10 +123,23 @@ def tables_needed(scope: Scope, pack: Pack, stage: str) -> set[str] | None:
         target = name if side == "post" else post_table(side, name)
         if target in alma:
             need.add(target)
-    if stage == "cutover":  # expect_after may read other tables (a user's roles)
-        trees = [linted(rule.expect_tree) for entity, rule in pack.rules()
-                 if rule.expect_after and scope.has(entity.side, entity.name)]
-        need |= tables_read(trees).get("post", set())
+    need |= rules_read(scope, pack, stage).get("post", set())  # a user's roles, say
     if stage == "fulfillment":
         need |= {t for name in list(need) for t in STAGE_READS.get(name, ())}
     return with_references(need) & alma
+
+
+def rules_read(scope: Scope, pack: Pack, stage: str) -> dict[str, set[str]]:
+    """schema -> the tables the SQL of the rules checked at `stage` reads, for the entities in
+    scope: expect_after at the cutover, the go-live checks and actions at go-live."""
+    trees = []
+    for entity, rule in pack.rules():
+        if not scope.has(entity.side, entity.name):
+            continue
+        if stage == "cutover" and rule.expect_after:
+            trees.append(rule.expect_tree)
+        if stage == "golive" and rule.golive_check is not None:
+            trees += [rule.golive_check.observed_tree, rule.golive_check.expect_tree]
+        if stage == "golive" and rule.golive_action is not None:
+            trees.append(rule.golive_action.when_tree)
+    return tables_read([linted(t) for t in trees])
