@@ -24,13 +24,13 @@ from simulator.commands.verify.scope import Scope, one_of
 from simulator.inputs import keys
 from simulator.inputs.tables import TABLES, post_table, tables_for
 from simulator.rules.analysis import render
-from simulator.rules.model import ABSENT_OUTCOMES, Pack, linted
+from simulator.rules.model import ABSENT_OUTCOMES, Pack, Rule, linted
 
 DISCREPANCIES = "verify_discrepancies"
 COUNTS = "verify_counts"
 ODD = "verify_odd"
 _EXPECT, _POST_KEYS, _KEY_INFO = "verify_expect", "verify_post_keys", "verify_key_info"
-_ODD_HERE = "verify_odd_here"  # the records of one table's keys that may not be confirmed
+_ODD_HERE = "verify_odd_here"  # the records of one table that may not be confirmed
 _FLAGGED, _FAILED = "verify_flagged", "verify_failed"
 # The class of a record there after the load but failing its rule's expect_after.
 STATE_MISMATCH = "state_mismatch"
@@ -158,16 +158,31 @@ def _presence(con: db.Connection, table: str, implied: str, counted: str,
         f"{keys.normal_key_sql(table, 't')} as match_key, {keys.key_sql(table, 't')} as "
         f"record_key, {implied} as implied from {db.qualified('post', table)} as t")
     # Per key: is it in Alma, does a record want it there (or the load make it), is it in any
-    # input record.
+    # input record. Kept only for the few keys that matter: found but wanted by none, wanted
+    # but not found (every other record is confirmed), or in no input record but for rows the
+    # load does not make.
     con.execute(f"""
         create or replace temp table {_KEY_INFO} as
         select match_key, bool_or(is_post) as found, bool_or(want) as any_want,
             bool_or(not is_post) as expected
         from (select match_key, false as is_post, want from {_EXPECT}
               union all select match_key, true, implied from {_POST_KEYS})
-        group by all""")
-    # Only keys found but wanted by none, or wanted but not found, hold records that are not
-    # confirmed: those few are classified one by one, every other record is counted confirmed.
+        group by all
+        having found is distinct from any_want
+            or (not expected and bool_or(is_post and not want))""")
+    _classify(con, counted)
+    if unexpected:
+        con.execute(f"""
+            insert into {DISCREPANCIES}
+            select 'post', $t, p.record_key, 'unexpected', 'absent (in no input record)',
+                   'present', null
+            from {_POST_KEYS} p join {_KEY_INFO} k using (match_key)
+            where not p.implied and not k.expected""", {"t": table})
+
+
+def _classify(con: db.Connection, counted: str) -> None:
+    """The records `counted` of the keys in `verify_key_info` classified one by one (those not
+    confirmed kept), the others counted confirmed."""
     con.execute(f"""
         create or replace temp table {_ODD_HERE} as
         select e.side, e.entity, e.record_key, e.outcome, e.rule_id, e.want, k.found as present,
@@ -176,8 +191,7 @@ def _presence(con: db.Connection, table: str, implied: str, counted: str,
                  when not k.found then 'confirmed'
                  when k.any_want then 'confirmed'
                  else 'survived_unexpectedly' end as class
-        from {_EXPECT} e join (select * from {_KEY_INFO} where found is distinct from any_want) k
-            using (match_key)
+        from {_EXPECT} e join {_KEY_INFO} k using (match_key)
         where {counted}""")
     con.execute(f"insert into {ODD} select side, entity, record_key, outcome, rule_id, "
                 f"want, present, class from {_ODD_HERE} where class <> 'confirmed'")
@@ -193,13 +207,6 @@ def _presence(con: db.Connection, table: str, implied: str, counted: str,
             select side, entity, rule_id, outcome, class, count(*) from {_ODD_HERE}
             where class <> 'confirmed' group by all)
         group by all having sum(n) > 0""")
-    if unexpected:
-        con.execute(f"""
-            insert into {DISCREPANCIES}
-            select 'post', $t, p.record_key, 'unexpected', 'absent (in no input record)',
-                   'present', null
-            from {_POST_KEYS} p join {_KEY_INFO} k using (match_key)
-            where not p.implied and not k.expected""", {"t": table})
 
 
 def _expectations(con: db.Connection, pack: Pack, table: str, scope: Scope,
@@ -210,17 +217,15 @@ def _expectations(con: db.Connection, pack: Pack, table: str, scope: Scope,
     con.execute(f"create or replace temp table {_FAILED} (side varchar, entity varchar, "
                 "record_key varchar, rule_id varchar, expected varchar, post_row bigint)")
     alias, post = db.ident(table), db.qualified("post", table)
-    for entity, rule in pack.rules():
-        if rule.expect_after is None or post_table(entity.side, entity.name) != table \
-                or not scope.has(entity.side, entity.name):
-            continue
+    for rules in _same_expectation(pack, table, scope):
+        ids = {f"rule_{i}": rule.id for i, rule in enumerate(rules)}
         sql = (
             f"insert into {_FAILED} select p.side, p.entity, p.record_key, p.rule_id, "
             f"$expected, {alias}._row from {_EXPECT} p join {post} as {alias} "
             f"on {keys.normal_key_sql(table, alias)} = p.match_key "
-            f"where p.rule_id = $rule and not coalesce(({render(linted(rule.expect_tree))}), "
-            "false)")
-        values = {**params, "expected": rule.expect_after, "rule": rule.id}
+            f"where p.rule_id in ({', '.join('$' + k for k in ids)}) "
+            f"and not coalesce(({render(linted(rules[0].expect_tree))}), false)")
+        values = {**params, "expected": rules[0].expect_after, **ids}
         con.execute(sql, {k: v for k, v in values.items() if f"${k}" in sql})
     if con.one(f"select count(*) from {_FAILED}"):
         fields = ", ".join(f"{db.ident(c)} := {alias}.{db.ident(c)}"
@@ -230,6 +235,17 @@ def _expectations(con: db.Connection, pack: Pack, table: str, scope: Scope,
             f"'{STATE_MISMATCH}', f.expected, cast(to_json(struct_pack({fields})) as varchar), "
             f"f.rule_id from {_FAILED} f join {post} as {alias} on {alias}._row = f.post_row")
     con.execute(f"drop table {_FAILED}")
+
+
+def _same_expectation(pack: Pack, table: str, scope: Scope) -> list[list[Rule]]:
+    """The rules with an expect_after checked on `table`, those with the same one together
+    (checked in one pass)."""
+    same: dict[str, list[Rule]] = {}
+    for entity, rule in pack.rules():
+        if rule.expect_after is not None and post_table(entity.side, entity.name) == table \
+                and scope.has(entity.side, entity.name):
+            same.setdefault(rule.expect_after, []).append(rule)
+    return list(same.values())
 
 
 def summarise(con: db.Connection) -> VerifyResult:
