@@ -453,31 +453,36 @@ def test_the_join_gives_the_values_of_the_subqueries(
 # -- runs of rules guarded by constants are decided behind one hash join ----------------------
 
 STATUSES = ("A", "B", "C", None)
-guarded = st.tuples(st.sampled_from(["=", "in"]), st.lists(st.sampled_from(STATUSES[:3]),
-                                                           min_size=1, max_size=2, unique=True),
+GUARD_COLUMNS = ("status", "library_code")  # a run's rules may be guarded by either
+guarded = st.tuples(st.sampled_from(GUARD_COLUMNS), st.sampled_from(["=", "in"]),
+                    st.lists(st.sampled_from(STATUSES[:3]), min_size=1, max_size=2, unique=True),
                     conditions)
+Record = tuple[str | None, str | None, int | None]  # status, library_code, loan_count
 
 
-def _guarded_rule(g: tuple[str, list[str], Cond]) -> Cond:
-    op, statuses, (sql, fn) = g
-    statuses = statuses[:1] if op == "=" else statuses
-    test = (f"status = '{statuses[0]}'" if op == "=" else
-            "status in (" + ", ".join(f"'{s}'" for s in statuses) + ")")
+def _guarded_rule(g: tuple[str, str, list[str], Cond]) -> tuple[str, Callable[[Record], Truth]]:
+    column, op, values, (sql, fn) = g
+    values = values[:1] if op == "=" else values
+    test = (f"{column} = '{values[0]}'" if op == "=" else
+            f"{column} in (" + ", ".join(f"'{s}'" for s in values) + ")")
+    at = GUARD_COLUMNS.index(column)
     return (f"{test} and ({sql})",
-            lambda v: _and(None if v[0] is None else v[0] in statuses, fn(v[1])))
+            lambda v: _and(None if v[at] is None else v[at] in values, fn(v[2])))
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(rules=st.lists(st.one_of(guarded.map(_guarded_rule),
-                                conditions.map(lambda c: (c[0], lambda v: c[1](v[1])))),
+                                conditions.map(lambda c: (c[0], lambda v: c[1](v[2])))),
                       min_size=1, max_size=10),
-       values=st.lists(st.tuples(st.sampled_from(STATUSES), st.one_of(st.none(), SMALL)),
-                       min_size=1, max_size=8),
+       values=st.lists(st.tuples(st.sampled_from(STATUSES), st.sampled_from(STATUSES),
+                                 st.one_of(st.none(), SMALL)), min_size=1, max_size=8),
        few=st.sampled_from([0, rc.FEW]))
 def test_guarded_runs_pick_the_first_matching_rule(
         items_con: db.Connection, few: int,
-        rules: list[tuple[str, Callable[[tuple[str | None, int | None]], Truth]]],
-        values: list[tuple[str | None, int | None]]) -> None:
+        rules: list[tuple[str, Callable[[Record], Truth]]], values: list[Record]) -> None:
+    """Whatever mix of guard columns a run has, the first rule that matches decides: each
+    column's rules are tried in order behind its own test, and the earliest of their answers
+    wins."""
     loc = Loc("p.yaml", 1, 1)
     entity = Entity("items", "alma", ("barcode",), loc, rules=[
         removing(f"r{i}", sql, loc) for i, (sql, _) in enumerate(rules)])
@@ -487,12 +492,31 @@ def test_guarded_runs_pick_the_first_matching_rule(
         compiled = rc.compile_entity(entity, Pack({("alma", "items"): entity}, {}, [], ""))
     items_con.execute("delete from pre.items")
     items_con.raw.executemany(
-        "insert into pre.items (barcode, status, loan_count) values (?, ?, ?)",
-        [[f"B{i}", s, n] for i, (s, n) in enumerate(values)])
+        "insert into pre.items (barcode, status, library_code, loan_count) values (?, ?, ?, ?)",
+        [[f"B{i}", *v] for i, v in enumerate(values)])
     got = dict(items_con.rows(compiled.sql))
     expected = {f"B{i}": next((j for j, (_, fn) in enumerate(rules) if fn(v) is True), None)
                 for i, v in enumerate(values)}
     assert got == expected
+
+
+def test_a_run_guarded_by_two_columns_tries_each_columns_rules_behind_its_own_test() -> None:
+    loc = Loc("p.yaml", 1, 1)
+    n = rc.LOOKUP_MIN
+    whens = [f"{'status' if i % 2 else 'library_code'} = 'S{i}' and loan_count > {i}"
+             for i in range(n)] + ["true"]
+    entity = Entity("items", "alma", ("barcode",), loc, rules=[
+        removing(f"r{i}", w, loc) for i, w in enumerate(whens)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rc, "FEW", n)  # compared directly
+        sql = rc.compile_entity(entity, Pack({("alma", "items"): entity}, {}, [], "")).sql
+    libraries = ", ".join(f"'S{i}'" for i in range(0, n, 2))
+    assert f'least(case when "items"."library_code" in ({libraries}) then case' in sql
+    statuses = ", ".join(f"'S{i}'" for i in range(1, n, 2))
+    assert f'case when "items"."status" in ({statuses}) then case' in sql
+    # each column's rules keep their own indexes
+    assert "when (library_code = 'S2' AND loan_count > 2) then 2" in sql
+    assert "when (status = 'S3' AND loan_count > 3) then 3" in sql
 
 
 def test_a_long_guarded_run_is_one_when_behind_a_join_with_its_constants() -> None:

@@ -181,12 +181,13 @@ def _conjuncts(tree: Any) -> list[Any]:
     return list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
 
 
-def case_sql(rules: list[Rule], runs: dict[int, tuple[int, str]] | None = None,
-             start: int = 0) -> str:
-    """One CASE over the ordered rules: the index of the first whose `when` holds.
+def case_sql(rules: list[tuple[int, Rule]],
+             runs: dict[int, tuple[int, str]] | None = None) -> str:
+    """One CASE over the ordered rules (each with its index): the index of the first whose
+    `when` holds.
 
-    `runs` maps the first rule of a guarded run to (its length, the column holding the run's
-    deciding rule): one WHEN stands for the whole run. `start` is the first rule's index.
+    `runs` maps the list position of the first rule of a guarded run to (its length, the column
+    holding the run's deciding rule): one WHEN stands for the whole run.
     """
     runs = runs or {}
     whens, i = [], 0
@@ -196,7 +197,8 @@ def case_sql(rules: list[Rule], runs: dict[int, tuple[int, str]] | None = None,
             whens.append(f"\n    when {column} is not null then {column}")
             i += length
         else:
-            whens.append(f"\n    when ({_when(rules[i])}) then {start + i}")
+            index, rule = rules[i]
+            whens.append(f"\n    when ({_when(rule)}) then {index}")
             i += 1
     return f"case{''.join(whens)}\n  end"
 
@@ -243,10 +245,14 @@ def _guards(entity: Entity) -> list[tuple[str, list[str]] | None]:
 def _lookups(entity: Entity, alias: str) -> tuple[dict[int, tuple[int, str]], str]:
     """The runs of at least LOOKUP_MIN guarded rules, and the SQL that decides each run.
 
-    A record none of whose values is one of the run's guard constants matches no rule of the
-    run: a hash join with the constants of each guard column (a plain comparison when they are
-    few) settles that for most records, and only the records it finds try the run's rules one
-    by one. Each run's deciding rule (or NULL) becomes a column `_runN`.
+    A rule of a run can only match a record whose value of its guard column is one of its
+    constants. Per guard column, a hash join with the constants of the run's rules guarded by
+    it (a plain comparison when they are few) finds the records that may match one of them,
+    and only those records try those rules, in order; the run's deciding rule is the first
+    such rule over all guard columns (`least`, which skips NULLs). A record whose values name
+    none of the constants skips the whole run, and one that names a common value (`status =
+    'INACTIVE'`) tries only the rules that value guards. Each run's deciding rule (or NULL)
+    becomes a column `_runN`.
     """
     guards = _guards(entity)
     runs: dict[int, tuple[int, str]] = {}
@@ -259,29 +265,36 @@ def _lookups(entity: Entity, alias: str) -> tuple[dict[int, tuple[int, str]], st
         if j - i < LOOKUP_MIN:
             i = max(j, i + 1)
             continue
-        constants: dict[str, set[str]] = {}
+        by_column: dict[str, tuple[set[str], list[tuple[int, Rule]]]] = {}
         for k in range(i, j):
             column, values = guards[k] or ("", [])
-            constants.setdefault(column, set()).update(values)
-        found = []
-        for column, named in sorted(constants.items()):
-            listed = [db.literal(v) for v in sorted(named)]
-            if len(listed) <= FEW:
-                found.append(f"{alias}.{db.ident(column)} in ({', '.join(listed)})")
-                continue
-            name = f"_l{len(joins)}"
-            joins.append(f"left join (values {', '.join(f'({v})' for v in listed)}) as "
-                         f"{name}(_value) on {name}._value = {alias}.{db.ident(column)}")
-            found.append(f"{name}._value is not null")
+            named, members = by_column.setdefault(column, (set(), []))
+            named.update(values)
+            members.append((k, entity.rules[k]))
+        decided = [f"case when {_guard_test(alias, column, named, joins)} then "
+                   f"{case_sql(members)} end"
+                   for column, (named, members) in sorted(by_column.items())]
         column = f"_run{len(runs)}"
-        cols.append(f"case when {' or '.join(found)} then "
-                    f"{case_sql(entity.rules[i:j], start=i)} end as {column}")
+        first = decided[0] if len(decided) == 1 else f"least({', '.join(decided)})"
+        cols.append(f"{first} as {column}")
         runs[i] = (j - i, column)
         i = j
     if not runs:
         return {}, ""
     return runs, ("select " + ",\n    ".join(cols) + f"\n  from base as {alias}"
                   + "".join(f"\n  {join}" for join in joins))
+
+
+def _guard_test(alias: str, column: str, named: set[str], joins: list[str]) -> str:
+    """Whether the record's `column` is one of `named`: compared directly when they are few,
+    else through a left join with them (added to `joins`)."""
+    listed = [db.literal(v) for v in sorted(named)]
+    if len(listed) <= FEW:
+        return f"{alias}.{db.ident(column)} in ({', '.join(listed)})"
+    name = f"_l{len(joins)}"
+    joins.append(f"left join (values {', '.join(f'({v})' for v in listed)}) as "
+                 f"{name}(_value) on {name}._value = {alias}.{db.ident(column)}")
+    return f"{name}._value is not null"
 
 
 def _trees(facts: list[Fact], rules: list[Rule]) -> list[exp.Expression]:
@@ -308,7 +321,7 @@ def compile_entity(entity: Entity, pack: Pack, pseudonymize: bool = False) -> Co
     sql = (
         f"with {ctes}\n"
         f"select {key} as record_key,\n"
-        f"  {case_sql(entity.rules, runs)} as rule_index\n"
+        f"  {case_sql(list(enumerate(entity.rules)), runs)} as rule_index\n"
         f"from {'looked' if looked else 'base'} as {alias}\n"
     )
     params = params_used(_trees(facts, entity.rules))
