@@ -11,7 +11,6 @@ from simulator.core import findings
 from simulator.core.findings import Finding
 from simulator.errors import UserError
 from simulator.inputs.scenario import Scenario
-from simulator.output.sampling import ROWS_PER_ENTITY
 from simulator.rules import compile as rc
 from simulator.rules.lint import lint
 from simulator.rules.loader import fingerprint, load_pack
@@ -49,8 +48,8 @@ class Result:
     catalog: dict[str, tuple[Entity, Rule]]
     # The ledger's rows sorted by side, entity and key, for writing (see `_ledger_sql`).
     ledger_in_order: str
-    # rule id -> its records' smallest keys (up to ROWS_PER_ENTITY, sorted): the findings' and
-    # the report's samples, from the same pass as the counts.
+    # rule id -> its records' smallest keys (as many as `classify` was asked for, sorted): the
+    # findings' and the report's samples, from the same pass as the counts.
     smallest: dict[str, list[str]]
 
     @property
@@ -63,9 +62,11 @@ class Result:
 
 
 def classify(con: db.Connection, pack: Pack, scenario: Scenario,
-             pseudonymize_key: str | None = None, name: str = "ledger") -> Result:
+             pseudonymize_key: str | None = None, name: str = "ledger",
+             sample: int = findings.SAMPLE_KEYS) -> Result:
     """Build temp table `<name>_index` (one row per input record; view `<name>` adds the
-    rules' texts) and summarise it. What-if variants use their own `name`.
+    rules' texts) and summarise it, keeping each rule's `sample` smallest keys (a report's
+    sample wants ROWS_PER_ENTITY). What-if variants use their own `name`.
 
     With `pseudonymize_key`, Primary IDs in record keys become keyed pseudonyms (the same for
     the same key in every run), so a shared ledger can still be joined with another.
@@ -93,7 +94,7 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
     per_rule: dict[int | None, tuple[int, list[str]]] = {
         rule: (int(n), list(keys)) for rule, n, keys in con.rows(
             f"select rule, count(*), min(record_key, $n) from {index} group by all",
-            {"n": max(ROWS_PER_ENTITY, findings.SAMPLE_KEYS)})}
+            {"n": max(sample, findings.SAMPLE_KEYS)})}
     unclassified = per_rule.get(None, (0, []))[0]
     if unclassified:
         raise RuntimeError(f"{unclassified} records matched no rule despite the catch-all")

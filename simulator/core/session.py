@@ -21,6 +21,7 @@ from simulator.inputs.bundle import Inputs
 from simulator.inputs.scenario import Scenario
 from simulator.inputs.snapshot import Snapshot
 from simulator.inputs.tables import SCHEMA_SIDE, tables_for, with_references
+from simulator.output.sampling import ROWS_PER_ENTITY
 from simulator.rules.model import Pack
 
 
@@ -119,7 +120,8 @@ class Session:
         self.progress("loading and validating snapshots")
         self.need()
         self.progress("classifying records")
-        return engine.classify(self.con, pack, self.scenario, self.pseudonymize)
+        return engine.classify(self.con, pack, self.scenario, self.pseudonymize,
+                               sample=ROWS_PER_ENTITY)  # predict's report shows this many
 
     def classify(self, pack: Pack, scenario: Scenario, name: str) -> Result:
         """Another classification on the same validated inputs (a what-if variant), kept in
