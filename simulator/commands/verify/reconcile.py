@@ -156,7 +156,8 @@ def _presence(con: db.Connection, table: str, implied: str, counted: str,
     con.execute(
         f"create or replace temp table {_POST_KEYS} as select "
         f"{keys.normal_key_sql(table, 't')} as match_key, {keys.key_sql(table, 't')} as "
-        f"record_key, {implied} as implied from {db.qualified('post', table)} as t")
+        f"record_key, {implied} as implied, t._row as post_row "
+        f"from {db.qualified('post', table)} as t")
     # Per key: is it in Alma, does a record want it there (or the load make it), is it in any
     # input record. Kept only for the few keys that matter: found but wanted by none, wanted
     # but not found (every other record is confirmed), or in no input record but for rows the
@@ -217,13 +218,20 @@ def _expectations(con: db.Connection, pack: Pack, table: str, scope: Scope,
     con.execute(f"create or replace temp table {_FAILED} (side varchar, entity varchar, "
                 "record_key varchar, rule_id varchar, expected varchar, post_row bigint)")
     alias, post = db.ident(table), db.qualified("post", table)
+    rows = int(con.one(f"select count(*) from {_POST_KEYS}"))
     for rules in _same_expectation(pack, table, scope):
         ids = {f"rule_{i}": rule.id for i, rule in enumerate(rules)}
+        decided = f"p.rule_id in ({', '.join('$' + k for k in ids)})"
+        few = int(con.one(f"select count(*) from {_EXPECT} p where {decided}", ids)) * 4 < rows
+        # A few records find their rows by the keys matched already (no key computed again
+        # for every row of the table); many join the table on the key.
+        rows_of = (f"join (select match_key as _key, post_row as _post_row from {_POST_KEYS}) k "
+                   f"on k._key = p.match_key join {post} as {alias} "
+                   f"on {alias}._row = k._post_row" if few else
+                   f"join {post} as {alias} on {keys.normal_key_sql(table, alias)} = p.match_key")
         sql = (
             f"insert into {_FAILED} select p.side, p.entity, p.record_key, p.rule_id, "
-            f"$expected, {alias}._row from {_EXPECT} p join {post} as {alias} "
-            f"on {keys.normal_key_sql(table, alias)} = p.match_key "
-            f"where p.rule_id in ({', '.join('$' + k for k in ids)}) "
+            f"$expected, {alias}._row from {_EXPECT} p {rows_of} where {decided} "
             f"and not coalesce(({render(linted(rules[0].expect_tree))}), false)")
         values = {**params, "expected": rules[0].expect_after, **ids}
         con.execute(sql, {k: v for k, v in values.items() if f"${k}" in sql})
