@@ -496,12 +496,19 @@ def test_expectations_are_checked_only_after_the_cutover_load(world: World) -> N
         assert v.keys("state_mismatch") == set(), stage
 
 
+@pytest.mark.parametrize("patrons", [0, 30])
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_a_state_mismatch_shows_the_row_it_failed_on(world: World, fmt: str) -> None:
+def test_a_state_mismatch_shows_the_row_it_failed_on(world: World, fmt: str,
+                                                     patrons: int) -> None:
     """The failing rows are found first and read whole afterwards, by their row in the file:
-    among rows in any order, CSV or Parquet, each failing record shows its own row."""
+    among rows in any order, CSV or Parquet, each failing record shows its own row, whether
+    its rule decided a few of the table's rows (found through the keys matched already: the
+    staff users among 30 patrons) or many (the patrons, or the staff users alone)."""
     world.pre = {"users": [staff(f"S{i}") for i in range(6)]}
-    post = [staff("S5"), user("s3", "PUBLIC", user_group="G3"), staff("S0"),
+    world.extract = {"patrons": [{"primary_id": f"p{i}", "user_group": "UG"}
+                                 for i in range(patrons)]}
+    loaded = [user(f"p{i}", user_group="OTHER" if i == 7 else "UG") for i in range(patrons)]
+    post = [staff("S5"), user("s3", "PUBLIC", user_group="G3"), *loaded, staff("S0"),
             user("S1", "PUBLIC", user_group="G1"), staff("S2"), staff("S4")]
     n = next(_seq)
     folder = write_snapshot(world.root / f"post-{n}", "cutover", {"users": post})
@@ -510,17 +517,23 @@ def test_a_state_mismatch_shows_the_row_it_failed_on(world: World, fmt: str) -> 
         text = pa_csv.read_csv(folder / "users.csv", convert_options=pa_csv.ConvertOptions(
             column_types={c: "string" for c in TABLES["users"].column_names},
             strings_can_be_null=True))
-        pq.write_table(text, folder / "users.parquet", row_group_size=2)
+        pq.write_table(text, folder / "users.parquet", row_group_size=4)
         (folder / "users.csv").unlink()
     run = inline(world.inputs(), folder, world.root / f"verify-{n}")
     rows = read_csv(run.out / "discrepancies.csv")
-    assert [(r["record_key"], r["class"], r["rule_id"], json.loads(r["observed"]))
+    assert [(r["entity"], r["record_key"], r["class"], r["rule_id"], json.loads(r["observed"]))
             for r in rows] == [
-        ("S1", "state_mismatch", "users.non-public", observed("users", post[3])),
-        ("S3", "state_mismatch", "users.non-public", observed("users", post[1]))]
-    assert json.loads(run.out.joinpath("summary.json").read_text())["counts"] == [
+        ("users", "S1", "state_mismatch", "users.non-public", observed("users", post[3 + patrons])),
+        ("users", "S3", "state_mismatch", "users.non-public", observed("users", post[1])),
+        *([("patrons", "p7", "state_mismatch", "patrons.load", observed("users", loaded[7]))]
+          if patrons else [])]
+    counts = json.loads(run.out.joinpath("summary.json").read_text())["counts"]
+    assert counts == [
         {"side": "alma", "entity": "users", "class": "confirmed", "count": 4},
-        {"side": "alma", "entity": "users", "class": "state_mismatch", "count": 2}]
+        {"side": "alma", "entity": "users", "class": "state_mismatch", "count": 2},
+        *([{"side": "extract", "entity": "patrons", "class": "confirmed", "count": patrons - 1},
+           {"side": "extract", "entity": "patrons", "class": "state_mismatch", "count": 1}]
+          if patrons else [])]
 
 
 # -- the fulfillment load ------------------------------------------------------------------

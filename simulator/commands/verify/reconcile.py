@@ -223,16 +223,8 @@ def _expectations(con: db.Connection, pack: Pack, table: str, scope: Scope,
         ids = {f"rule_{i}": rule.id for i, rule in enumerate(rules)}
         decided = f"p.rule_id in ({', '.join('$' + k for k in ids)})"
         few = int(con.one(f"select count(*) from {_EXPECT} p where {decided}", ids)) * 4 < rows
-        # A few records find their rows by the keys matched already (no key computed again
-        # for every row of the table); many join the table on the key.
-        rows_of = (f"join (select match_key as _key, post_row as _post_row from {_POST_KEYS}) k "
-                   f"on k._key = p.match_key join {post} as {alias} "
-                   f"on {alias}._row = k._post_row" if few else
-                   f"join {post} as {alias} on {keys.normal_key_sql(table, alias)} = p.match_key")
-        sql = (
-            f"insert into {_FAILED} select p.side, p.entity, p.record_key, p.rule_id, "
-            f"$expected, {alias}._row from {_EXPECT} p {rows_of} where {decided} "
-            f"and not coalesce(({render(linted(rules[0].expect_tree))}), false)")
+        sql = (f"insert into {_FAILED} select p.side, p.entity, p.record_key, p.rule_id, "
+               f"$expected, {_failing(table, decided, rules[0], few)}")
         values = {**params, "expected": rules[0].expect_after, **ids}
         con.execute(sql, {k: v for k, v in values.items() if f"${k}" in sql})
     if con.one(f"select count(*) from {_FAILED}"):
@@ -243,6 +235,23 @@ def _expectations(con: db.Connection, pack: Pack, table: str, scope: Scope,
             f"'{STATE_MISMATCH}', f.expected, cast(to_json(struct_pack({fields})) as varchar), "
             f"f.rule_id from {_FAILED} f join {post} as {alias} on {alias}._row = f.post_row")
     con.execute(f"drop table {_FAILED}")
+
+
+def _failing(table: str, decided: str, rule: Rule, few: bool) -> str:
+    """The post row number and FROM clause of the records `decided` (on `verify_expect p`)
+    whose row fails `rule`'s expect_after, a condition on the row alone (as lint binds it)."""
+    alias, post = db.ident(table), db.qualified("post", table)
+    cond = f"not coalesce(({render(linted(rule.expect_tree))}), false)"
+    if few:  # their rows found by the keys matched already, not by every row's key again
+        return (f"{alias}._row from {_EXPECT} p join (select match_key as _key, post_row as "
+                f"_post_row from {_POST_KEYS}) k on k._key = p.match_key join {post} as "
+                f"{alias} on {alias}._row = k._post_row where {decided} and {cond}")
+    # Many: the condition is evaluated on the rows decided, the few failing matched back.
+    key = keys.normal_key_sql(table, alias)
+    rows = (f"select * from {post} as {alias} "
+            f"where {key} in (select match_key from {_EXPECT} p where {decided})")
+    return (f"f._row from {_EXPECT} p join (select {alias}._row, {key} as _key from ({rows}) "
+            f"as {alias} where {cond}) f on f._key = p.match_key where {decided}")
 
 
 def _same_expectation(pack: Pack, table: str, scope: Scope) -> list[list[Rule]]:
