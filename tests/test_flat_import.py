@@ -391,3 +391,31 @@ def test_dates_written_with_a_format_are_read_back(fmt: str,
         assert result.exit_code == 0, result.output
         got = rows(Path(tmp) / "snap" / "loans.parquet")
     assert [r[3] for r in got] == [None if d is None else kept(d) for d in dates]
+
+
+def test_valid_files_are_checked_by_one_aggregate_not_a_scan_per_check(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The values the mapping turns are checked by the `_bad` bits of the turning pass: a table
+    whose values all turn costs one aggregate, and only a failing check reads its rows."""
+    sent: list[str] = []
+    execute = db.Connection.execute
+
+    def logged(con: db.Connection, sql: str, params: Any = None) -> Any:
+        sent.append(sql)
+        return execute(con, sql, params)
+
+    monkeypatch.setattr(db.Connection, "execute", logged)
+    write_legacy(root)
+    assert import_flat().exit_code == 0
+    assert [q for q in sent if "order by r._line limit" in q] == []
+    assert len([q for q in sent if "bit_or(_bad)" in q]) == 2  # patrons, loans
+    sent.clear()
+    loans = LOANS.replace('"04-05-2016 10:00","p1002"', '"13-45-2016 10:00","p9999"')
+    write_legacy(root, {"patrons.txt": PATRONS, "loans.csv": loans})
+    result = import_flat("snap2")
+    assert result.exit_code == 2
+    assert "legacy/loans.csv:3:2: OUT DATE '13-45-2016 10:00' does not match" in result.output
+    assert "legacy/loans.csv:3:3: RECORD #(PATRON) 'p9999' matches no original_id" \
+        in result.output
+    # the date and the lookup's two checks read their rows; the other dates and the map do not
+    assert len([q for q in sent if "order by r._line limit" in q]) == 3

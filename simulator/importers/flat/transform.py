@@ -50,35 +50,41 @@ def read(con: db.Connection, src: Source) -> None:
 
 
 def build(con: db.Connection, src: Source, looked_up: dict[str, TableMap]) -> None:
-    """The snapshot table from the raw one: one pass with a join per value map and lookup."""
+    """The snapshot table from the raw one: one pass with a join per value map and lookup.
+    Column `_bad` holds a bit per check (`checks`) for each value of the row that did not turn,
+    so that checking a valid table is one aggregate, not a scan per check."""
     tm = src.table
-    selects, joins, params = [], [], {}
+    selects, joins, params, failed = [], [], {}, []
     for i, col in enumerate(tm.columns):
-        value = _source(src, col)
+        value = source = _source(src, col)
         if col.values:
             con.execute(f"create or replace temp table {_map_table(tm.name, col.name)} as "
                         "select unnest($src) as src, unnest($dst) as dst",
                         {"src": [s for s, _ in col.values], "dst": [d for _, d in col.values]})
             joins.append(f"left join {_map_table(tm.name, col.name)} v{i} on v{i}.src = {value}")
-            value = f"v{i}.dst"
+            value = f"v{i}.dst"  # a mapped value is never NULL: NULL is no match
+            failed.append(f"{source} is not null and {value} is null")
         elif col.lookup is not None:
             target = looked_up[col.lookup.table]
             key = target.table.key[0]
             joins.append(f"left join (select {db.ident(col.lookup.column)} as v, "
-                         f"min({db.ident(key)}) as k from {out_table(target.name)} "
-                         f"group by all) l{i} on l{i}.v = {value}")
+                         f"min({db.ident(key)}) as k, count(*) as n from "
+                         f"{out_table(target.name)} group by all) l{i} on l{i}.v = {value}")
             value = f"l{i}.k"
+            failed += [f"{source} is not null and l{i}.n is null", f"l{i}.n > 1"]
         elif col.formats:
             params[f"f{i}"] = list(col.formats)
             value = f"try_strptime({value}, $f{i})"
+            failed.append(f"{source} is not null and {value} is null")
         selects.append(f"{value} as {db.ident(col.name)}")
+    bad = " + ".join(f"((coalesce({f}, false))::bigint << {bit})" for bit, f in enumerate(failed))
     con.execute(f"create or replace temp table {out_table(tm.name)} as select r._line, "
-                f"{', '.join(selects)} from {raw_table(tm.name)} r {' '.join(joins)}",
-                params or None)
+                f"{', '.join(selects)}, {bad or '0'} as _bad "
+                f"from {raw_table(tm.name)} r {' '.join(joins)}", params or None)
 
 
 def output_columns(tm: TableMap) -> list[str]:
-    """The columns written, in the snapshot format's order."""
+    """The columns written, in the snapshot format's order (not `_line` and `_bad`)."""
     mapped = {c.name for c in tm.columns}
     return [c for c in tm.table.column_names if c in mapped]
 
@@ -121,15 +127,20 @@ class Check:
 
 
 def check(con: db.Connection, src: Source, looked_up: dict[str, TableMap]) -> list[Check]:
-    """Every check of every turned column of one table."""
-    out = []
+    """Every check of every turned column of one table that some row fails: which ones, from
+    the `_bad` bits `build` set (one aggregate); the failing rows only for those."""
+    bad = int(con.one(f"select coalesce(bit_or(_bad), 0) from {out_table(src.table.name)}"))
+    out, bit = [], 0
     for col in src.table.columns:
-        if col.values:
-            out.append(_values_check(con, src, col))
-        elif col.formats:
-            out.append(_date_check(con, src, col))
+        if col.values or col.formats:
+            if bad >> bit & 1:
+                out.append(_values_check(con, src, col) if col.values
+                           else _date_check(con, src, col))
+            bit += 1
         elif col.lookup is not None:
-            out.extend(_lookup_checks(con, src, col, looked_up[col.lookup.table]))
+            if bad >> bit & 3:
+                out.extend(_lookup_checks(con, src, col, looked_up[col.lookup.table]))
+            bit += 2
     return [c for c in out if c.failures]
 
 
