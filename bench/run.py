@@ -184,16 +184,23 @@ def bench_predict(r: Results, data: Path) -> Measure:
         f"peak RSS of predict at {a.users:,} users (--memory-limit {a.memory_limit})",
         "≤ 1.5 GB", fmt_b(pm.rss), pm.rss <= 1.5 * GB,
         f"hand script: {fmt_b(hm.rss)}"))
-    steps = "\n".join(f"| {name} | {fmt_s(s)} | {100 * s / pm.result['seconds']:.0f} % |"
-                      for name, s in pm.result["steps"])
-    hsteps = "\n".join(f"| {name} | {fmt_s(s)} |" for name, s in hm.result["steps"])
     r.sections.append(
         f"### predict, step by step ({a.users:,} users, {pm.result['rows']:,} ledger rows)\n\n"
         f"Wall time of the process {fmt_s(pm.seconds)}, peak RSS {fmt_b(pm.rss)}; the steps "
-        "are predict's own progress steps.\n\n| step | time | share |\n|---|---|---|\n"
-        f"{steps}\n\nThe hand-written script ({fmt_s(hm.seconds)}, peak RSS "
-        f"{fmt_b(hm.rss)}):\n\n| step | time |\n|---|---|\n{hsteps}\n")
+        "are predict's own progress steps.\n\n| step | time | CPU | share |\n|---|---|---|---|\n"
+        f"{step_rows(pm.result, True)}\n\nThe hand-written script ({fmt_s(hm.seconds)}, peak "
+        f"RSS {fmt_b(hm.rss)}):\n\n| step | time | CPU |\n|---|---|---|\n"
+        f"{step_rows(hm.result)}\n")
     return pm
+
+
+def step_rows(result: dict[str, Any], share: bool = False) -> str:
+    """A table's rows: each step's wall and CPU seconds (and its share of the wall time)."""
+    cpu = dict(result.get("cpu_steps", []))
+    return "\n".join(
+        f"| {name} | {fmt_s(s)} | {fmt_s(cpu[name]) if name in cpu else '–'} |"
+        + (f" {100 * s / result['seconds']:.0f} % |" if share else "")
+        for name, s in result["steps"])
 
 
 def bench_profile(r: Results, data: Path) -> None:
