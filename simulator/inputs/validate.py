@@ -1,14 +1,14 @@
-"""Validation of every snapshot table with pandera, run inside DuckDB through ibis.
+"""Validation of every snapshot table: a verdict in DuckDB, and pandera through ibis to report.
 
-Every check is a dataframe-level pandera check over the raw (all text) view, so each failure
-case carries the whole row, including `_row`: the problem names file, row, column and value.
-A table is first validated with all its checks as one check (one query; valid data is the
-common case); only a table that fails is validated check by check, to report its problems.
+A table is first judged by all its checks in one aggregate query of their own SQL (valid data is
+the common case, and it needs neither ibis nor pandera); only a table that fails is validated by
+pandera check by check, each a dataframe-level check over the raw (all text) view, so each
+failure case carries the whole row, including `_row`: the problem names file, row, column and
+value. tests/test_validate_fast.py keeps the two renderings of each check in agreement.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -20,7 +20,7 @@ from simulator.errors import Loc, Problem
 from simulator.inputs import reading
 from simulator.inputs.keys import key_sql
 from simulator.inputs.snapshot import Snapshot, TableFile
-from simulator.inputs.tables import TYPE_WORDS, Table
+from simulator.inputs.tables import SQL_TYPES, TYPE_WORDS, Table
 from simulator.inputs.yamlsrc import suggest
 
 _IBIS_TYPES = {"int": "int64", "decimal": "decimal(18, 4)", "bool": "boolean",
@@ -35,12 +35,15 @@ CheckFn = Callable[[Any], dict[str, Any]]
 
 @dataclass(frozen=True)
 class _Check:
+    """One check: `fn`, an ibis expression of the rows failing it (what pandera reports), and
+    `sql`, the same check as a DuckDB condition over the raw table's columns, true when the row
+    (or, for a key, the whole table) passes: the verdict's part."""
     column: str
     expectation: str
     fn: CheckFn
+    sql: str
     kind: str = "value"  # value | required | domain | unique | ref
     domain: tuple[str, ...] = ()
-    whole: CheckFn | None = None  # the table's verdict alone, cheaper than `fn` (fast path)
 
 
 def check_snapshot(snap: Snapshot, step: Callable[[str], None] = lambda _: None,
@@ -72,13 +75,13 @@ def validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
 
 
 def _validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
-    import ibis
-
     raw = f"raw_{schema}"
-    backends: list[Any] = []  # made on first need: a run whose verdicts are all cached needs none
+    backends: list[Any] = []  # made on first need: valid snapshots never import ibis
 
     def table_of(t: str) -> Any:
         if not backends:
+            import ibis
+
             backends.append(ibis.duckdb.from_connection(con.raw))
         return backends[0].table(t, database=raw)
 
@@ -89,10 +92,9 @@ def _validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
         header = [h for h in con.columns(db.qualified(raw, name)) if h != "_row"]
         tf = replace(tf, header=tuple(tf.header or header))
         checks, missing_refs = _checks(
-            tf, header, snap, table_of, lambda t: con.columns(db.qualified(raw, t)))
+            tf, header, snap, table_of, lambda t: con.columns(db.qualified(raw, t)), raw)
         problems.extend(missing_refs)
-        if not _valid(con, (raw, name, tuple(header), tf.native), checks,
-                      functools.partial(table_of, name), tf.table):
+        if not _valid(con, db.qualified(raw, name), header, checks, tf.table):
             problems.extend(_failed(con, raw, tf, checks, table_of(name)))
     return problems
 
@@ -117,41 +119,19 @@ def _failed(con: db.Connection, raw: str, tf: TableFile, checks: list[_Check],
     return []
 
 
-# The verdict query of a table, by what decides its text: the schema and table, the file's
-# header and native columns, and the checks. Building and compiling the ibis expression costs
-# about 50 ms a table, the query itself next to nothing on the sample: a process that validates
-# the same shapes again (the demo, a notebook, the tests) compiles each once.
-_VERDICTS: dict[tuple[Any, ...], str] = {}
-
-
-def _valid(con: db.Connection, shape: tuple[Any, ...], checks: list[_Check],
-           data: Callable[[], Any], table: Table) -> bool:
+def _valid(con: db.Connection, table_sql: str, header: list[str], checks: list[_Check],
+           table: Table) -> bool:
     """Whether the table passes every check, in one query. pandera would run a query (a scan
     of the file) per check, and for a failing check two more, so every check's verdict is one
     boolean of one aggregate; a table that fails is then validated by pandera check by check,
-    to report each problem with its rows."""
-    import ibis
-
-    header = set(shape[2])
+    to report each problem with its rows. The checks' own SQL, not ibis: compiling ibis
+    expressions cost about 15 ms a table, 0.85 s with ibis's import for the sample's three
+    snapshots, in every command."""
     if any(c.required and c.name not in header for c in table.columns):
         return False  # a missing column: reported by the check-by-check validation
-    key = (*shape, tuple((c.column, c.kind, c.expectation) for c in checks))
-    if key not in _VERDICTS:
-        _VERDICTS[key] = ibis.to_sql(_verdict(checks, data()), dialect="duckdb")
-    return bool(con.rows(_VERDICTS[key])[0][0])  # fetched whole: pandera may query next
-
-
-def _verdict(checks: list[_Check], d: Any) -> Any:
-    """Every check's result as a column (NULL is a failure, as in `_ignore_na`), and all of them
-    on all rows as the verdict; a table without rows passes."""
-    import ibis
-
-    results = {str(i): v.fill_null(False)  # keyed by index: a column may have several
-               for i, ck in enumerate(checks) for v in (ck.whole or ck.fn)(d).values()}
-    if not results:
-        return ibis.literal(True)
-    rows = d.mutate(**results)
-    return ibis.and_(*(rows[k] for k in results)).all().fill_null(True)
+    passes = " and ".join(f"coalesce({ck.sql}, false)" for ck in checks) or "true"
+    verdict = con.rows(f"select coalesce(bool_and({passes}), true) from {table_sql}")
+    return bool(verdict[0][0])  # fetched whole: pandera may query next
 
 
 def _problems(con: db.Connection, raw: str, tf: TableFile, checks: list[_Check],
@@ -179,11 +159,13 @@ def _has_text(value: Any) -> Any:
     return value.notnull() & value.re_search(_NOT_BLANK)
 
 
-def _required(n: str) -> CheckFn:
-    return lambda d: {n: _has_text(d[n])}
+def _required(n: str) -> tuple[CheckFn, str]:
+    col = db.ident(n)
+    return (lambda d: {n: _has_text(d[n])},
+            f"{col} is not null and regexp_matches({col}, {db.literal(_NOT_BLANK)})")
 
 
-def _typed(n: str, col_type: str) -> CheckFn:
+def _typed(n: str, col_type: str) -> tuple[CheckFn, str]:
     ibis_type = _IBIS_TYPES[col_type]
 
     def check(d: Any) -> dict[str, Any]:
@@ -192,11 +174,17 @@ def _typed(n: str, col_type: str) -> CheckFn:
             ok = ok & d[n].re_search(_WHOLE_NUMBER)
         return {n: d[n].isnull() | ok}
 
-    return check
+    col = db.ident(n)
+    ok = f"try_cast({col} as {SQL_TYPES[col_type]}) is not null"
+    if col_type == "int":
+        ok += f" and regexp_matches({col}, {db.literal(_WHOLE_NUMBER)})"
+    return check, f"{col} is null or ({ok})"
 
 
-def _in_domain(n: str, domain: tuple[str, ...]) -> CheckFn:
-    return lambda d: {n: d[n].isnull() | d[n].isin(list(domain))}
+def _in_domain(n: str, domain: tuple[str, ...]) -> tuple[CheckFn, str]:
+    col = db.ident(n)
+    return (lambda d: {n: d[n].isnull() | d[n].isin(list(domain))},
+            f"{col} is null or {col} in ({', '.join(db.literal(v) for v in domain)})")
 
 
 def _key_parts(t: Table, d: Any) -> list[Any]:
@@ -214,43 +202,34 @@ def _blank_key(t: Table, d: Any) -> Any:
     return blank
 
 
-def _unique(t: Table) -> CheckFn:
-    """Every row after the first of its key fails: the rows to report."""
-    import ibis
-
+def _unique(t: Table, raw_table: str) -> tuple[CheckFn, str]:
+    """Every row after the first of its key fails: the rows to report. The verdict counts the
+    distinct 64-bit hashes of the key instead of sorting: blank keys count too (a row with one
+    fails the required check anyway, so the verdict is the same), and two keys of one hash make
+    the verdict false, then the check-by-check validation, which compares the keys themselves,
+    finds no duplicate: a slower run, never a wrong one."""
     def check(d: Any) -> dict[str, Any]:
+        import ibis
+
         nth = ibis.row_number().over(ibis.window(group_by=_key_parts(t, d), order_by=d["_row"]))
         return {t.key[0]: (nth == 0) | _blank_key(t, d)}
 
-    return check
+    parts = ", ".join(f"coalesce({f'lower({db.ident(k)})' if t.column(k).ci else db.ident(k)}, '')"
+                      for k in t.key)
+    return check, f"(select count(*) = count(distinct hash({parts})) from {raw_table})"
 
 
-def _no_duplicates(t: Table) -> CheckFn:
-    """The same verdict for the whole table as `_unique`, from a count of distinct 64-bit hashes
-    of the key instead of a sorted window. Blank keys count too: a row with one fails the
-    required check anyway, so the verdict is the same. Two keys with the same hash make the
-    verdict false, and the check-by-check validation, which compares the keys themselves,
-    then finds no duplicate: a slower run, never a wrong one."""
-    import ibis
-
-    def check(d: Any) -> dict[str, Any]:
-        parts = _key_parts(t, d)
-        key = parts[0] if len(parts) == 1 else ibis.struct(
-            {f"k{i}": part for i, part in enumerate(parts)})
-        counts = d.aggregate(same=d.count() == key.hash().nunique())
-        return {t.key[0]: counts.same.as_scalar()}
-
-    return check
-
-
-def _refers(column: str, ci: bool, target: Callable[[], Any]) -> CheckFn:
+def _refers(column: str, ci: bool, target: Callable[[], Any],
+            target_sql: tuple[str, str]) -> tuple[CheckFn, str]:
     def check(d: Any) -> dict[str, Any]:
         theirs, mine = target(), d[column]
         if ci:
             theirs, mine = theirs.lower(), mine.lower()
         return {column: d[column].isnull() | mine.isin(theirs)}
 
-    return check
+    col, (table, key) = db.ident(column), target_sql
+    mine, theirs = (f"lower({col})", f"lower({key})") if ci else (col, key)
+    return check, f"{col} is null or {mine} in (select {theirs} from {table})"
 
 
 def _column_of(table_of: Callable[[str], Any], table: str, column: str) -> Callable[[], Any]:
@@ -259,7 +238,7 @@ def _column_of(table_of: Callable[[str], Any], table: str, column: str) -> Calla
 
 def _checks(
     tf: TableFile, header: list[str], snap: Snapshot, table_of: Callable[[str], Any],
-    columns_of: Callable[[str], list[str]],
+    columns_of: Callable[[str], list[str]], raw: str,
 ) -> tuple[list[_Check], list[Problem]]:
     present = set(header)
     t: Table = tf.table
@@ -269,16 +248,16 @@ def _checks(
         if c.name not in present:
             continue
         if c.required:
-            out.append(_Check(c.name, "a value (the column is required)", _required(c.name),
+            out.append(_Check(c.name, "a value (the column is required)", *_required(c.name),
                               "required"))
         if c.type != "text" and c.name not in tf.native:
-            out.append(_Check(c.name, TYPE_WORDS[c.type], _typed(c.name, c.type)))
+            out.append(_Check(c.name, TYPE_WORDS[c.type], *_typed(c.name, c.type)))
         if c.domain:
             out.append(_Check(c.name, "one of " + ", ".join(c.domain),
-                              _in_domain(c.name, c.domain), "domain", c.domain))
+                              *_in_domain(c.name, c.domain), "domain", c.domain))
     if set(t.key) <= present:
-        out.append(_Check(t.key[0], "a unique key (" + "|".join(t.key) + ")", _unique(t),
-                          "unique", whole=_no_duplicates(t)))
+        out.append(_Check(t.key[0], "a unique key (" + "|".join(t.key) + ")",
+                          *_unique(t, db.qualified(raw, t.name)), "unique"))
     for ref in t.refs:
         if ref.column not in present or ref.table in snap.unreadable:
             continue
@@ -291,8 +270,9 @@ def _checks(
             continue  # the target file misses its key column: reported there
         out.append(_Check(
             ref.column, f"a {ref.target} present in {ref.table} ({target.path.name})",
-            _refers(ref.column, t.column(ref.column).ci,
-                    _column_of(table_of, ref.table, ref.target)),
+            *_refers(ref.column, t.column(ref.column).ci,
+                     _column_of(table_of, ref.table, ref.target),
+                     (db.qualified(raw, ref.table), db.ident(ref.target))),
             "ref",
         ))
     return out, missing
