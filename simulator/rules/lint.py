@@ -5,11 +5,12 @@ Every problem carries the location of the rule or fact it concerns; all are repo
 
 from __future__ import annotations
 
+import functools
+
 import sqlglot.expressions as exp
 
 from simulator import db
 from simulator.errors import Collector, Loc, Problem
-from simulator.inputs import reading, scenario
 from simulator.inputs.tables import TABLES, post_table
 from simulator.inputs.yamlsrc import suggest
 from simulator.rules import metadata
@@ -27,7 +28,7 @@ from simulator.rules.model import (
     linted,
 )
 from simulator.rules.sqlcheck import (
-    bound_types,
+    Binder,
     check_entity_names,
     parse_expression,
 )
@@ -66,14 +67,13 @@ def lint(pack: Pack) -> list[Problem]:
         for rule in entity.rules:
             _expect(entity, rule, problems, bad)
             metadata.check(entity, rule, problems)
-    con = db.connect()  # every input and the post snapshot as empty tables, bound against
+    binder = Binder()
     try:
-        reading.attach_empty(con, post=True)
-        _bind(con, pack, problems, bad)
-        _bind_expectations(con, pack, problems, bad)
-        metadata.bind(con, pack, problems)
+        _bind(binder, pack, problems, bad)
+        _bind_expectations(binder, pack, problems, bad)
+        metadata.bind(binder, pack, problems)
     finally:
-        con.close()
+        binder.close()
     return sorted(set(problems.problems))
 
 
@@ -176,14 +176,13 @@ def _structure(entity: Entity, seen: dict[str, Loc], problems: Collector) -> Non
                                         "unclassified")
 
 
-def _bind(con: db.Connection, pack: Pack, problems: Collector,
+def _bind(binder: Binder, pack: Pack, problems: Collector,
           bad: set[tuple[str, str]]) -> None:
     """Let DuckDB bind every fact and rule over empty tables: types and functions get checked.
 
     Facts and rules that already have a problem are skipped (DuckDB would only repeat it), and
     so are the rules of an entity whose facts do not bind.
     """
-    params = scenario.example_params()
     for entity in pack.ordered():
         missing = entity.broken | pack.broken_facts  # names that failed to load
         rules = [r for r in entity.rules
@@ -194,16 +193,18 @@ def _bind(con: db.Connection, pack: Pack, problems: Collector,
             continue
         alias = db.ident(entity.name)
         source = f"{db.qualified(entity.schema, TABLES[entity.name].name)} as {alias}"
-        bound = bound_types(con, [render(linted(f.tree)) for f in facts], source, params)
+        texts = [render(linted(f.tree)) for f in facts]
+        bound = binder.types(texts, source)
         for fact, (_, error) in zip(facts, bound, strict=True):
             if error is not None:
                 problems.add(fact.loc, f"fact '{fact.name}' in {entity.id}: {error}")
         if any(error is not None for _, error in bound):
             continue
-        source = f"({base_sql(entity, facts)}) as {alias}"
         whens = [render(linted(rule.tree)) for rule in rules]
-        for rule, (kind, error) in zip(rules, bound_types(con, whens, source, params),
-                                       strict=True):
+        found = binder.types(  # the facts as columns: built only when not bound before
+            whens, functools.partial(_with_facts, entity, facts),
+            key=(entity.id, tuple(f.name for f in facts), tuple(texts)))
+        for rule, (kind, error) in zip(rules, found, strict=True):
             if error is not None:
                 problems.add(rule.when_loc, f"rule '{rule.id}': {error}")
             elif kind != "BOOLEAN":
@@ -211,22 +212,24 @@ def _bind(con: db.Connection, pack: Pack, problems: Collector,
                                             f"but this expression gives {kind}")
 
 
-def _bind_expectations(con: db.Connection, pack: Pack, problems: Collector,
+def _with_facts(entity: Entity, facts: list[Fact]) -> str:
+    return f"({base_sql(entity, facts)}) as {db.ident(entity.name)}"
+
+
+def _bind_expectations(binder: Binder, pack: Pack, problems: Collector,
                        bad: set[tuple[str, str]]) -> None:
     """DuckDB binds each expect_after over an empty post snapshot; it must be boolean."""
     rules = [(e, r) for e, r in pack.rules()
              if r.expect_tree is not None and (e.id, "expect:" + r.id) not in bad]
     if not rules:
         return
-    params = scenario.example_params()
     by_target: dict[str, list[Rule]] = {}
     for entity, rule in rules:
         by_target.setdefault(post_table(entity.side, entity.name) or entity.name,
                              []).append(rule)
     for target, some in by_target.items():
         source = f"{db.qualified('post', target)} as {db.ident(target)}"
-        found = bound_types(con, [render(linted(r.expect_tree)) for r in some], source,
-                            params)
+        found = binder.types([render(linted(r.expect_tree)) for r in some], source)
         for rule, (kind, error) in zip(some, found, strict=True):
             loc = rule.expect_loc or rule.loc
             if error is not None:

@@ -24,7 +24,7 @@ from simulator.rules.model import (
     Rule,
 )
 from simulator.rules.sqlcheck import (
-    bound_type,
+    Binder,
     check_entity_names,
     parse_expression,
     parse_query,
@@ -209,14 +209,14 @@ def _check_action(entity: Entity, rule: Rule, spec: GoliveAction, target: str,
 _CLASS_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def bind(con: db.Connection, pack: Pack, problems: Collector) -> None:
-    """DuckDB binds the metadata's SQL over empty snapshots (attached on `con`): details give
-    `k` and `d`, go-live conditions are boolean."""
+def bind(binder: Binder, pack: Pack, problems: Collector) -> None:
+    """DuckDB binds the metadata's SQL over empty snapshots: details give `k` and `d`, go-live
+    conditions are boolean."""
     for entity, rule in pack.rules():
         target = post_table(entity.side, entity.name) or entity.name
         source = f"{db.qualified('post', target)} as {db.ident(target)}"
         for sql, loc, what, kind in _bindable(rule, source):
-            found, error = bound_type(con, sql)
+            found, error = binder.type(sql)
             if error is not None:
                 problems.add(loc, f"{what}: {error}")
             elif kind and found != kind:

@@ -6,7 +6,8 @@ through here."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import sqlglot
 import sqlglot.errors
@@ -14,7 +15,7 @@ import sqlglot.expressions as exp
 
 from simulator import db
 from simulator.errors import Collector, Loc
-from simulator.inputs import scenario
+from simulator.inputs import reading, scenario
 from simulator.inputs.tables import SCHEMA_SIDE, TABLES, tables_for
 from simulator.inputs.yamlsrc import suggest
 from simulator.rules import functions
@@ -241,6 +242,48 @@ def bound_types(con: db.Connection, items: list[str], source: str,
                 for row in con.rows(f"describe {sql}", bind_params(sql, params or {}))]
     except db.DuckDBError:
         return [bound_type(con, f"select ({item}) as v from {source}", params) for item in items]
+
+
+Bound = tuple[str | None, str | None]  # (the type, None) or (None, DuckDB's complaint)
+
+
+class Binder:
+    """DuckDB's verdict on SQL over every snapshot attached empty (the post one included),
+    kept by SQL text for the process: binding depends on nothing else, and a what-if variant's
+    pack is the base pack with a few rules changed, so its lint binds only those. The
+    connection is made at first need and closed by `close`."""
+
+    _memo: ClassVar[dict[tuple[object, ...], list[Bound]]] = {}
+
+    def __init__(self) -> None:
+        self._con: db.Connection | None = None
+
+    def types(self, items: list[str], source: str | Callable[[], str],
+              key: object = None) -> list[Bound]:
+        """`bound_types` of `items` over `source` (or a function making it, when `key` stands
+        for it), with the example scenario's values."""
+        memo_key = (tuple(items), key if key is not None else source)
+        if memo_key not in self._memo:
+            text = source() if callable(source) else source
+            self._memo[memo_key] = bound_types(self._connection(), items, text,
+                                               scenario.example_params())
+        return self._memo[memo_key]
+
+    def type(self, sql: str) -> Bound:
+        """`bound_type` of `sql`, without parameters."""
+        if (sql,) not in self._memo:
+            self._memo[(sql,)] = [bound_type(self._connection(), sql)]
+        return self._memo[(sql,)][0]
+
+    def _connection(self) -> db.Connection:
+        if self._con is None:
+            self._con = db.connect()
+            reading.attach_empty(self._con, post=True)
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
 
 
 def first_line(e: Exception) -> str:
