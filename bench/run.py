@@ -717,8 +717,7 @@ def legacy_steps_text(profile: dict[str, Any] | None) -> str:
     return (
         "Where the import's time goes: the same library call in one more process "
         f"(`python -m bench.cases legacy-profile`), {fmt_s(total)}, with each of the importer's "
-        "steps timed (after importing ibis and pandera, which the validation needs: "
-        f"{fmt_s(profile['import_ibis_pandera'])}, not counted here):\n\n"
+        "steps timed:\n\n"
         f"| step | time | share |\n|---|---|---|\n{steps}\n\n"
         "What two steps cost done otherwise (the unsorted write in the same process, right "
         "after the sorted one; the reads on a fresh connection):\n\n"
