@@ -274,3 +274,22 @@ def test_unchanged_inputs_are_read_only_where_the_checked_rules_read_them(
            "ACTIVE, INACTIVE" in str(e.value)
     assert read["pre"] == {"users", "vendors"}
     assert not (tmp_path / "v2").exists()
+
+
+def test_a_snapshot_hashes_its_files_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify checks the inputs against the prediction's hashes and then writes them in its own
+    manifest: the same snapshot reads each file once for that; a snapshot made of some of its
+    tables (`only`) reads its own files again."""
+    from simulator.inputs import snapshot
+
+    folder = write_snapshot(tmp_path / "freeze", "freeze", {"users": [user("U1")],
+                                                             "user_roles": [role("U1")]})
+    hashed: list[str] = []
+    real = snapshot.sha256
+    monkeypatch.setattr(snapshot, "sha256", lambda p: hashed.append(p.name) or real(p))
+    snap = snapshot.open_snapshot(folder)
+    first = snap.file_hashes()
+    assert snap.file_hashes() == first and sorted(hashed) == sorted(first)
+    part = snapshot.only(snap, {"users"})
+    assert part.file_hashes() == {k: v for k, v in first.items() if k != "user_roles.csv"}
+    assert len(hashed) == len(first) + 2  # users.csv and snapshot.yaml again
