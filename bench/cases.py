@@ -558,9 +558,9 @@ def legacy_steps() -> list[tuple[Any, str, Callable[..., str]]]:
     return [
         (sources, "to_utf8", lambda path, *_: f"encoding conversion to UTF-8 ({path.name})"),
         (transform, "read",
-         lambda *args: f"the file read again for a failing check's rows ({table(*args)})"),
-        (transform, "build", lambda *args: "read_csv with line numbers, value maps, lookups "
-                                           f"(joins) and strptime ({table(*args)})"),
+         lambda *args: f"read_csv into a temp table with line numbers ({table(*args)})"),
+        (transform, "build",
+         lambda *args: f"value maps, lookups (joins) and strptime ({table(*args)})"),
         (transform, "check", lambda *args: f"checks of the turned values ({table(*args)})"),
         (reading, "attach", lambda *_: "validation: reading the Parquet files back"),
         (validate, "validate", lambda *_: "validation: the checks (one verdict query a table)"),

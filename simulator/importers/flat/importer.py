@@ -107,11 +107,12 @@ def _transform(con: db.Connection, mapping: Mapping, found: dict[str, Source],
             continue
         step(f"reading {src.shown}")
         try:
-            transform.build(con, src, done)
+            transform.read(con, src)
         except db.DuckDBError as e:
             problems.extend([sources.read_problem(src, e)])
             found.pop(name)
             continue
+        transform.build(con, src, done)
         problems.extend(_check_problems(src, transform.check(con, src, done)))
         transform.drop_raw(con, name)
         done[name] = tm

@@ -1,7 +1,6 @@
-"""The DuckDB work of an import: each legacy file read as text with its row numbers and turned
-into its snapshot table by joins (value maps, lookups) and strptime in one pass, and checked;
-every value the mapping could not turn is found by a query over the file read again, and named
-with its row."""
+"""The DuckDB work of an import: each legacy file read as text with its row numbers, turned into
+its snapshot table by joins (value maps, lookups) and strptime, and checked; every value the
+mapping could not turn is found by a query and named with its row."""
 
 from __future__ import annotations
 
@@ -32,13 +31,14 @@ def _source(src: Source, col: Column) -> str:
     return f"r.c{src.position(col.header)}"
 
 
-def _read_sql(src: Source) -> tuple[str, dict[str, object]]:
-    """The file as read (only the columns the mapping names, `_line` first); `empty:` values and
-    empty fields are NULL."""
+def read(con: db.Connection, src: Source) -> None:
+    """Read the file into its raw table (only the columns the mapping names); `empty:` values
+    and empty fields are NULL. Raises DuckDB's error for a file it cannot read."""
     tm = src.table
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, len(src.header) + 1)) + "}"
     used = sorted({src.position(c.header) for c in tm.columns})
-    return (
+    con.execute(
+        f"create or replace temp table {raw_table(tm.name)} as "
         f"select _line, {', '.join(f'c{i}' for i in used)} from ("
         "select row_number() over () + 1 as _line, * from read_csv($path, "
         f"columns = {columns}, header = true, auto_detect = false, delim = $delim, "
@@ -49,21 +49,12 @@ def _read_sql(src: Source) -> tuple[str, dict[str, object]]:
     )
 
 
-def read(con: db.Connection, src: Source) -> None:
-    """The file into its raw table, for the rows of a failing check (`build` reads the file
-    itself: a valid file is read once, and never kept whole as text)."""
-    sql, params = _read_sql(src)
-    con.execute(f"create or replace temp table {raw_table(src.table.name)} as {sql}", params)
-
-
 def build(con: db.Connection, src: Source, looked_up: dict[str, TableMap]) -> None:
-    """The snapshot table from the file: one pass from the CSV reader, with a join per value map
-    and lookup. Column `_bad` holds a bit per check (`checks`) for each value of the row that
-    did not turn, so that checking a valid table is one aggregate, not a scan per check. Raises
-    DuckDB's error for a file it cannot read."""
+    """The snapshot table from the raw one: one pass with a join per value map and lookup.
+    Column `_bad` holds a bit per check (`checks`) for each value of the row that did not turn,
+    so that checking a valid table is one aggregate, not a scan per check."""
     tm = src.table
-    read_sql, params = _read_sql(src)
-    selects, joins, failed = [], [], []
+    selects, joins, params, failed = [], [], {}, []
     for i, col in enumerate(tm.columns):
         value = source = _source(src, col)
         if col.values:
@@ -89,7 +80,7 @@ def build(con: db.Connection, src: Source, looked_up: dict[str, TableMap]) -> No
     bad = " + ".join(f"((coalesce({f}, false))::bigint << {bit})" for bit, f in enumerate(failed))
     con.execute(f"create or replace temp table {out_table(tm.name)} as select r._line, "
                 f"{', '.join(selects)}, {bad or '0'} as _bad "
-                f"from ({read_sql}) r {' '.join(joins)}", params)
+                f"from {raw_table(tm.name)} r {' '.join(joins)}", params or None)
 
 
 def output_columns(tm: TableMap) -> list[str]:
@@ -139,8 +130,6 @@ def check(con: db.Connection, src: Source, looked_up: dict[str, TableMap]) -> li
     """Every check of every turned column of one table that some row fails: which ones, from
     the `_bad` bits `build` set (one aggregate); the failing rows only for those."""
     bad = int(con.one(f"select coalesce(bit_or(_bad), 0) from {out_table(src.table.name)}"))
-    if bad:
-        read(con, src)  # the failing rows are named from the file as read
     out, bit = [], 0
     for col in src.table.columns:
         if col.values or col.formats:
