@@ -52,12 +52,13 @@ class Snapshot:
     unreadable: set[str] = field(default_factory=set)
     institution_loc: Loc = field(default_factory=lambda: Loc(""))
     # The files' hashes as this snapshot first read them (`file_hashes`).
-    _hashes: dict[str, str] | None = field(default=None, repr=False, compare=False)
+    _hashes: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def file_hashes(self) -> dict[str, str]:
         """Each file's SHA-256, read once per snapshot opened: verify compares them with the
         prediction's and then records them in its own manifest, the same bytes (half a second
-        at 5M users). `only` makes another snapshot, which reads its own."""
+        at 5M users). `only` makes another snapshot (`replace` leaves the field out), which
+        reads its own."""
         if self._hashes is None:
             paths = [f.path for f in self.files.values()] + list(self.forms.values())
             paths.append(self.path / MANIFEST)
@@ -72,8 +73,7 @@ def only(snap: Snapshot, tables: set[str]) -> Snapshot:
               if p.suffix.lower() in (".csv", ".parquet") and p.stem in TABLES
               and p.stem not in tables}
     return replace(snap, files={n: f for n, f in snap.files.items() if n in tables},
-                   problems=[p for p in snap.problems if p.loc.path not in others],
-                   _hashes=None)
+                   problems=[p for p in snap.problems if p.loc.path not in others])
 
 
 def sha256(path: Path) -> str:
