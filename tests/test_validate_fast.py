@@ -211,9 +211,10 @@ def test_valid_snapshots_never_import_pandera_or_ibis(folder: Path) -> None:
 
 
 # Key values that are equal, equal but for letter case, blank in each of the ways the required
-# check knows (space, tab, line ends, vertical tab, form feed), or absent (None: an empty field).
+# check knows (space, tab, line ends, vertical tab, form feed), or absent (None: an empty field);
+# and text whose first character is below or just above the space.
 KEYS = st.sampled_from(["a", "A", " a", "a ", "b", "\u00e9", "\u00c9", "", " ", "\t", "\r\n",
-                        "\x0b", "\x0c ", None])
+                        "\x0b", "\x0c ", "\x1fa", "!", None])
 
 
 def _csv_text(header: list[str], rows: list[list[str | None]]) -> str:
@@ -224,14 +225,50 @@ def _csv_text(header: list[str], rows: list[list[str | None]]) -> str:
     return out.getvalue()
 
 
+def _as_parquet(folder: Path) -> None:
+    """The snapshot's CSV files as Parquet files of the same values (read as the CSV reader
+    reads them): the verdict of a Parquet table judges required values by statistics."""
+    with _attached(folder) as (con, snap):
+        for name, tf in snap.files.items():
+            columns = ", ".join(f'"{h}"' for h in tf.header)
+            con.execute(f"copy (select {columns} from raw_pre.{name} order by _row) "
+                        f"to '{tf.path.with_suffix('.parquet')}' (format parquet)")
+            tf.path.unlink()
+
+
+def _verdicts(folder: Path) -> dict[str, tuple[bool, bool | None]]:
+    """Each table's verdict, and whether the check-by-check validation finds nothing (None:
+    not asked, for Parquet files, whose check-by-check validation reads the same raw view)."""
+    out = {}
+    with _attached(folder) as (con, snap), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # as validate.validate does
+        backend = ibis.duckdb.from_connection(con.raw)
+
+        def table_of(t: str) -> Any:
+            return backend.table(t, database="raw_pre")
+
+        for name in ("users", "user_roles"):
+            tf = snap.files[name]
+            header = [h for h in con.columns(f"raw_pre.{name}") if h != "_row"]
+            checks, _ = validate._checks(tf, header, snap, table_of,
+                                         lambda t: con.columns(f"raw_pre.{t}"), "raw_pre")
+            verdict = validate._valid(con, f"raw_pre.{name}", header, checks, tf.table,
+                                      parquet=tf.format == "parquet")
+            clean = None if tf.format == "parquet" else not validate._failed(
+                con, "raw_pre", tf, checks, table_of(name))
+            out[name] = (verdict, clean)
+    return out
+
+
 @settings(max_examples=40, deadline=None)
 @given(ids=st.lists(KEYS, max_size=6), roles=st.lists(st.tuples(KEYS, KEYS), max_size=6))
 def test_the_verdict_is_true_exactly_when_no_check_fails(ids: list[str | None],
                                                          roles: list[tuple[str | None, ...]],
                                                          ) -> None:
-    """The one-query verdict (hashed keys, blank by search) against the check-by-check
-    validation that names each problem: a table passes the first exactly when the second finds
-    nothing, for keys of one column and of three, blank in every way, and equal ignoring case."""
+    """The one-query verdict (hashed keys, blank by search, required values of a Parquet file
+    by its statistics) against the check-by-check validation that names each problem: a table
+    passes the first exactly when the second finds nothing, for keys of one column and of
+    three, blank in every way, and equal ignoring case; as CSV and as Parquet, alike."""
     users = [[pid, "PUBLIC", "INTERNAL", "ACTIVE", "MIGRATED", "I", ROW, ROW] for pid in ids]
     user_roles = [[pid, role, "TST", "ACTIVE"] for pid, role in roles]
     with tempfile.TemporaryDirectory() as tmp:
@@ -239,21 +276,12 @@ def test_the_verdict_is_true_exactly_when_no_check_fails(ids: list[str | None],
         _write(folder, {"users.csv": _csv_text(USERS.split("\n")[0].split(","), users),
                         "user_roles.csv": _csv_text(["primary_id", "role_type", "scope",
                                                      "status"], user_roles)})
-        with _attached(folder) as (con, snap), warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # as validate.validate does
-            backend = ibis.duckdb.from_connection(con.raw)
-
-            def table_of(t: str) -> Any:
-                return backend.table(t, database="raw_pre")
-
-            for name in ("users", "user_roles"):
-                tf = snap.files[name]
-                header = [h for h in con.columns(f"raw_pre.{name}") if h != "_row"]
-                checks, _ = validate._checks(tf, header, snap, table_of,
-                                             lambda t: con.columns(f"raw_pre.{t}"), "raw_pre")
-                verdict = validate._valid(con, f"raw_pre.{name}", header, checks, tf.table)
-                found = validate._failed(con, "raw_pre", tf, checks, table_of(name))
-                assert verdict == (found == []), (name, found)
+        as_csv = _verdicts(folder)
+        _as_parquet(folder)
+        as_parquet = _verdicts(folder)
+    for name, (verdict, clean) in as_csv.items():
+        assert verdict == clean, name
+        assert as_parquet[name][0] == verdict, name
 
 
 def test_keys_that_only_hash_alike_cost_a_slower_run_not_a_wrong_one(
@@ -262,7 +290,7 @@ def test_keys_that_only_hash_alike_cost_a_slower_run_not_a_wrong_one(
     the table to the check-by-check validation, which compares the keys themselves."""
     _write(folder, VALID)
     unique = validate._unique
-    monkeypatch.setattr(validate, "_unique", lambda t, raw: (unique(t, raw)[0], "false"))
+    monkeypatch.setattr(validate, "_unique", lambda t, low: (unique(t, low)[0], "false"))
     assert _problems(folder) == []
 
 

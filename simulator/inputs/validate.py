@@ -37,13 +37,16 @@ CheckFn = Callable[[Any], dict[str, Any]]
 class _Check:
     """One check: `fn`, an ibis expression of the rows failing it (what pandera reports), and
     `sql`, the same check as a DuckDB condition over the raw table's columns, true when the row
-    (or, for a key, the whole table) passes: the verdict's part."""
+    passes (for a key: an aggregate of the whole table, true when it passes): the verdict's
+    part. `lowered` names the case-insensitive columns `sql` reads lowered, each under its
+    alias: the verdict's scan lowers each once for every check that needs it."""
     column: str
     expectation: str
     fn: CheckFn
     sql: str
     kind: str = "value"  # value | required | domain | unique | ref
     domain: tuple[str, ...] = ()
+    lowered: tuple[tuple[str, str], ...] = ()  # (column, alias)
 
 
 def check_snapshot(snap: Snapshot, step: Callable[[str], None] = lambda _: None,
@@ -94,7 +97,8 @@ def _validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
         checks, missing_refs = _checks(
             tf, header, snap, table_of, lambda t: con.columns(db.qualified(raw, t)), raw)
         problems.extend(missing_refs)
-        if not _valid(con, db.qualified(raw, name), header, checks, tf.table):
+        if not _valid(con, db.qualified(raw, name), header, checks, tf.table,
+                      parquet=tf.format == "parquet"):
             problems.extend(_failed(con, raw, tf, checks, table_of(name)))
     return problems
 
@@ -120,18 +124,59 @@ def _failed(con: db.Connection, raw: str, tf: TableFile, checks: list[_Check],
 
 
 def _valid(con: db.Connection, table_sql: str, header: list[str], checks: list[_Check],
-           table: Table) -> bool:
-    """Whether the table passes every check, in one query. pandera would run a query (a scan
-    of the file) per check, and for a failing check two more, so every check's verdict is one
-    boolean of one aggregate; a table that fails is then validated by pandera check by check,
-    to report each problem with its rows. The checks' own SQL, not ibis: compiling ibis
-    expressions cost about 15 ms a table, 0.85 s with ibis's import for the sample's three
+           table: Table, parquet: bool = False) -> bool:
+    """Whether the table passes every check, in one scan (and, for a Parquet file, a look at
+    its statistics first). pandera would run a query (a scan of the file) per check, and for a
+    failing check two more, so every check's verdict is one boolean of one aggregate, the key's
+    count of distinct hashes among them; a table that fails is then validated by pandera check
+    by check, to report each problem with its rows. The checks' own SQL, not ibis: compiling
+    ibis expressions cost about 15 ms a table, 0.85 s with ibis's import for the sample's three
     snapshots, in every command."""
     if any(c.required and c.name not in header for c in table.columns):
         return False  # a missing column: reported by the check-by-check validation
-    passes = " and ".join(f"coalesce({ck.sql}, false)" for ck in checks) or "true"
-    verdict = con.rows(f"select coalesce(bool_and({passes}), true) from {table_sql}")
+    if parquet:
+        left = _required_by_statistics(con, table_sql, checks)
+        if left is None:
+            return False
+        checks = left
+    rows = " and ".join(f"coalesce({ck.sql}, false)" for ck in checks if ck.kind != "unique")
+    table_wide = "".join(f" and coalesce({ck.sql}, false)" for ck in checks if ck.kind == "unique")
+    lowered = ", ".join(sorted({f"lower({db.ident(c)}) as {db.ident(alias)}"
+                                for ck in checks for c, alias in ck.lowered}))
+    source = f"(select *, {lowered} from {table_sql})" if lowered else table_sql
+    verdict = con.rows(f"select coalesce(bool_and({rows or 'true'}), true){table_wide} "
+                       f"from {source}")
     return bool(verdict[0][0])  # fetched whole: pandera may query next
+
+
+def _lowered(column: str, header: list[str]) -> str:
+    """The alias under which the verdict's scan holds a case-insensitive column lowered (the
+    key and the reference check share one lower() per value): a name the file does not use."""
+    alias = f"_{column}_lowered"
+    while alias in header:
+        alias = "_" + alias
+    return alias
+
+
+def _required_by_statistics(con: db.Connection, table_sql: str,
+                            checks: list[_Check]) -> list[_Check] | None:
+    """The checks left to run row by row once the required ones are judged by each column's
+    count and least value, which DuckDB reads from a Parquet file's statistics without decoding
+    a value (None: a required value is missing). Every value is at least the least one, so when
+    its first character is above the space no value starts with a blank, let alone holds only
+    blanks; only a column whose least value starts with a blank (or is empty) is searched value
+    by value."""
+    required = [ck for ck in checks if ck.kind == "required"]
+    if not required:
+        return checks
+    parts = ", ".join(f"count({db.ident(ck.column)}), min({db.ident(ck.column)})"
+                      for ck in required)
+    total, *found = con.rows(f"select count(*), {parts} from {table_sql}")[0]
+    if any(count < total for count in found[0::2]):
+        return None
+    searched = [ck for ck, least in zip(required, found[1::2], strict=True)
+                if least is not None and least[:1] <= " "]
+    return [ck for ck in checks if ck.kind != "required"] + searched
 
 
 def _problems(con: db.Connection, raw: str, tf: TableFile, checks: list[_Check],
@@ -202,7 +247,7 @@ def _blank_key(t: Table, d: Any) -> Any:
     return blank
 
 
-def _unique(t: Table, raw_table: str) -> tuple[CheckFn, str]:
+def _unique(t: Table, lowered: dict[str, str]) -> tuple[CheckFn, str]:
     """Every row after the first of its key fails: the rows to report. The verdict counts the
     distinct 64-bit hashes of the key instead of sorting: blank keys count too (a row with one
     fails the required check anyway, so the verdict is the same), and two keys of one hash make
@@ -214,21 +259,20 @@ def _unique(t: Table, raw_table: str) -> tuple[CheckFn, str]:
         nth = ibis.row_number().over(ibis.window(group_by=_key_parts(t, d), order_by=d["_row"]))
         return {t.key[0]: (nth == 0) | _blank_key(t, d)}
 
-    parts = ", ".join(f"coalesce({f'lower({db.ident(k)})' if t.column(k).ci else db.ident(k)}, '')"
-                      for k in t.key)
-    return check, f"(select count(*) = count(distinct hash({parts})) from {raw_table})"
+    parts = ", ".join(f"coalesce({db.ident(lowered.get(k, k))}, '')" for k in t.key)
+    return check, f"count(*) = count(distinct hash({parts}))"
 
 
-def _refers(column: str, ci: bool, target: Callable[[], Any],
+def _refers(column: str, lowered: str | None, target: Callable[[], Any],
             target_sql: tuple[str, str]) -> tuple[CheckFn, str]:
     def check(d: Any) -> dict[str, Any]:
         theirs, mine = target(), d[column]
-        if ci:
+        if lowered:
             theirs, mine = theirs.lower(), mine.lower()
         return {column: d[column].isnull() | mine.isin(theirs)}
 
     col, (table, key) = db.ident(column), target_sql
-    mine, theirs = (f"lower({col})", f"lower({key})") if ci else (col, key)
+    mine, theirs = (db.ident(lowered), f"lower({key})") if lowered else (col, key)
     return check, f"{col} is null or {mine} in (select {theirs} from {table})"
 
 
@@ -242,6 +286,7 @@ def _checks(
 ) -> tuple[list[_Check], list[Problem]]:
     present = set(header)
     t: Table = tf.table
+    low = {c.name: _lowered(c.name, header) for c in t.columns if c.ci}
     out: list[_Check] = []
     missing: list[Problem] = []
     for c in t.columns:
@@ -257,7 +302,8 @@ def _checks(
                               *_in_domain(c.name, c.domain), "domain", c.domain))
     if set(t.key) <= present:
         out.append(_Check(t.key[0], "a unique key (" + "|".join(t.key) + ")",
-                          *_unique(t, db.qualified(raw, t.name)), "unique"))
+                          *_unique(t, low), "unique",
+                          lowered=tuple((k, low[k]) for k in t.key if k in low)))
     for ref in t.refs:
         if ref.column not in present or ref.table in snap.unreadable:
             continue
@@ -270,10 +316,10 @@ def _checks(
             continue  # the target file misses its key column: reported there
         out.append(_Check(
             ref.column, f"a {ref.target} present in {ref.table} ({target.path.name})",
-            *_refers(ref.column, t.column(ref.column).ci,
+            *_refers(ref.column, low.get(ref.column),
                      _column_of(table_of, ref.table, ref.target),
                      (db.qualified(raw, ref.table), db.ident(ref.target))),
-            "ref",
+            "ref", lowered=((ref.column, low[ref.column]),) if ref.column in low else (),
         ))
     return out, missing
 
