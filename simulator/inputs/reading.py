@@ -113,9 +113,12 @@ def _read(con: db.Connection, view: str, tf: TableFile) -> tuple[TableFile, Prob
             if nested is not None:
                 return tf, nested
         con.execute(f"create or replace view {view} as {_raw_sql(tf)}")
-        # count(column) makes DuckDB decode every value; count(*) would skip them.
+        # count(column) makes DuckDB decode every value of a CSV file; count(*) would skip
+        # them. A Parquet file's counts are its statistics: counted over the raw view, a
+        # timestamp column would be printed as text for nothing.
         counts = ", ".join(f"count({db.ident(h)})" for h in _columns(tf)) or "count(*)"
-        con.execute(f"select {counts} from {view}").fetchall()
+        source = view if tf.format == "csv" else f"read_parquet({db.literal(str(tf.path))})"
+        con.execute(f"select {counts} from {source}").fetchall()
     except db.DuckDBError as e:
         return tf, csv_problem(tf, e) if tf.format == "csv" else Problem(
             Loc(tf.shown), f"cannot read Parquet file: {_parquet_error(e)}")
