@@ -713,3 +713,46 @@ def test_any_bytes_in_a_table_file_are_data_or_a_located_problem(body: bytes,
         write(folder, {"snapshot.yaml": MANIFEST.format(stage="freeze"), "users.csv": body})
         problems = _validate(folder)
     assert all(p.loc.path.endswith("users.csv") for p in problems), problems
+
+
+# A fact used as a value: the role of the record's user. A second role of one user makes it two
+# rows: a rule author's mistake, located at the fact (exit 2), whether the subquery is read from
+# a grouped join (tied to the record by one equality) or stays as written (not tied to it).
+ROLE_FACT = {
+    "tied": "(select r.role_type from pre.user_roles r "
+            "where lower(r.primary_id) = lower(users.primary_id))",
+    "as written": "(select r.role_type from pre.user_roles r where r.scope = 'TST')",
+}
+
+
+def _role_layer(root: Path, shape: str) -> None:
+    write(root / "pack", {"users.yaml": (
+        "entity: users\nfacts:\n"
+        f"  role: \"{ROLE_FACT[shape]}\"\n"
+        "rules:\n  - id: users.cataloger\n    after: users.created-during-freeze\n"
+        "    when: role = 'Cataloger'\n    outcome: removed\n    reason: r\n    cite: c\n")})
+
+
+def _predict_with_layer() -> Result:
+    return invoke("predict", "--pre", "freeze", "--extract", "extract", "--scenario",
+                  "scenario.yaml", "--rules", "pack", "--out", "run")
+
+
+@pytest.mark.parametrize("shape", ROLE_FACT)
+def test_a_value_fact_finding_two_rows_is_located_at_the_fact(inst: Path, shape: str) -> None:
+    _role_layer(inst, shape)
+    write(inst / "freeze", {"user_roles.csv": ROLES + "JSmith,Cataloger,TST,ACTIVE\n"})
+    before = hashes(inst)
+    assert_rejected(_predict_with_layer(), [
+        "pack/users.yaml:3:9: fact role: its subquery finds more than one row for some users "
+        "records, but a fact used as a value must find at most one; narrow its where clause, "
+        "or aggregate (max(...), any_value(...))"])
+    assert_nothing_written(inst, before)
+
+
+def test_a_value_fact_finding_one_row_a_record_decides(inst: Path) -> None:
+    _role_layer(inst, "tied")
+    assert _predict_with_layer().exit_code in (0, 1)
+    ledger = db.connect().rows("select record_key, rule_id from 'run/ledger.parquet' "
+                               "where entity = 'users' order by all")
+    assert ledger == [("JSmith", "users.public"), ("S1", "users.cataloger")]

@@ -9,12 +9,13 @@ from typing import Any
 from simulator import db
 from simulator.core import findings
 from simulator.core.findings import Finding
-from simulator.errors import UserError
+from simulator.errors import Problem, UserError
 from simulator.inputs.scenario import Scenario
 from simulator.rules import compile as rc
+from simulator.rules.analysis import params_used
 from simulator.rules.lint import lint
 from simulator.rules.loader import fingerprint, load_pack
-from simulator.rules.model import Entity, Pack, Rule
+from simulator.rules.model import Entity, Pack, Rule, linted
 
 LEDGER_COLUMNS = ("side", "entity", "record_key", "outcome", "rule_id", "reason", "cite", "message")
 
@@ -81,12 +82,16 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
         for r in entity.rules:
             catalog[r.id] = (entity, r)
         compiled = rc.compiled(entity, pack, pseudonymize=bool(pseudonymize_key))
-        con.execute(
-            f"insert into {index} select $side, $entity, record_key, rule_index + $first "
-            f"from ({compiled.sql})",
-            {"side": entity.side, "entity": entity.name, "first": number + 1,
-             **compiled.bind(params)},
-        )
+        try:
+            con.execute(
+                f"insert into {index} select $side, $entity, record_key, rule_index + $first "
+                f"from ({compiled.sql})",
+                {"side": entity.side, "entity": entity.name, "first": number + 1,
+                 **compiled.bind(params)},
+            )
+        except db.DuckDBError as e:
+            _raise_fact_problem(con, compiled, params, e)
+            raise
         number += len(entity.rules)
     # One scan of the narrow index gives every count, every finding's first keys and the
     # report's sample; the wide `ledger` (each rule's texts on each row) is only a view, read
@@ -115,6 +120,33 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
     in_order = _in_order(con, pack, rules, name, index)
     smallest = {rule_id: keys for rule_id, (n, keys) in by_rule.items() if n}
     return Result(counts, rule_counts, found, rows, catalog, in_order, smallest)
+
+
+# DuckDB's words when a subquery used as a value finds more than one row (the compiled facts
+# stop with the same words, `compile._MANY_ROWS`).
+_MANY_ROWS = "More than one row returned by a subquery used as an expression"
+
+
+def _raise_fact_problem(con: db.Connection, compiled: rc.Compiled, params: dict[str, Any],
+                        error: db.DuckDBError) -> None:
+    """A fact whose subquery finds two rows for one record is the rule author's mistake: name
+    it at its place in the pack (exit 2), found by running the entity's facts one at a time."""
+    if _MANY_ROWS not in str(error):
+        return
+    for fact in compiled.facts:
+        one = rc.Compiled(compiled.entity, [fact], rc.base_sql(compiled.entity, [fact]),
+                          params_used([linted(fact.tree)]))
+        try:
+            # count(fact): count(*) would let DuckDB skip computing the fact
+            con.execute(f"select count({db.ident(fact.name)}) from ({one.sql})",
+                        one.bind(params))
+        except db.DuckDBError as e:
+            if _MANY_ROWS in str(e):
+                raise UserError(Problem(fact.loc, (
+                    f"fact {fact.name}: its subquery finds more than one row for some "
+                    f"{compiled.entity.name} records, but a fact used as a value must find at "
+                    "most one; narrow its where clause, or aggregate (max(...), any_value(...))"
+                ))) from None
 
 
 _TEXTS = ("outcome", "rule_id", "reason", "cite", "message")
