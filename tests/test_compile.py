@@ -331,9 +331,9 @@ def test_the_case_picks_the_first_matching_rule(items_con: db.Connection, rules:
 
 # -- correlated subqueries become joins on grouped keys ---------------------------------------
 
-def _base(*fact_sql: str) -> str:
-    entity = Entity("users", "alma", ("primary_id",), Loc("x"))
-    return rc.base_sql(entity, [Fact(f"f{i}", sql, Loc("x"), analysis.parse(sql))
+def _base(*fact_sql: str, entity: str = "users") -> str:
+    record = Entity(entity, "alma", TABLES[entity].key, Loc("x"))
+    return rc.base_sql(record, [Fact(f"f{i}", sql, Loc("x"), analysis.parse(sql))
                                 for i, sql in enumerate(fact_sql)])
 
 
@@ -448,6 +448,62 @@ def test_the_join_gives_the_values_of_the_subqueries(
             return str(e).splitlines()[0]  # without DuckDB's hint of a setting
 
     assert run(joined) == run(plain)
+
+
+@pytest.mark.parametrize(("source", "unique"), [
+    ("pre.users u where lower(u.primary_id) = lower(user_roles.primary_id)", True),
+    ("pre.users u where u.primary_id = user_roles.primary_id", True),  # unique as is too
+    ("testload.users u where lower(u.primary_id) = lower(user_roles.primary_id) "
+     "and u.record_type = 'PUBLIC'", True),
+    ("extract.patrons p where lower(p.primary_id) = lower(user_roles.primary_id)", True),
+    # not the table's key, a key of three columns, two tables, not an input schema
+    ("pre.users u where lower(u.internal_id) = lower(user_roles.primary_id)", False),
+    ("pre.user_roles r where lower(r.primary_id) = lower(user_roles.primary_id)", False),
+    ("pre.users u join pre.user_roles r on r.primary_id = u.primary_id "
+     "where lower(u.primary_id) = lower(user_roles.primary_id)", False),
+    ("post.users u where lower(u.primary_id) = lower(user_roles.primary_id)", False),
+])
+def test_a_table_read_by_its_own_key_is_joined_without_grouping(source: str,
+                                                                 unique: bool) -> None:
+    """Validation keeps a table's key unique: read by it, the table has one row a key at most,
+    so it is joined as it is; anything else is grouped by the key."""
+    sql = _base(f"exists (select 1 from {source})",
+                f"(select 'x' from {source})", entity="user_roles")
+    assert sql.count("left join") == 1
+    assert ("GROUP BY k" not in sql) == unique
+    assert ("ERROR(" not in sql) == unique  # one row cannot be two
+
+
+@given(users=st.lists(st.tuples(_IDS, st.sampled_from(["PUBLIC", "STAFF", None])), max_size=8),
+       roles=st.lists(st.tuples(_IDS, st.sampled_from(["X", "Y", None])), max_size=8),
+       negate=st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_the_join_by_a_tables_own_key_gives_the_values_of_the_subqueries(
+        keys_con: db.Connection, users: list[tuple[str | None, str | None]],
+        roles: list[tuple[str | None, str | None]], negate: bool) -> None:
+    """Over users as validation leaves them (a Primary ID on each, none twice ignoring letter
+    case), an `exists`, its negation and a scalar subquery read from the ungrouped join give
+    what DuckDB gives for them as written, for every role."""
+    con = keys_con
+    con.execute("delete from pre.users")
+    con.execute("delete from pre.user_roles")
+    seen: set[str] = set()
+    for pid, kind in users:
+        if pid is not None and pid.lower() not in seen:
+            seen.add(pid.lower())
+            con.execute("insert into pre.users values ($a, $b)", {"a": pid, "b": kind})
+    for pid, role in roles:
+        con.execute("insert into pre.user_roles values ($a, $b)", {"a": pid, "b": role})
+    tied = "from pre.users u where lower(u.primary_id) = lower(user_roles.primary_id)"
+    exists = f"exists (select 1 {tied} and u.record_type = 'STAFF')"
+    facts = (f"not {exists}" if negate else exists, f"(select u.record_type {tied})",
+             f"(select u.primary_id {tied} and u.record_type = 'PUBLIC')")
+    joined = _base(*facts, entity="user_roles")
+    plain = ("select user_roles.*, " + ", ".join(f"({f}) as f{i}" for i, f in enumerate(facts))
+             + " from pre.user_roles as user_roles")
+    assert joined.count("left join") == 1 and "GROUP BY" not in joined
+    assert con.rows(f"select * from ({joined}) order by all") == \
+        con.rows(f"select * from ({plain}) order by all")
 
 
 # -- runs of rules guarded by constants are decided behind one hash join ----------------------

@@ -14,7 +14,7 @@ import sqlglot.expressions as exp
 
 from simulator import db
 from simulator.inputs import keys
-from simulator.inputs.tables import TABLES
+from simulator.inputs.tables import SCHEMA_SIDE, TABLES
 from simulator.privacy import path_pseudonyms_sql, pseudonym_sql
 from simulator.rules.analysis import DIALECT, columns_used, params_used, render
 from simulator.rules.model import Entity, Fact, Pack, Rule, linted
@@ -85,30 +85,49 @@ _MANY_ROWS = ("More than one row returned by a subquery used as an expression - 
               "subqueries can only return a single row.")
 
 
+_AGGREGATE = {"exists": "bool_or(true)", "count": "count(*)", "value": "any_value({})"}
+
+
 @dataclass
 class _Probe:
     """One left join: the rows of `source` grouped by their key `k`, one aggregate column per
-    subquery read from it (`_m0`, `_m1`, ...), each over the rows its own conditions keep."""
+    subquery read from it (`_m0`, `_m1`, ...), each over the rows its own conditions keep.
+
+    A `unique` probe reads one table by its own key, which validation keeps unique (and
+    what-if's patches too): it has at most one row per key, so it is joined as it is, each
+    member that row's value, without the hash aggregate of every row (5M users at 5M users).
+    """
     name: str
     source: exp.Select  # select <inner key> as k from <tables> (no where)
     outer: str  # the record's side of the equality
-    members: list[tuple[str, exp.Expression | None]] = field(default_factory=list)
+    unique: bool = False
+    members: list[tuple[str, str, exp.Expression | None]] = field(default_factory=list)
 
-    def column(self, aggregate: str, condition: exp.Expression | None) -> exp.Column:
-        if (aggregate, condition) not in self.members:
-            self.members.append((aggregate, condition))
-        return exp.column(f"_m{self.members.index((aggregate, condition))}", table=self.name)
+    def column(self, kind: str, value: str, condition: exp.Expression | None) -> exp.Column:
+        """The column of one member: `exists` (true when a row is kept), `count` (the rows
+        kept) or `value` (the value of `value` in a row kept)."""
+        member = (kind, value, condition)
+        if member not in self.members:
+            self.members.append(member)
+        return exp.column(f"_m{self.members.index(member)}", table=self.name)
 
     def sql(self) -> str:
         select = self.source.copy()
-        conditions = [c for _, c in self.members]
+        conditions = [c for _, _, c in self.members]
         filtered = len(set(map(str, conditions))) > 1  # else the WHERE below is every filter
-        for i, (aggregate, condition) in enumerate(self.members):
-            where = f" filter (where {render(condition)})" if filtered and condition else ""
-            select = select.select(f"{aggregate}{where} as _m{i}", dialect=DIALECT)
+        for i, (kind, value, condition) in enumerate(self.members):
+            if self.unique:
+                one = "true" if kind == "exists" else value
+                if filtered and condition:
+                    one = f"case when {render(condition)} then {one} end"
+            else:
+                one = _AGGREGATE[kind].format(value)
+                if filtered and condition:
+                    one += f" filter (where {render(condition)})"
+            select = select.select(f"{one} as _m{i}", dialect=DIALECT)
         if all(c is not None for c in conditions):  # only the rows some member reads
             select = select.where(exp.or_(*(c.copy() for c in conditions if c is not None)))
-        return render(select.group_by("k"))
+        return render(select if self.unique else select.group_by("k"))
 
 
 def _joined(tree: exp.Expression, outer: str,
@@ -124,15 +143,33 @@ def _joined(tree: exp.Expression, outer: str,
             return node
         outer_key, source, rest = found
         probe = probes.setdefault((render(source), render(outer_key)), _Probe(
-            f"_j{len(probes)}", source, render(outer_key)))
+            f"_j{len(probes)}", source, render(outer_key), _by_own_key(source)))
         if not scalar:
-            return exp.func("coalesce", probe.column("bool_or(true)", rest), exp.false())
+            return exp.func("coalesce", probe.column("exists", "", rest), exp.false())
         value = render(node.this.expressions[0])
-        many = exp.GT(this=probe.column("count(*)", rest), expression=exp.Literal.number(1))
+        if probe.unique:
+            return probe.column("value", value, rest)
+        many = exp.GT(this=probe.column("count", "", rest), expression=exp.Literal.number(1))
         return exp.Case().when(many, exp.func("error", exp.Literal.string(_MANY_ROWS))).else_(
-            probe.column(f"any_value({value})", rest))
+            probe.column("value", value, rest))
 
     return tree.copy().transform(rewrite)
+
+
+def _by_own_key(source: exp.Select) -> bool:
+    """Whether `source` reads one input table by the whole of its key (as it is, or lowered
+    when the key ignores letter case, as validation compares it): at most one row a key."""
+    tables = list(source.find_all(exp.Table))
+    if len(tables) != 1 or source.args.get("joins") or tables[0].db not in SCHEMA_SIDE:
+        return False
+    spec = TABLES.get(tables[0].name)
+    if spec is None or len(spec.key) != 1:
+        return False
+    key, col = source.expressions[0].unalias(), spec.column(spec.key[0])
+    if col.ci and isinstance(key, exp.Lower):  # unique lowered, so unique as it is too
+        key = key.this
+    return (isinstance(key, exp.Column) and key.name == col.name
+            and key.table == tables[0].alias_or_name)
 
 
 def _scalar(node: exp.Expression) -> bool:

@@ -7,8 +7,8 @@ with base as (
     (COALESCE(_j2._m0, FALSE)) as "public_at_testload"
   from "pre"."users" as "users"
   left join (SELECT LOWER(r.primary_id) AS k, BOOL_OR(CAST(TRUE AS BOOLEAN)) AS _m0 FROM pre.user_roles AS r WHERE NOT IS_PATRON_ROLE(r.role_type) GROUP BY k) as _j0 on _j0.k = LOWER(users.primary_id)
-  left join (SELECT LOWER(p.primary_id) AS k, BOOL_OR(CAST(TRUE AS BOOLEAN)) AS _m0 FROM extract.patrons AS p GROUP BY k) as _j1 on _j1.k = LOWER(users.primary_id)
-  left join (SELECT LOWER(t.primary_id) AS k, BOOL_OR(CAST(TRUE AS BOOLEAN)) AS _m0 FROM testload.users AS t WHERE t.record_type = 'PUBLIC' GROUP BY k) as _j2 on _j2.k = LOWER(users.primary_id)
+  left join (SELECT LOWER(p.primary_id) AS k, TRUE AS _m0 FROM extract.patrons AS p) as _j1 on _j1.k = LOWER(users.primary_id)
+  left join (SELECT LOWER(t.primary_id) AS k, TRUE AS _m0 FROM testload.users AS t WHERE t.record_type = 'PUBLIC') as _j2 on _j2.k = LOWER(users.primary_id)
 )
 select coalesce(cast("users"."primary_id" as varchar), '') as record_key,
   case
