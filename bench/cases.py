@@ -558,7 +558,7 @@ def legacy_steps() -> list[tuple[Any, str, Callable[..., str]]]:
     return [
         (sources, "to_utf8", lambda path, *_: f"encoding conversion to UTF-8 ({path.name})"),
         (transform, "read",
-         lambda *args: f"read_csv into a temp table with line numbers ({table(*args)})"),
+         lambda *args: f"read_csv into a temp table, its rowid the line ({table(*args)})"),
         (transform, "build",
          lambda *args: f"value maps, lookups (joins) and strptime ({table(*args)})"),
         (transform, "check", lambda *args: f"checks of the turned values ({table(*args)})"),
@@ -570,8 +570,8 @@ def legacy_steps() -> list[tuple[Any, str, Callable[..., str]]]:
 def case_legacy_profile(a: argparse.Namespace) -> dict[str, Any]:
     """Where `snapshot import flat`'s time goes: the command's library call on --data, its
     steps timed (the functions of `legacy_steps` and the Parquet writes), then what two of them
-    would cost done otherwise (the write without `order by _line`, the read without line
-    numbers)."""
+    would cost done otherwise (the write without `order by _line`, the read numbering its rows
+    with a window)."""
     from simulator.importers.flat import importer
 
     parts: dict[str, float] = {}
@@ -622,16 +622,17 @@ def case_legacy_profile(a: argparse.Namespace) -> dict[str, Any]:
         db.Connection.execute = execute  # type: ignore[method-assign]
         for module, attr, fn in saved:
             setattr(module, attr, fn)
-    whatif.update(_read_without_line_numbers(a))
+    whatif.update(_read_numbered(a))
     rest = total - sum(parts.values())
     return {"seconds": total, "rows": done.rows,
             "parts": [[n, round(s, 3)] for n, s in [*parts.items(), ("the rest", rest)]],
             "whatif": [[n, round(s, 3)] for n, s in whatif.items()]}
 
 
-def _read_without_line_numbers(a: argparse.Namespace) -> dict[str, float]:
-    """The loans read into a temp table as the importer reads them, with and without
-    `row_number() over ()` (on a fresh connection with the same memory limit)."""
+def _read_numbered(a: argparse.Namespace) -> dict[str, float]:
+    """The loans read into a temp table as the importer reads them (the table's rowid numbers
+    the lines), and numbered by `row_number() over ()` as they are read instead (on a fresh
+    connection with the same memory limit)."""
     columns = ("{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, 6)) + "}")
     read = (f"read_csv({db.literal(str(a.data / 'loans.csv'))}, columns = {columns}, "
             "header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
@@ -640,8 +641,9 @@ def _read_without_line_numbers(a: argparse.Namespace) -> dict[str, float]:
     out = {}
     con = db.connect(memory_limit=a.memory_limit)
     try:
-        for name, select in (("the loans read without line numbers", f"select * from {read}"),
-                             ("the loans read with line numbers (as above)",
+        for name, select in (("the loans read as the importer reads them",
+                              f"select * from {read}"),
+                             ("the loans read numbered by row_number() over ()",
                               f"select row_number() over () + 1 as _line, * from {read}")):
             start = time.perf_counter()
             con.execute(f"create or replace temp table t as {select}")
