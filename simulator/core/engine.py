@@ -123,16 +123,11 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
     return Result(counts, rule_counts, found, rows, catalog, in_order, smallest)
 
 
-# DuckDB's words when a subquery used as a value finds more than one row (the compiled facts
-# stop with the same words, `compile._MANY_ROWS`).
-_MANY_ROWS = "More than one row returned by a subquery used as an expression"
-
-
 def _raise_fact_problem(con: db.Connection, compiled: rc.Compiled, params: dict[str, Any],
                         error: db.DuckDBError) -> None:
     """A fact whose subquery finds two rows for one record is the rule author's mistake: name
     it at its place in the pack (exit 2), found by running the entity's facts one at a time."""
-    if _MANY_ROWS not in str(error):
+    if rc.MANY_ROWS not in str(error):
         return
     for fact in compiled.facts:
         one = rc.Compiled(compiled.entity, [fact], rc.base_sql(compiled.entity, [fact]),
@@ -142,7 +137,7 @@ def _raise_fact_problem(con: db.Connection, compiled: rc.Compiled, params: dict[
             con.execute(f"select count({db.ident(fact.name)}) from ({one.sql})",
                         one.bind(params))
         except db.DuckDBError as e:
-            if _MANY_ROWS in str(e):
+            if rc.MANY_ROWS in str(e):
                 raise UserError(Problem(fact.loc, (
                     f"fact {fact.name}: its subquery finds more than one row for some "
                     f"{compiled.entity.name} records, but a fact used as a value must find at "

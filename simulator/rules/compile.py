@@ -80,9 +80,9 @@ def base_sql(entity: Entity, facts: list[Fact]) -> str:
 
 
 # DuckDB's own words when a scalar subquery finds more than one row: a fact read from a probe
-# fails the same way.
-_MANY_ROWS = ("More than one row returned by a subquery used as an expression - scalar "
-              "subqueries can only return a single row.")
+# fails the same way, and the engine names the fact when it sees them.
+MANY_ROWS = ("More than one row returned by a subquery used as an expression - scalar "
+             "subqueries can only return a single row.")
 
 
 _AGGREGATE = {"exists": "bool_or(true)", "count": "count(*)", "value": "any_value({})"}
@@ -150,7 +150,7 @@ def _joined(tree: exp.Expression, outer: str,
         if probe.unique:
             return probe.column("value", value, rest)
         many = exp.GT(this=probe.column("count", "", rest), expression=exp.Literal.number(1))
-        return exp.Case().when(many, exp.func("error", exp.Literal.string(_MANY_ROWS))).else_(
+        return exp.Case().when(many, exp.func("error", exp.Literal.string(MANY_ROWS))).else_(
             probe.column("value", value, rest))
 
     return tree.copy().transform(rewrite)
