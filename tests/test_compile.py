@@ -416,15 +416,15 @@ def keys_con() -> Iterator[db.Connection]:
 
 
 _IDS = st.sampled_from(["a", "A", "b", "B ", "c", None])
+_USERS = st.lists(st.tuples(_IDS, st.sampled_from(["PUBLIC", "STAFF", None])), max_size=8)
+_ROLES = st.lists(st.tuples(_IDS, st.sampled_from(["X", "Y", None])), max_size=8)
+Pair = tuple[str | None, str | None]
 
 
-@given(users=st.lists(st.tuples(_IDS, st.sampled_from(["PUBLIC", "STAFF", None])), max_size=8),
-       roles=st.lists(st.tuples(_IDS, st.sampled_from(["X", "Y", None])), max_size=8),
-       negate=st.booleans())
+@given(users=_USERS, roles=_ROLES, negate=st.booleans())
 @settings(max_examples=60, deadline=None)
 def test_the_join_gives_the_values_of_the_subqueries(
-        keys_con: db.Connection, users: list[tuple[str | None, str | None]],
-        roles: list[tuple[str | None, str | None]], negate: bool) -> None:
+        keys_con: db.Connection, users: list[Pair], roles: list[Pair], negate: bool) -> None:
     """An `exists`, its negation and a scalar subquery read from one join give what DuckDB
     gives for them as written, including its error when a scalar subquery finds two rows."""
     con = keys_con
@@ -474,13 +474,10 @@ def test_a_table_read_by_its_own_key_is_joined_without_grouping(source: str,
     assert ("ERROR(" not in sql) == unique  # one row cannot be two
 
 
-@given(users=st.lists(st.tuples(_IDS, st.sampled_from(["PUBLIC", "STAFF", None])), max_size=8),
-       roles=st.lists(st.tuples(_IDS, st.sampled_from(["X", "Y", None])), max_size=8),
-       negate=st.booleans())
+@given(users=_USERS, roles=_ROLES, negate=st.booleans())
 @settings(max_examples=60, deadline=None)
 def test_the_join_by_a_tables_own_key_gives_the_values_of_the_subqueries(
-        keys_con: db.Connection, users: list[tuple[str | None, str | None]],
-        roles: list[tuple[str | None, str | None]], negate: bool) -> None:
+        keys_con: db.Connection, users: list[Pair], roles: list[Pair], negate: bool) -> None:
     """Over users as validation leaves them (a Primary ID on each, none twice ignoring letter
     case), an `exists`, its negation and a scalar subquery read from the ungrouped join give
     what DuckDB gives for them as written, for every role."""
@@ -492,8 +489,8 @@ def test_the_join_by_a_tables_own_key_gives_the_values_of_the_subqueries(
         if pid is not None and pid.lower() not in seen:
             seen.add(pid.lower())
             con.execute("insert into pre.users values ($a, $b)", {"a": pid, "b": kind})
-    for pid, role in roles:
-        con.execute("insert into pre.user_roles values ($a, $b)", {"a": pid, "b": role})
+    for pid, role_type in roles:
+        con.execute("insert into pre.user_roles values ($a, $b)", {"a": pid, "b": role_type})
     tied = "from pre.users u where lower(u.primary_id) = lower(user_roles.primary_id)"
     exists = f"exists (select 1 {tied} and u.record_type = 'STAFF')"
     facts = (f"not {exists}" if negate else exists, f"(select u.record_type {tied})",
