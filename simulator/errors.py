@@ -58,7 +58,6 @@ class UserError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-
 def read_head(path: Path, shown: str, kind: str, size: int, line: bool = False) -> bytes:
     """The first `size` bytes of a user's file (or its first line, at most `size` bytes): a
     missing file, a folder or an unreadable file is a located problem naming the `kind` of
@@ -72,6 +71,7 @@ def read_head(path: Path, shown: str, kind: str, size: int, line: bool = False) 
         raise UserError(Problem(Loc(shown), f"is a folder, expected {kind}")) from None
     except OSError as e:
         raise UserError(Problem(Loc(shown), f"cannot read: {e.strerror or e}")) from None
+
 
 @dataclass
 class Collector:

@@ -738,16 +738,20 @@ def _predict_with_layer() -> Result:
                   "scenario.yaml", "--rules", "pack", "--out", "run")
 
 
+TWO_ROWS = ("pack/users.yaml:3:9: fact role: its subquery finds more than one row for some "
+            "users records, but a fact used as a value must find at most one; narrow its where "
+            "clause, or aggregate (max(...), any_value(...))")
+
+
 @pytest.mark.parametrize("shape", ROLE_FACT)
 def test_a_value_fact_finding_two_rows_is_located_at_the_fact(inst: Path, shape: str) -> None:
     _role_layer(inst, shape)
     write(inst / "freeze", {"user_roles.csv": ROLES + "JSmith,Cataloger,TST,ACTIVE\n"})
     before = hashes(inst)
-    assert_rejected(_predict_with_layer(), [
-        "pack/users.yaml:3:9: fact role: its subquery finds more than one row for some users "
-        "records, but a fact used as a value must find at most one; narrow its where clause, "
-        "or aggregate (max(...), any_value(...))"])
+    assert_rejected(_predict_with_layer(), [TWO_ROWS])
     assert_nothing_written(inst, before)
+    assert_rejected(invoke("explain", "--pre", "freeze", "--extract", "extract", "--scenario",
+                           "scenario.yaml", "--rules", "pack", "users", "JSmith"), [TWO_ROWS])
 
 
 def test_a_value_fact_finding_one_row_a_record_decides(inst: Path) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator import db
+from simulator.core import engine
 from simulator.core.session import Session
 from simulator.errors import UserError
 from simulator.inputs.scenario import Scenario
@@ -86,7 +87,11 @@ def explain_loaded(con: db.Connection, pack: Pack, scenario: Scenario, entity_na
     parts = key_parts(entity, key)
     compiled = rc.explain_sql(entity, pack, len(parts))
     values = {**scenario.params(), **{f"k{i}": p for i, p in enumerate(parts)}}
-    cursor = con.execute(compiled.sql, compiled.bind(values))
+    try:
+        cursor = con.execute(compiled.sql, compiled.bind(values))
+    except db.DuckDBError as e:
+        engine.raise_fact_problem(con, compiled, values, e)
+        raise
     names = [d[0] for d in cursor.description]
     rows = cursor.fetchall()
     if not rows:

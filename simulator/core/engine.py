@@ -91,7 +91,7 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
                  **compiled.bind(params)},
             )
         except db.DuckDBError as e:
-            _raise_fact_problem(con, compiled, params, e)
+            raise_fact_problem(con, compiled, params, e)
             raise
         number += len(entity.rules)
     # One scan of the narrow index gives every count, every finding's first keys and the
@@ -123,10 +123,11 @@ def classify(con: db.Connection, pack: Pack, scenario: Scenario,
     return Result(counts, rule_counts, found, rows, catalog, in_order, smallest)
 
 
-def _raise_fact_problem(con: db.Connection, compiled: rc.Compiled, params: dict[str, Any],
-                        error: db.DuckDBError) -> None:
+def raise_fact_problem(con: db.Connection, compiled: rc.Compiled, params: dict[str, Any],
+                       error: db.DuckDBError) -> None:
     """A fact whose subquery finds two rows for one record is the rule author's mistake: name
-    it at its place in the pack (exit 2), found by running the entity's facts one at a time."""
+    it at its place in the pack (exit 2), found by running the entity's facts one at a time.
+    Called with the error of any query over the compiled facts (classification, explain)."""
     if rc.MANY_ROWS not in str(error):
         return
     for fact in compiled.facts:

@@ -95,7 +95,7 @@ class _Probe:
 
     A `unique` probe reads one table by its own key, which validation keeps unique (and
     what-if's patches too): it has at most one row per key, so it is joined as it is, each
-    member that row's value, without the hash aggregate of every row (5M users at 5M users).
+    member that row's value, without a hash aggregate of every row of the table.
     """
     name: str
     source: exp.Select  # select <inner key> as k from <tables> (no where)

@@ -284,6 +284,7 @@ class Binder:
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
+            self._con = None
 
 
 def first_line(e: Exception) -> str:
