@@ -121,13 +121,17 @@ def spill_directory() -> str:
     return str(Path(tempfile.gettempdir()) / name)
 
 
-def connect(memory_limit: str | None = None, temp_directory: str | None = None) -> Connection:
+def connect(memory_limit: str | None = None, temp_directory: str | None = None, *,
+            cited: bool = True) -> Connection:
     """A new in-memory database, bounded by `memory_limit` (default: `default_memory_limit`);
     beyond it, work spills to `temp_directory` (default: a fresh folder under the temp folder,
-    never the working folder)."""
+    never the working folder). `cited`: an out-of-memory message names this connection's
+    limit (not for a connection that only binds SQL over empty tables)."""
     con = duckdb.connect(":memory:")
-    _in_use["memory_limit"] = memory_limit or default_memory_limit()
-    con.execute(f"set memory_limit = {literal(_in_use['memory_limit'])}")
+    limit = memory_limit or default_memory_limit()
+    if cited:
+        _in_use["memory_limit"] = limit
+    con.execute(f"set memory_limit = {literal(limit)}")
     con.execute(f"set temp_directory = {literal(temp_directory or spill_directory())}")
     # Progress is shown by the command line (simulator.progress), not by DuckDB. In Jupyter
     # without ipywidgets DuckDB starts with it off and refuses to change the setting at all.

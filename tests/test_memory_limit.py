@@ -30,3 +30,22 @@ def test_environment_and_option_override_it(monkeypatch: pytest.MonkeyPatch) -> 
         assert con.one("select current_setting('memory_limit')") == "667.5 MiB"
     finally:
         con.close()
+
+
+def test_binding_sql_does_not_change_the_limit_messages_cite(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lint's Binder opens its own connection (once per process, over empty tables): an
+    out-of-memory message after it still names the run's limit, not the default."""
+    from simulator.rules.sqlcheck import Binder
+
+    monkeypatch.setenv("CUTOVER_MEMORY_LIMIT", "3GB")
+    monkeypatch.setattr(Binder, "_con", None)
+    run = db.connect("700MB")
+    try:
+        assert Binder().type("select count(*) from pre.users") == ("BIGINT", None)
+        assert db.memory_limit_in_use() == "700MB"
+        first = Binder._con
+        assert Binder().type("select count(*) from post.users") == ("BIGINT", None)
+        assert Binder._con is first  # attached once, not again for each lint
+    finally:
+        run.close()

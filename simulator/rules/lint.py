@@ -68,12 +68,9 @@ def lint(pack: Pack) -> list[Problem]:
             _expect(entity, rule, problems, bad)
             metadata.check(entity, rule, problems)
     binder = Binder()
-    try:
-        _bind(binder, pack, problems, bad)
-        _bind_expectations(binder, pack, problems, bad)
-        metadata.bind(binder, pack, problems)
-    finally:
-        binder.close()
+    _bind(binder, pack, problems, bad)
+    _bind_expectations(binder, pack, problems, bad)
+    metadata.bind(binder, pack, problems)
     return sorted(set(problems.problems))
 
 

@@ -251,12 +251,11 @@ class Binder:
     """DuckDB's verdict on SQL over every snapshot attached empty (the post one included),
     kept by SQL text for the process: binding depends on nothing else, and a what-if variant's
     pack is the base pack with a few rules changed, so its lint binds only those. The
-    connection is made at first need and closed by `close`."""
+    connection is made at first need and kept for the process (attaching every schema empty
+    is a few hundred statements)."""
 
     _memo: ClassVar[dict[tuple[object, ...], list[Bound]]] = {}
-
-    def __init__(self) -> None:
-        self._con: db.Connection | None = None
+    _con: ClassVar[db.Connection | None] = None
 
     def types(self, items: list[str], source: str | Callable[[], str],
               key: object = None) -> list[Bound]:
@@ -275,16 +274,13 @@ class Binder:
             self._memo[(sql,)] = [bound_type(self._connection(), sql)]
         return self._memo[(sql,)][0]
 
-    def _connection(self) -> db.Connection:
-        if self._con is None:
-            self._con = db.connect()
-            reading.attach_empty(self._con, post=True)
-        return self._con
-
-    def close(self) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+    @classmethod
+    def _connection(cls) -> db.Connection:
+        if cls._con is None:
+            con = db.connect(cited=False)
+            reading.attach_empty(con, post=True)
+            cls._con = con
+        return cls._con
 
 
 def first_line(e: Exception) -> str:

@@ -17,12 +17,12 @@ import sqlglot.expressions as exp
 
 from simulator import db
 from simulator.errors import Collector, Loc
-from simulator.inputs import reading, yamlsrc
+from simulator.inputs import yamlsrc
 from simulator.inputs.tables import SIDE_SCHEMA, TABLES, Col, Table
 from simulator.inputs.yamlsrc import describe, suggest
 from simulator.rules.compile import render
 from simulator.rules.loader import Source
-from simulator.rules.sqlcheck import bound_type, check_names, parse_condition
+from simulator.rules.sqlcheck import Binder, check_names, parse_condition
 
 PATCH_KEYS = ("entity", "side", "where", "set", "delete", "insert")
 SHAPE = ("a patch is a mapping with entity and one of set (with where), delete (with where) "
@@ -321,24 +321,18 @@ _CONVERT: dict[str, Callable[[Col, Any], _Converted]] = {
 
 
 def bind_conditions(patches: list[Patch], problems: Collector) -> None:
-    """DuckDB binds every `where` over empty snapshot tables: types and functions get checked,
-    and the condition must be true or false."""
-    todo = [p for p in patches if p.tree is not None]
-    if not todo:
-        return
-    con = db.connect()
-    try:
-        reading.attach_empty(con)
-        for p in todo:
-            assert p.tree is not None and p.where_loc is not None
-            sql = (f"select ({render(p.tree)}) as v from {db.qualified(p.schema, p.table)} "
-                   f"as {db.ident(p.table)}")
-            kind, error = bound_type(con, sql)
-            if error is not None:
-                problems.add(p.where_loc, f"where ({p.table}): {error}")
-            elif kind != "BOOLEAN":
-                problems.add(p.where_loc, f"where ({p.table}) must be true or false, but this "
-                                          f"expression gives {kind}")
-    finally:
-        con.close()
+    """DuckDB binds every `where` over empty snapshot tables (lint's Binder): types and
+    functions get checked, and the condition must be true or false."""
+    binder = Binder()
+    for p in patches:
+        if p.tree is None:
+            continue
+        assert p.where_loc is not None
+        kind, error = binder.type(f"select ({render(p.tree)}) as v from "
+                                  f"{db.qualified(p.schema, p.table)} as {db.ident(p.table)}")
+        if error is not None:
+            problems.add(p.where_loc, f"where ({p.table}): {error}")
+        elif kind != "BOOLEAN":
+            problems.add(p.where_loc, f"where ({p.table}) must be true or false, but this "
+                                      f"expression gives {kind}")
 
