@@ -45,7 +45,7 @@ def _source_sql(tf: TableFile) -> str:
 def attach(con: db.Connection, schema: str, snap: Snapshot | None, side: str,
            tables: set[str] | None = None) -> list[Problem]:
     """Create raw and typed views for every table of `side` (or only for `tables`, leaving the
-    views of the others as they are); absent tables are empty.
+    views of the others as they are); an absent table is an empty typed view.
 
     Returns the problems of the files themselves: those found when the snapshot was opened
     (empty file, bad header) and those found reading every value (encoding, ragged rows,
@@ -60,33 +60,34 @@ def attach(con: db.Connection, schema: str, snap: Snapshot | None, side: str,
         if tables is not None and table.name not in tables:
             continue
         tf = snap.files.get(table.name) if snap else None
+        typed = db.qualified(schema, table.name)
+        if tf is None:  # only the typed view: validation reads the raw views of files alone
+            cols = ", ".join(f"cast(null as {SQL_TYPES[c.type]}) as {db.ident(c.name)}"
+                             for c in table.columns)
+            con.execute(f"create or replace view {typed} as "
+                        f"select {cols}, cast(null as bigint) as _row limit 0")
+            continue
         view = db.qualified(raw, table.name)
-        problem = None
-        if tf is not None:
-            tf, problem = _read(con, view, tf)
-            if snap is not None:
-                snap.files[table.name] = tf  # with the Parquet file's own header and types
-        if problem is not None and snap is not None and tf is not None:
+        tf, problem = _read(con, view, tf)
+        if snap is not None:
+            snap.files[table.name] = tf  # with the Parquet file's own header and types
+        if problem is not None and snap is not None:
             problems.append(problem)
             snap.unreadable.add(table.name)
-            cols = ", ".join(f"cast(null as varchar) as {db.ident(h)}" for h in _columns(tf))
+            cols = ", ".join(f"cast(null as varchar) as {db.ident(h)}" for h in columns(tf))
             con.execute(f"create or replace view {view} as select {cols}{', ' if cols else ''}"
                         "cast(null as bigint) as _row limit 0")
-        elif tf is None:
-            cols = ", ".join(f"cast(null as varchar) as {db.ident(c)}" for c in table.column_names)
-            con.execute(f"create or replace view {view} as "
-                        f"select {cols}, cast(null as bigint) as _row limit 0")
-        con.execute(f"create or replace view {db.qualified(schema, table.name)} as "
+        con.execute(f"create or replace view {typed} as "
                     f"{_typed_sql(table, tf, view, direct=problem is None)}")
     return problems
 
 
-def _typed_sql(table: Table, tf: TableFile | None, raw_view: str, direct: bool) -> str:
+def _typed_sql(table: Table, tf: TableFile, raw_view: str, direct: bool) -> str:
     """The typed view: the catalogue's columns, each cast from its text in `raw_view`, except a
     Parquet file's native columns, read straight from the file (a timestamp is not printed
     and parsed again on every read)."""
-    present = set(_columns(tf)) if tf else set(table.column_names)
-    native = tf.native if direct and tf is not None and tf.format == "parquet" else frozenset()
+    present = set(columns(tf))
+    native = tf.native if direct and tf.format == "parquet" else frozenset()
     cols = []
     for c in table.columns:
         if c.name in native:
@@ -98,7 +99,6 @@ def _typed_sql(table: Table, tf: TableFile | None, raw_view: str, direct: bool) 
         cols.append(f"cast({value} as {SQL_TYPES[c.type]}) as {db.ident(c.name)}")
     if not native:
         return f"select {', '.join(cols)}, _row from {raw_view}"
-    assert tf is not None
     return f"select {', '.join(cols)}, {_ROW_SQL['parquet']} as _row from {_source_sql(tf)}"
 
 
@@ -116,7 +116,7 @@ def _read(con: db.Connection, view: str, tf: TableFile) -> tuple[TableFile, Prob
         # count(column) makes DuckDB decode every value of a CSV file; count(*) would skip
         # them. A Parquet file's counts are its statistics: counted over the raw view, a
         # timestamp column would be printed as text for nothing.
-        counts = ", ".join(f"count({db.ident(h)})" for h in _columns(tf)) or "count(*)"
+        counts = ", ".join(f"count({db.ident(h)})" for h in columns(tf)) or "count(*)"
         source = view if tf.format == "csv" else f"read_parquet({db.literal(str(tf.path))})"
         con.execute(f"select {counts} from {source}").fetchall()
     except db.DuckDBError as e:
@@ -148,8 +148,9 @@ def attach_empty(con: db.Connection, post: bool = False) -> None:
         attach(con, schema, None, side)
 
 
-def _columns(tf: TableFile) -> list[str]:
-    # `_row` is the file row number we add; a column of that name in the file is ignored.
+def columns(tf: TableFile) -> list[str]:
+    """The file's columns as its raw view shows them, but for `_row`: the view adds the file
+    row number under that name, and a file column of that name is ignored."""
     return [h for h in tf.header if h.lower() != "_row"]
 
 
@@ -158,7 +159,7 @@ _ROW_SQL = {"parquet": "cast(file_row_number + 1 as bigint)",
 
 
 def _raw_sql(tf: TableFile) -> str:
-    present = "".join(f"cast({db.ident(h)} as varchar) as {db.ident(h)}, " for h in _columns(tf))
+    present = "".join(f"cast({db.ident(h)} as varchar) as {db.ident(h)}, " for h in columns(tf))
     return f"select {present}{_ROW_SQL[tf.format]} as _row from {_source_sql(tf)}"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from simulator import db
@@ -92,10 +92,8 @@ def _validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
     for name, tf in sorted(snap.files.items()):
         if name in snap.unreadable:
             continue
-        header = [h for h in con.columns(db.qualified(raw, name)) if h != "_row"]
-        tf = replace(tf, header=tuple(tf.header or header))
-        checks, missing_refs = _checks(
-            tf, header, snap, table_of, lambda t: con.columns(db.qualified(raw, t)), raw)
+        header = reading.columns(tf)
+        checks, missing_refs = _checks(tf, header, snap, table_of, raw)
         problems.extend(missing_refs)
         if not _valid(con, db.qualified(raw, name), header, checks, tf.table,
                       parquet=tf.format == "parquet"):
@@ -282,7 +280,7 @@ def _column_of(table_of: Callable[[str], Any], table: str, column: str) -> Calla
 
 def _checks(
     tf: TableFile, header: list[str], snap: Snapshot, table_of: Callable[[str], Any],
-    columns_of: Callable[[str], list[str]], raw: str,
+    raw: str,
 ) -> tuple[list[_Check], list[Problem]]:
     present = set(header)
     t: Table = tf.table
@@ -312,7 +310,7 @@ def _checks(
             missing.append(Problem(Loc(tf.shown), f"column {ref.column} refers to {ref.table}, "
                                                   f"but the snapshot has no {ref.table} table"))
             continue
-        if ref.target not in columns_of(ref.table):
+        if ref.target not in reading.columns(target):
             continue  # the target file misses its key column: reported there
         out.append(_Check(
             ref.column, f"a {ref.target} present in {ref.table} ({target.path.name})",
