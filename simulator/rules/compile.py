@@ -66,16 +66,27 @@ def base_sql(entity: Entity, facts: list[Fact]) -> str:
     of one value) is read from a left join instead: DuckDB would plan each as a
     duplicate-eliminating join over every record, at twice the cost. Subqueries over the same
     tables by the same key share one join, grouped by that key (`_Probe`): the facts a role
-    reads about its user from the users table are one join, not one per fact.
+    reads about its user from the users table are one join, not one per fact. A record's key
+    that several joins match on (`lower(primary_id)`) is computed once per record, as column
+    `_key<n>` of the record, not once per join.
     """
     alias = db.ident(entity.name)
     probes: dict[tuple[str, str], _Probe] = {}
-    cols = [f"{alias}.*"] + [
+    facts_sql = [
         f"({render(_joined(linted(f.tree), entity.name, probes))}) as {db.ident(f.name)}"
         for f in facts]
-    source = db.qualified(entity.schema, TABLES[entity.name].name)
-    return ("select " + ",\n    ".join(cols) + f"\n  from {source} as {alias}"
-            + "".join(f"\n  left join ({p.sql()}) as {p.name} on {p.name}.k = {p.outer}"
+    source = f"{db.qualified(entity.schema, TABLES[entity.name].name)} as {alias}"
+    outers = [p.outer for p in probes.values()]
+    key = {o: f"_key{i}" for i, o in enumerate(dict.fromkeys(
+        o for o in outers if outers.count(o) > 1))}
+    record = f"{alias}.*"
+    if key:
+        source = (f"(select *, {', '.join(f'{o} as {k}' for o, k in key.items())} "
+                  f"from {source}) as {alias}")
+        record += f" exclude ({', '.join(key.values())})"
+    return ("select " + ",\n    ".join([record, *facts_sql]) + f"\n  from {source}"
+            + "".join(f"\n  left join ({p.sql()}) as {p.name} on {p.name}.k = "
+                      + (f"{alias}.{key[p.outer]}" if p.outer in key else p.outer)
                       for p in probes.values()))
 
 

@@ -1,14 +1,14 @@
 with base as (
-  select "users".*,
+  select "users".* exclude (_key0),
     (updated_at >= $freeze_start AND updated_at < $clean_data_delivered) as "changed_in_freeze",
     (created_at >= $freeze_start AND created_at < $clean_data_delivered) as "created_in_freeze",
     (COALESCE(_j0._m0, FALSE)) as "has_staff_role",
     (COALESCE(_j1._m0, FALSE)) as "in_extract",
     (COALESCE(_j2._m0, FALSE)) as "public_at_testload"
-  from "pre"."users" as "users"
-  left join (SELECT LOWER(r.primary_id) AS k, BOOL_OR(CAST(TRUE AS BOOLEAN)) AS _m0 FROM pre.user_roles AS r WHERE NOT IS_PATRON_ROLE(r.role_type) GROUP BY k) as _j0 on _j0.k = LOWER(users.primary_id)
-  left join (SELECT LOWER(p.primary_id) AS k, TRUE AS _m0 FROM extract.patrons AS p) as _j1 on _j1.k = LOWER(users.primary_id)
-  left join (SELECT LOWER(t.primary_id) AS k, TRUE AS _m0 FROM testload.users AS t WHERE t.record_type = 'PUBLIC') as _j2 on _j2.k = LOWER(users.primary_id)
+  from (select *, LOWER(users.primary_id) as _key0 from "pre"."users" as "users") as "users"
+  left join (SELECT LOWER(r.primary_id) AS k, BOOL_OR(CAST(TRUE AS BOOLEAN)) AS _m0 FROM pre.user_roles AS r WHERE NOT IS_PATRON_ROLE(r.role_type) GROUP BY k) as _j0 on _j0.k = "users"._key0
+  left join (SELECT LOWER(p.primary_id) AS k, TRUE AS _m0 FROM extract.patrons AS p) as _j1 on _j1.k = "users"._key0
+  left join (SELECT LOWER(t.primary_id) AS k, TRUE AS _m0 FROM testload.users AS t WHERE t.record_type = 'PUBLIC') as _j2 on _j2.k = "users"._key0
 )
 select coalesce(cast("users"."primary_id" as varchar), '') as record_key,
   case
