@@ -818,8 +818,8 @@ def test_inputs_unchanged_since_the_prediction_are_not_validated_again(
     validated: list[str] = []
     real = validate.validate
     monkeypatch.setattr(validate, "validate",
-                        lambda con, schema, snap: validated.append(schema) or real(con, schema,
-                                                                                   snap))
+                        lambda con, schema, snap, tables=None: validated.append(schema)
+                        or real(con, schema, snap, tables))
     verify.run_saved(pred, post, tmp_path / "v1")
     assert validated == ["post"]  # predict validated these very files (their hashes match)
     # A changed input is validated again, and a problem in it stops verify.

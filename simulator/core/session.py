@@ -8,6 +8,7 @@ validates and classifies the sample once for all of them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
@@ -19,7 +20,7 @@ from simulator.errors import Collector
 from simulator.inputs import bundle, reading, snapshot, validate
 from simulator.inputs.bundle import Inputs
 from simulator.inputs.scenario import Scenario
-from simulator.inputs.snapshot import Snapshot
+from simulator.inputs.snapshot import Snapshot, TableFile
 from simulator.inputs.tables import SCHEMA_SIDE, tables_for, with_references
 from simulator.output.sampling import ROWS_PER_ENTITY
 from simulator.rules.model import Pack
@@ -54,6 +55,9 @@ class Session:
             schema: (inputs.snapshots().get(schema), side)
             for schema, side in SCHEMA_SIDE.items()}
         self._ready: dict[str, set[str]] = {}  # schema -> tables attached and validated
+        # schema -> the files attached so far (a Parquet file with its own header): what a
+        # later part's references are checked against.
+        self._attached: dict[str, dict[str, TableFile]] = {}
         if pack is not None:  # a pack checked already (engine.checked_pack)
             self.__dict__["pack"] = pack
 
@@ -82,6 +86,7 @@ class Session:
         one added again under the same schema replaces the earlier one."""
         self._snapshots[schema] = (snap, side)
         self._ready.pop(schema, None)
+        self._attached.pop(schema, None)
 
     def need(self, tables: dict[str, set[str] | None] | None = None) -> None:
         """Attach and validate the tables asked for (schema -> names, None: all of a schema;
@@ -91,7 +96,7 @@ class Session:
         """
         wanted = tables if tables is not None else dict.fromkeys(SCHEMA_SIDE)
         problems = Collector()
-        parts: dict[str, Snapshot] = {}
+        parts: dict[str, tuple[Snapshot, set[str]]] = {}
         for schema, names in wanted.items():
             snap, side = self._snapshots[schema]
             every = {t.name for t in tables_for(side)}
@@ -103,13 +108,16 @@ class Session:
             part = snapshot.only(snap, new) if snap is not None else None
             problems.extend(reading.attach(self.con, schema, part, side,
                                             None if done is None else new))
-            if part is not None and schema not in self.trusted:
-                parts[schema] = part
+            if part is not None:
+                attached = self._attached.setdefault(schema, {})
+                attached.update(part.files)
+                if schema not in self.trusted:  # references reach tables attached before
+                    parts[schema] = (replace(part, files=dict(attached)), new)
             self._ready.setdefault(schema, set()).update(new)
         # Unreadable files are attached empty, so the other tables are still validated and
         # every problem comes out in one run.
-        for schema, part in parts.items():
-            problems.extend(validate.validate(self.con, schema, part))
+        for schema, (part, new) in parts.items():
+            problems.extend(validate.validate(self.con, schema, part, new))
         problems.raise_if_any()
 
     @cached_property

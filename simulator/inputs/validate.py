@@ -68,16 +68,19 @@ def check_snapshot(snap: Snapshot, step: Callable[[str], None] = lambda _: None,
     return problems, rows
 
 
-def validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
-    """All problems of all tables of one attached snapshot (unreadable files are skipped)."""
+def validate(con: db.Connection, schema: str, snap: Snapshot,
+             tables: set[str] | None = None) -> list[Problem]:
+    """All problems of the tables of one attached snapshot (all, or `tables`; unreadable files
+    are skipped). References are checked against every file of `snap`."""
     # ibis and pandera call APIs that newer duckdb and pandas deprecate; not the user's concern.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
-        return _validate(con, schema, snap)
+        return _validate(con, schema, snap, set(snap.files) if tables is None else tables)
 
 
-def _validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
+def _validate(con: db.Connection, schema: str, snap: Snapshot,
+              tables: set[str]) -> list[Problem]:
     raw = f"raw_{schema}"
     backends: list[Any] = []  # made on first need: valid snapshots never import ibis
 
@@ -90,7 +93,7 @@ def _validate(con: db.Connection, schema: str, snap: Snapshot) -> list[Problem]:
 
     problems: list[Problem] = []
     for name, tf in sorted(snap.files.items()):
-        if name in snap.unreadable:
+        if name in snap.unreadable or name not in tables:
             continue
         header = reading.columns(tf)
         checks, missing_refs = _checks(tf, header, snap, table_of, raw)
