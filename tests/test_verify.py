@@ -28,6 +28,7 @@ from simulator.cli import app
 from simulator.commands import verify
 from simulator.commands.predict import predict
 from simulator.commands.verify.stages import GOLIVE_PARAMETERS, PREFERRED_TERM_PARAMETER
+from simulator.core.engine import LEDGER_COLUMNS
 from simulator.core.session import Session
 from simulator.errors import UserError
 from simulator.inputs import bundle, validate
@@ -800,12 +801,30 @@ def test_prediction_mode_equals_inline(world: World, tmp_path: Path) -> None:
     assert pq.read_table(by_prediction.out / "ledger.parquet").to_pylist() == \
         pq.read_table(by_inline.out / "ledger.parquet").to_pylist() == \
         pq.read_table(pred / "ledger.parquet").to_pylist()
+    # Every record is checked: the prediction's file is copied, not written again.
+    assert (by_prediction.out / "ledger.parquet").read_bytes() == \
+        (pred / "ledger.parquet").read_bytes()
     # A changed input is named: the prediction no longer describes it.
     vendors = inputs.pre.path / "vendors.csv"
     vendors.write_text("code\nV1\n", encoding="utf-8")
     again = verify.run_saved(pred, post, tmp_path / "v3")
     assert again.summary["warnings"] == [
         f"{inputs.pre.path}: files changed since the prediction was made"]
+
+
+def test_a_prediction_ledger_with_other_columns_is_written_again(world: World,
+                                                                  tmp_path: Path) -> None:
+    """A ledger file with a column of its own (edited by hand, or by another tool) is not
+    copied: the run folder's ledger has the ledger's columns and the prediction's rows."""
+    post_tables = _funds_world(world)
+    pred = predicted(world.inputs(), tmp_path / "predict-1")
+    table = pq.read_table(pred / "ledger.parquet")
+    pq.write_table(table.append_column("note", [["x"] * table.num_rows]), pred / "ledger.parquet")
+    post = write_snapshot(tmp_path / "post", "cutover", post_tables)
+    run = verify.run_saved(pred, post, tmp_path / "v1")
+    kept = pq.read_table(run.out / "ledger.parquet")
+    assert kept.column_names == list(LEDGER_COLUMNS)
+    assert kept.to_pylist() == table.to_pylist()
 
 
 def test_inputs_unchanged_since_the_prediction_are_not_validated_again(

@@ -204,13 +204,18 @@ def write_run(
     csv_mode: str = "auto",
     ordered: str = LEDGER_IN_ORDER,
     ledger: str = "ledger",
+    ledger_file: Path | None = None,
 ) -> Path:
     """Ledger (Parquet, and CSV when it fits), summary.json and whatever `extra` adds, written
     atomically (`write_folder`). `ordered`: the query giving the rows of the ledger view
-    `ledger` in their order (by side, entity and record key)."""
+    `ledger` in their order (by side, entity and record key). `ledger_file`: a Parquet file
+    holding exactly those rows, in that order, copied as it is instead."""
     def fill(tmp: Path) -> None:
-        con.execute(f"copy ({ordered}) to {db.literal(str(tmp / 'ledger.parquet'))} "
-                    "(format parquet, compression zstd)")
+        if ledger_file is not None:
+            shutil.copyfile(ledger_file, tmp / "ledger.parquet")
+        else:
+            con.execute(f"copy ({ordered}) to {db.literal(str(tmp / 'ledger.parquet'))} "
+                        "(format parquet, compression zstd)")
         rows = int(con.one(f"select count(*) from {db.ident(ledger)}"))
         if csv_mode == "always" or (csv_mode == "auto" and rows <= CSV_MAX_ROWS):
             csvfile.copy_csv(con, ordered, tmp / "ledger.csv")

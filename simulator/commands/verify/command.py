@@ -213,9 +213,11 @@ def _load(session: Session, opened: Opened, prediction: Prediction | None,
     session.need({"post": needed, **({"base": needed} if opened.baseline else {})})
     columns = ", ".join(db.ident(c) for c in engine.LEDGER_COLUMNS)
     in_scope = f"select {columns} from {db.ident(LEDGER)}"
+    file = None
     if prediction is not None:
         source = prediction.ledger
         in_order = in_scope  # its file is in order; DuckDB keeps the order of a scan
+        file = None if opened.scope.partial else prediction.ledger_file
     else:
         source = "ledger"
         result = session.classification
@@ -223,7 +225,7 @@ def _load(session: Session, opened: Opened, prediction: Prediction | None,
                     else result.ledger_in_order)
     records = f"select {columns} from {source} where {opened.scope.where()}"
     session.con.execute(f"create or replace temp view {db.ident(LEDGER)} as {records}")
-    return source, folder.Ledger(LEDGER, in_order), records
+    return source, folder.Ledger(LEDGER, in_order, file), records
 
 
 def _inputs_needed(session: Session, opened: Opened, prediction: Prediction | None,

@@ -23,10 +23,12 @@ DISCREPANCY_COLUMNS = ("side", "entity", "record_key", "class", "expected", "obs
 @dataclass
 class Ledger:
     """The ledger a run folder keeps: view `name` (the records checked), and the query giving
-    its rows in order (by side, entity and key)."""
+    its rows in order (by side, entity and key); `file`, a Parquet file of exactly those rows
+    in that order (the prediction's, when every record is checked), is copied instead."""
 
     name: str
     in_order: str
+    file: Path | None = None
 
 
 def write(con: db.Connection, out: Path, summary: dict[str, Any], ledger: Ledger,
@@ -35,7 +37,7 @@ def write(con: db.Connection, out: Path, summary: dict[str, Any], ledger: Ledger
     is for the other commands)."""
     return runfolder.write_run(con, out, summary,
                                lambda folder: _extras(con, folder, summary, show_pii),
-                               csv_mode, ledger.in_order, ledger.name)
+                               csv_mode, ledger.in_order, ledger.name, ledger.file)
 
 
 def _extras(con: db.Connection, folder: Path, summary: dict[str, Any], show_pii: bool) -> None:

@@ -29,6 +29,9 @@ class Prediction:
     inputs: bundle.Inputs
     warnings: list[str]
     unchanged: frozenset[str] = frozenset()  # inputs byte-identical to those predict validated
+    # The ledger file when its columns are the ledger's, no more and in order: a run folder
+    # keeping every record of it copies the file instead of writing it again.
+    ledger_file: Path | None = None
 
     @property
     def ledger(self) -> str:
@@ -65,7 +68,7 @@ def open_prediction(run: Path) -> Prediction:
     if summary.get("kind") != "predict":
         raise UserError(Problem(Loc(display_path(summary_path)),
                                 f"a {summary.get('kind')!r} run, not a predict run"))
-    _check_ledger(ledger_path)
+    exact = _check_ledger(ledger_path) == list(LEDGER_COLUMNS)
     manifest = summary.get("manifest", {})
     if manifest.get("pseudonymized"):
         raise UserError(Problem(Loc(shown), "the prediction was pseudonymised; verify needs "
@@ -77,11 +80,13 @@ def open_prediction(run: Path) -> Prediction:
     inputs = bundle.Inputs(opened["pre"], opened["extract"],
                            scenario_from_manifest(manifest.get("scenario", {})),
                            opened.get("testload"))
-    return Prediction(run, summary, inputs, warnings, frozenset(unchanged))
+    return Prediction(run, summary, inputs, warnings, frozenset(unchanged),
+                      ledger_path if exact else None)
 
 
-def _check_ledger(path: Path) -> None:
-    """The ledger must be a Parquet file with the ledger's columns (a copy cut short is not)."""
+def _check_ledger(path: Path) -> list[str]:
+    """The ledger must be a Parquet file with the ledger's columns (a copy cut short is not);
+    returns its columns."""
     shown = display_path(path)
     con = db.connect()
     try:
@@ -96,6 +101,7 @@ def _check_ledger(path: Path) -> None:
     if missing:
         raise UserError(Problem(Loc(shown), "not the ledger of a predict run (no column "
                                             f"{', '.join(missing)})"))
+    return [str(c) for c in columns]
 
 
 def _snapshots(snaps: dict[str, Any]) -> tuple[dict[str, Snapshot], list[str], set[str]]:
