@@ -215,11 +215,14 @@ def _expectations(con: db.Connection, pack: Pack, table: str, scope: Scope,
     """Each rule's expect_after over the post rows of the records it decided. The records
     failing it are found first, reading only the columns the conditions name; the rows they
     failed on are then read whole, once, for what was observed."""
+    groups = _same_expectation(pack, table, scope)
+    if not groups:
+        return
     con.execute(f"create or replace temp table {_FAILED} (side varchar, entity varchar, "
                 "record_key varchar, rule_id varchar, expected varchar, post_row bigint)")
     alias, post = db.ident(table), db.qualified("post", table)
     rows = int(con.one(f"select count(*) from {_POST_KEYS}"))
-    for rules in _same_expectation(pack, table, scope):
+    for rules in groups:
         ids = {f"rule_{i}": rule.id for i, rule in enumerate(rules)}
         decided = f"p.rule_id in ({', '.join('$' + k for k in ids)})"
         few = int(con.one(f"select count(*) from {_EXPECT} p where {decided}", ids)) * 4 < rows
