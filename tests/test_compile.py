@@ -513,14 +513,17 @@ guarded = st.tuples(st.sampled_from(GUARD_COLUMNS), st.sampled_from(["=", "in"])
 Record = tuple[str | None, str | None, int | None]  # status, library_code, loan_count
 
 
-def _guarded_rule(g: tuple[str, str, list[str], Cond]) -> tuple[str, Callable[[Record], Truth]]:
+def _guarded_rule(g: tuple[str, str, list[str], Cond],
+                  shared: Cond = ("true", lambda x: True)) -> tuple[str, Callable[[Record], Truth]]:
+    """`column = 'x' and (condition)`, or `column in (...)`; with `shared`, that condition too."""
     column, op, values, (sql, fn) = g
     values = values[:1] if op == "=" else values
     test = (f"{column} = '{values[0]}'" if op == "=" else
             f"{column} in (" + ", ".join(f"'{s}'" for s in values) + ")")
     at = GUARD_COLUMNS.index(column)
-    return (f"{test} and ({sql})",
-            lambda v: _and(None if v[at] is None else v[at] in values, fn(v[2])))
+    return (f"{test} and ({sql}) and ({shared[0]})",
+            lambda v: _and(_and(None if v[at] is None else v[at] in values, fn(v[2])),
+                           shared[1](v[2])))
 
 
 @settings(max_examples=200, deadline=None, database=None)
@@ -551,6 +554,53 @@ def test_guarded_runs_pick_the_first_matching_rule(
     expected = {f"B{i}": next((j for j, (_, fn) in enumerate(rules) if fn(v) is True), None)
                 for i, v in enumerate(values)}
     assert got == expected
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(rules=st.lists(guarded, min_size=1, max_size=8), shared=conditions,
+       values=st.lists(st.tuples(st.sampled_from(STATUSES), st.sampled_from(STATUSES),
+                                 st.one_of(st.none(), SMALL)), min_size=1, max_size=8),
+       few=st.sampled_from([0, rc.FEW]))
+def test_a_condition_every_rule_of_a_guard_has_is_tested_once_and_the_answer_stays(
+        items_con: db.Connection, few: int, rules: list[tuple[str, str, list[str], Cond]],
+        shared: Cond, values: list[Record]) -> None:
+    """Rules that all share a condition (and often their guard's one constant) have it tested
+    once, with the guard, and left out of their WHENs: the first rule that matches still
+    decides, NULLs included."""
+    made = [_guarded_rule(g, shared) for g in rules]
+    loc = Loc("p.yaml", 1, 1)
+    entity = Entity("items", "alma", ("barcode",), loc, rules=[
+        removing(f"r{i}", sql, loc) for i, (sql, _) in enumerate(made)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rc, "LOOKUP_MIN", 1)  # every list is one run
+        patch.setattr(rc, "FEW", few)
+        compiled = rc.compile_entity(entity, Pack({("alma", "items"): entity}, {}, [], ""))
+    assert compiled.sql.count(f"({analysis.render(analysis.parse(shared[0]))})") \
+        >= compiled.sql.count("then case")  # with each column's guard, not in every WHEN
+    items_con.execute("delete from pre.items")
+    items_con.raw.executemany(
+        "insert into pre.items (barcode, status, library_code, loan_count) values (?, ?, ?, ?)",
+        [[f"B{i}", *v] for i, v in enumerate(values)])
+    expected = {f"B{i}": next((j for j, (_, fn) in enumerate(made) if fn(v) is True), None)
+                for i, v in enumerate(values)}
+    assert dict(items_con.rows(compiled.sql)) == expected
+
+
+def test_a_guards_own_constant_and_shared_conditions_leave_the_whens() -> None:
+    loc = Loc("p.yaml", 1, 1)
+    n = rc.LOOKUP_MIN
+    whens = [f"status = 'S' and loan_count is not null and loan_count > {i}" for i in range(n)]
+    whens += [f"library_code = '{'AB'[i % 2]}' and loan_count < {i}" for i in range(n)]
+    entity = Entity("items", "alma", ("barcode",), loc, rules=[
+        removing(f"r{i}", w, loc) for i, w in enumerate(whens + ["true"])])
+    sql = rc.compile_entity(entity, Pack({("alma", "items"): entity}, {}, [], "")).sql
+    # one constant, shared by every rule: tested by the guard alone, with the shared condition
+    assert ('case when "items"."status" in (\'S\') and (NOT loan_count IS NULL) then case\n'
+            "    when (loan_count > 0) then 0\n    when (loan_count > 1) then 1\n") in sql
+    # two constants: each rule keeps its own; nothing every rule has, nothing moved
+    assert ('case when "items"."library_code" in (\'A\', \'B\') then case\n'
+            f"    when (library_code = 'A' AND loan_count < 0) then {n}\n"
+            f"    when (library_code = 'B' AND loan_count < 1) then {n + 1}\n") in sql
 
 
 def test_a_run_guarded_by_two_columns_tries_each_columns_rules_behind_its_own_test() -> None:
