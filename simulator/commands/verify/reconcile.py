@@ -162,7 +162,7 @@ def _presence(con: db.Connection, table: str, implied: str, counted: str,
     # input record. Kept only for the few keys that matter: found but wanted by none, wanted
     # but not found (every other record is confirmed), or in no input record but for rows the
     # load does not make.
-    con.execute(f"""
+    odd = int(con.one(f"""
         create or replace temp table {_KEY_INFO} as
         select match_key, bool_or(is_post) as found, bool_or(want) as any_want,
             bool_or(not is_post) as expected
@@ -170,9 +170,9 @@ def _presence(con: db.Connection, table: str, implied: str, counted: str,
               union all select match_key, true, implied from {_POST_KEYS})
         group by all
         having found is distinct from any_want
-            or (not expected and bool_or(is_post and not want))""")
-    _classify(con, counted)
-    if unexpected:
+            or (not expected and bool_or(is_post and not want))"""))
+    _classify(con, counted, odd)
+    if unexpected and odd:
         con.execute(f"""
             insert into {DISCREPANCIES}
             select 'post', $t, p.record_key, 'unexpected', 'absent (in no input record)',
@@ -181,9 +181,14 @@ def _presence(con: db.Connection, table: str, implied: str, counted: str,
             where not p.implied and not k.expected""", {"t": table})
 
 
-def _classify(con: db.Connection, counted: str) -> None:
-    """The records `counted` of the keys in `verify_key_info` classified one by one (those not
-    confirmed kept), the others counted confirmed."""
+def _classify(con: db.Connection, counted: str, odd: int) -> None:
+    """The records `counted` of the `odd` keys in `verify_key_info` classified one by one
+    (those not confirmed kept), the others counted confirmed."""
+    confirmed = (f"select side, entity, rule_id, outcome, 'confirmed' as class, count(*) as n "
+                 f"from {_EXPECT} where match_key is not null and {counted} group by all")
+    if not odd:  # every record found as predicted (the usual case): counted, nothing kept
+        con.execute(f"insert into {COUNTS} {confirmed}")
+        return
     con.execute(f"""
         create or replace temp table {_ODD_HERE} as
         select e.side, e.entity, e.record_key, e.outcome, e.rule_id, e.want, k.found as present,
@@ -199,8 +204,7 @@ def _classify(con: db.Connection, counted: str) -> None:
     con.execute(f"""
         insert into {COUNTS}
         select side, entity, rule_id, outcome, class, sum(n) from (
-            select side, entity, rule_id, outcome, 'confirmed' as class, count(*) as n
-            from {_EXPECT} where match_key is not null and {counted} group by all
+            {confirmed}
             union all
             select side, entity, rule_id, outcome, 'confirmed', -count(*) from {_ODD_HERE}
             where class <> 'confirmed' group by all
