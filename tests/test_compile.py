@@ -173,6 +173,39 @@ def test_scenario_values_are_bound_parameters() -> None:
     assert "2026" not in users.sql  # the dates stay in the scenario
 
 
+def test_an_entity_with_the_same_texts_in_another_pack_is_not_compiled_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A what-if variant's pack: its unchanged entities reuse the SQL compiled for the base
+    pack, with its own entity and facts; a changed rule compiles anew."""
+    def pack_with(when: str) -> Pack:
+        folder = tmp_path / f"pack{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        (folder / "parameters.yaml").write_text(
+            "entity: parameters\nrules:\n"
+            f"  - {{id: p.mine, when: \"{when}\", outcome: retained, reason: r, cite: c}}\n"
+            "  - {id: p.all, when: true, outcome: removed, reason: r, cite: c}\n",
+            encoding="utf-8")
+        return engine.checked_pack(load_pack(base=folder))
+
+    compiles: list[str] = []
+    real = rc.compile_entity
+    monkeypatch.setattr(rc, "compile_entity",
+                        lambda entity, pack, pseudonymize=False: compiles.append(entity.id)
+                        or real(entity, pack, pseudonymize))
+    monkeypatch.setattr(rc, "_SQL", {})
+    first, second, changed = (pack_with("value = 'x1'"), pack_with("value = 'x1'"),
+                              pack_with("value = 'x2'"))
+    entity = ("alma", "parameters")
+    a = rc.compiled(first.entities[entity], first)
+    b = rc.compiled(second.entities[entity], second)
+    assert compiles == ["alma.parameters"]
+    assert b.sql == a.sql and b.params == a.params
+    assert b.entity is second.entities[entity]  # locations stay the variant's own
+    c = rc.compiled(changed.entities[entity], changed)
+    assert compiles == ["alma.parameters", "alma.parameters"]
+    assert "'x2'" in c.sql and "'x2'" not in a.sql
+
+
 def test_a_hostile_scenario_value_is_only_data(tmp_path: Path) -> None:
     pack_dir = tmp_path / "pack"
     pack_dir.mkdir()

@@ -380,11 +380,24 @@ def _trees(facts: list[Fact], rules: list[Rule]) -> list[exp.Expression]:
 
 
 def compiled(entity: Entity, pack: Pack, pseudonymize: bool = False) -> Compiled:
-    """`compile_entity`, once per pack (the pack keeps it: packs are not changed after lint)."""
+    """`compile_entity`, once per pack (the pack keeps it: packs are not changed after lint),
+    and its SQL once per process for the same texts: a what-if variant's pack is the base pack
+    with a few rules changed, and its other entities compile to the SQL they had."""
     key = (entity.id, pseudonymize)
     if key not in pack.compiled:
-        pack.compiled[key] = compile_entity(entity, pack, pseudonymize)
+        facts = facts_for(entity, pack)
+        text = (entity.side, entity.name, entity.key, pseudonymize,
+                tuple(r.when for r in entity.rules), tuple((f.name, f.sql) for f in facts))
+        if text not in _SQL:
+            done = compile_entity(entity, pack, pseudonymize)
+            _SQL[text] = (done.sql, frozenset(done.params))
+        sql, params = _SQL[text]
+        pack.compiled[key] = Compiled(entity, facts, sql, set(params))
     return pack.compiled[key]
+
+
+# The SQL (and parameters) compiled from an entity's texts, for the process (`compiled`).
+_SQL: dict[tuple[object, ...], tuple[str, frozenset[str]]] = {}
 
 
 def compile_entity(entity: Entity, pack: Pack, pseudonymize: bool = False) -> Compiled:
