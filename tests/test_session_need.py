@@ -10,6 +10,7 @@ import pytest
 
 from simulator.core.session import Session
 from simulator.errors import UserError, display_path
+from simulator.inputs import snapshot, validate
 from simulator.synth.sample import sample_dir
 
 SAMPLE = sample_dir()
@@ -41,3 +42,24 @@ def test_a_reference_missing_from_a_table_attached_earlier_is_reported(tmp_path:
     assert [str(p) for p in caught.value.problems] == [
         f"{display_path(freeze / 'user_roles.csv')}:2811:1: column primary_id: 'ghost' is not "
         "a primary_id present in users (users.csv)"]
+
+
+def test_the_same_files_under_another_schema_are_validated_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify's post and baseline snapshots can be the same folder (the demo's fulfillment
+    check): its verdict is kept by file, and a file changed since is validated again."""
+    post = tmp_path / "post-cutover"
+    shutil.copytree(SAMPLE / "post-cutover", post)
+    validated: list[str] = []
+    real = validate.validate
+    monkeypatch.setattr(validate, "validate", lambda con, schema, snap, tables=None:
+                        validated.append(schema) or real(con, schema, snap, tables))
+    with _session(SAMPLE / "freeze") as session:
+        for schema in ("post", "base"):
+            session.add_snapshot(schema, snapshot.open_snapshot(post, "alma"), "alma")
+            session.need({schema: {"users"}})
+        assert validated == ["post"]
+        (post / "users.csv").write_text("primary_id,record_type\nu1,PUBLIC\n", encoding="utf-8")
+        session.add_snapshot("base", snapshot.open_snapshot(post, "alma"), "alma")
+        session.need({"base": {"users"}})
+        assert validated == ["post", "base"]

@@ -16,7 +16,7 @@ from types import TracebackType
 from simulator import db
 from simulator.core import engine
 from simulator.core.engine import Result
-from simulator.errors import Collector
+from simulator.errors import Collector, Problem
 from simulator.inputs import bundle, reading, snapshot, validate
 from simulator.inputs.bundle import Inputs
 from simulator.inputs.scenario import Scenario
@@ -58,6 +58,7 @@ class Session:
         # schema -> the files attached so far (a Parquet file with its own header): what a
         # later part's references are checked against.
         self._attached: dict[str, dict[str, TableFile]] = {}
+        self._verdicts: dict[tuple[frozenset[object], ...], list[Problem]] = {}
         if pack is not None:  # a pack checked already (engine.checked_pack)
             self.__dict__["pack"] = pack
 
@@ -117,8 +118,19 @@ class Session:
         # Unreadable files are attached empty, so the other tables are still validated and
         # every problem comes out in one run.
         for schema, (part, new) in parts.items():
-            problems.extend(validate.validate(self.con, schema, part, new))
+            problems.extend(self._validated(schema, part, new))
         problems.raise_if_any()
+
+    def _validated(self, schema: str, part: Snapshot, tables: set[str]) -> list[Problem]:
+        """`validate.validate`, once per set of files: the same snapshot read under another
+        schema (verify's post and baseline snapshots) is not validated again. A file is known
+        by its path, size and modification time."""
+        key = (frozenset((name, str(tf.path), tf.path.stat().st_size, tf.path.stat().st_mtime_ns)
+                         for name, tf in part.files.items()),
+               frozenset(tables), frozenset(part.unreadable))
+        if key not in self._verdicts:
+            self._verdicts[key] = validate.validate(self.con, schema, part, tables)
+        return self._verdicts[key]
 
     @cached_property
     def classification(self) -> Result:
