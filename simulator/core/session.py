@@ -125,8 +125,9 @@ class Session:
         """`validate.validate`, once per set of files: the same snapshot read under another
         schema (verify's post and baseline snapshots) is not validated again. A file is known
         by its path, size and modification time."""
-        key = (frozenset((name, str(tf.path), tf.path.stat().st_size, tf.path.stat().st_mtime_ns)
-                         for name, tf in part.files.items()),
+        stats = {name: tf.path.stat() for name, tf in part.files.items()}
+        key = (frozenset((name, str(part.files[name].path), st.st_size, st.st_mtime_ns)
+                         for name, st in stats.items()),
                frozenset(tables), frozenset(part.unreadable))
         if key not in self._verdicts:
             self._verdicts[key] = validate.validate(self.con, schema, part, tables)

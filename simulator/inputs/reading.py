@@ -59,9 +59,9 @@ def attach(con: db.Connection, schema: str, snap: Snapshot | None, side: str,
     for table in tables_for(side):
         if tables is not None and table.name not in tables:
             continue
-        tf = snap.files.get(table.name) if snap else None
         typed = db.qualified(schema, table.name)
-        if tf is None:  # only the typed view: validation reads the raw views of files alone
+        if snap is None or (tf := snap.files.get(table.name)) is None:
+            # only the typed view: validation reads the raw views of files alone
             cols = ", ".join(f"cast(null as {SQL_TYPES[c.type]}) as {db.ident(c.name)}"
                              for c in table.columns)
             con.execute(f"create or replace view {typed} as "
@@ -69,9 +69,8 @@ def attach(con: db.Connection, schema: str, snap: Snapshot | None, side: str,
             continue
         view = db.qualified(raw, table.name)
         tf, problem = _read(con, view, tf)
-        if snap is not None:
-            snap.files[table.name] = tf  # with the Parquet file's own header and types
-        if problem is not None and snap is not None:
+        snap.files[table.name] = tf  # with the Parquet file's own header and types
+        if problem is not None:
             problems.append(problem)
             snap.unreadable.add(table.name)
             cols = ", ".join(f"cast(null as varchar) as {db.ident(h)}" for h in columns(tf))
