@@ -1,6 +1,6 @@
 """The offline circulation check at a busy desk's scale (docs/benchmarks.md): the cases that
-`python -m bench.cases offline-data` and `offline-profile` run, and the section the runner
-writes (`python -m bench.run --only offline-circ`).
+`python -m bench.cases offline-data` and `offline-profile` run, and the runner's measurement
+and the section it writes (`python -m bench.run --only offline-circ`).
 
 The file: `--lines` transactions of the sample institution between its fulfillment freeze and
 go-live (simulator/synth/offline_circ.py, `busy_lines`), each item returned when on loan and
@@ -13,9 +13,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.measure import Results, Target, case, child, fmt_b, fmt_s
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -51,7 +55,7 @@ def case_offline_data(a: argparse.Namespace) -> dict[str, Any]:
 def case_offline_profile(a: argparse.Namespace) -> dict[str, Any]:
     """Parsing timed alone (--repeat times, the fastest kept), then the command's library call
     with each of its steps timed."""
-    from bench.cases import Clock
+    from bench.case_kit import Clock
     from simulator.commands.offline_circ.command import Request, check
     from simulator.inputs import offline_circ
 
@@ -70,8 +74,42 @@ def case_offline_profile(a: argparse.Namespace) -> dict[str, Any]:
             "not_ok": done.not_ok, "replay": done.summary["replay"]}
 
 
-def section(lines: int, profile: dict[str, Any], seconds: list[float], rss: int,
-            fmt_s: Any, fmt_b: Any) -> str:
+def bench_offline(r: Results, separately: bool = False) -> Target:
+    """Parsing timed in one process, then the whole check of the same file, each run its own
+    process (`--offline-repeat`); the target is parsing under a second per 10,000 lines."""
+    a = r.args
+    data = a.work / f"offline-{a.offline_lines}"
+    logs = a.work / "logs" / "offline"
+    case("offline-data", ["--out", str(data), "--lines", str(a.offline_lines),
+                          "--seed", str(a.seed)], logs / "data.log")
+    profile = case("offline-profile", ["--data", str(data), "--out",
+                                       str(a.work / "offline-runs" / "profile"),
+                                       "--memory-limit", a.memory_limit], logs / "profile.log"
+                   ).result
+    runs = [child(check_argv(data, a.work / "offline-runs" / f"{i}"),
+                  logs / f"check-{i}.log", ok=(0, 1)) for i in range(a.offline_repeat)]
+    seconds = [m.seconds for m in runs]
+    rss = max(m.rss for m in runs)
+    lines = profile["lines"]
+    per = profile["parse_seconds"] / lines * PER
+    whole = statistics.median(seconds)
+    r.raw["offline"] = {"profile": profile, "seconds": seconds, "rss": rss}
+    when = (f"; measured {r.started.date().isoformat()} by `python -m bench.run "
+            f"{' '.join(sys.argv[1:]) or '--only offline-circ'}`" if separately else "")
+    target = Target(
+        TARGET, "≤ 1 s per 10,000 lines",
+        f"{per:.3f} s per 10,000 lines ({fmt_s(profile['parse_seconds'])} for {lines:,})",
+        per <= 1 and profile["malformed"] == 0,
+        f"the whole check of {lines:,} lines {fmt_s(whole)} per process "
+        f"({whole / lines * PER:.2f} s per 10,000 lines), peak RSS "
+        f"{fmt_b(rss)}{when}")
+    r.targets.append(target)
+    r.sections.append(section(lines, profile, seconds, rss))
+    return target
+
+
+
+def section(lines: int, profile: dict[str, Any], seconds: list[float], rss: int) -> str:
     """The details section: the file, parsing, the check's steps, the whole process."""
     parse = profile["parse_seconds"]
     steps = "\n".join(f"| {name} | {fmt_s(s)} |" for name, s in profile["check"]["steps"])

@@ -62,7 +62,7 @@ def test_bench_smoke_run_writes_every_target(tmp_path: Path) -> None:
     assert legacy["data"]["lines"] == 3000
     assert [len(legacy["seconds"][n]) for n in ("import", "read_csv")] == [1, 1]
     assert legacy["same"] == {"rows": [3000, 3000], "differ": 0}, legacy["same"]
-    from bench.cases import legacy_steps
+    from bench.legacy_cases import legacy_steps
 
     assert all(callable(getattr(module, name)) for module, name, _ in legacy_steps())
     loans = tmp_path / "work" / "legacy-3000" / "loans.csv"
@@ -101,7 +101,9 @@ def others(report: str) -> list[str]:
 
 def test_only_demo_without_saved_results_replaces_its_row_and_section() -> None:
     """With no results.json beside it, `--only demo` edits the report it finds in place."""
-    from bench import run
+    from bench.demo_bench import DEMO_TARGET, demo_section
+    from bench.measure import MB, Target
+    from bench.report import ONLY_NOTE, splice_report
 
     report = "\n".join([
         "# Benchmarks", "", "- Machine: x.", "- Each contender is its own process.", "",
@@ -112,23 +114,23 @@ def test_only_demo_without_saved_results_replaces_its_row_and_section() -> None:
         "### Row scaling", "", "| users | time |", "|---|---|", "| 400 | 1 s |", "", "",
         "## Analysis", "", "### A plan", "", "text", ""])
 
-    def demo(ratio: float) -> tuple[run.Target, str]:
-        section = run.demo_section({"demo": [3 * ratio], "predict": [3.0]},
-                                   {"demo": 2 * run.MB, "predict": run.MB}, [ratio],
-                                   {"demo": 3 * ratio, "predict": 3.0}, ratio)
-        return run.Target(run.DEMO_TARGET, "≤ 3×", f"{ratio:.2f}×", ratio <= 3), section
+    def demo(ratio: float) -> tuple[Target, str]:
+        section = demo_section({"demo": [3 * ratio], "predict": [3.0]},
+                               {"demo": 2 * MB, "predict": MB}, [ratio],
+                               {"demo": 3 * ratio, "predict": 3.0}, ratio)
+        return Target(DEMO_TARGET, "≤ 3×", f"{ratio:.2f}×", ratio <= 3), section
 
-    once = run.splice_report(report, *demo(2.5))
-    twice = run.splice_report(once, *demo(3.5))
+    once = splice_report(report, *demo(2.5))
+    twice = splice_report(once, *demo(3.5))
 
     def measured(text: str) -> list[str]:  # the analysis is read again from bench/ANALYSIS.md
-        lines = others(text.replace(run.ONLY_NOTE + "\n", ""))
+        lines = others(text.replace(ONLY_NOTE + "\n", ""))
         return lines[:next(i for i, line in enumerate(lines) if line.startswith("## Analysis"))]
 
     for text in (once, twice):
         assert measured(text) == measured(report)
         assert text.count(DEMO_SECTION) == 1 and text.count(f"| {DEMO_ROW}") == 1
-        assert text.count(run.ONLY_NOTE) == 1
+        assert text.count(ONLY_NOTE) == 1
         assert text.index("| row scaling") < text.index(f"| {DEMO_ROW}") < text.index(
             "## Details") < text.index("### Row scaling") < text.index(DEMO_SECTION) < text.index(
             "## Analysis")
@@ -138,28 +140,31 @@ def test_only_demo_without_saved_results_replaces_its_row_and_section() -> None:
 def test_only_legacy_splices_its_own_row_and_section_beside_the_demo() -> None:
     """`--only legacy` replaces only its row and section; the note of earlier reports that named
     only `--only demo` is replaced by the one naming both."""
-    from bench import run
+    from bench.demo_bench import DEMO_HEADING, DEMO_TARGET
+    from bench.legacy_bench import LEGACY_HEADING, LEGACY_TARGET
+    from bench.measure import Target
+    from bench.report import OLD_ONLY_NOTES, ONLY, ONLY_NOTE, Only, splice_report
 
-    old_note = run.OLD_ONLY_NOTES[0]
+    old_note = OLD_ONLY_NOTES[0]
     report = "\n".join([
         "# Benchmarks", "", "- Machine: x.", old_note, "- Each contender is its own process.",
         "", "## Targets", "", "| benchmark | target | measured | result | notes |",
-        "|---|---|---|---|---|", f"| {run.DEMO_TARGET} | ≤ 3× | 2.50× | met |  |", "",
-        "## Details", "", f"{run.DEMO_HEADING} (the sample)", "", "demo numbers", "", "",
+        "|---|---|---|---|---|", f"| {DEMO_TARGET} | ≤ 3× | 2.50× | met |  |", "",
+        "## Details", "", f"{DEMO_HEADING} (the sample)", "", "demo numbers", "", "",
         "## Analysis", "", "text", ""])
 
-    def legacy(ratio: float) -> tuple[run.Target, str, run.Only]:
-        return (run.Target(run.LEGACY_TARGET, "≤ 1.5×", f"{ratio:.2f}×", ratio <= 1.5),
-                f"{run.LEGACY_HEADING} (3,000 loan lines)\n\nlegacy {ratio:.2f}\n",
-                run.ONLY["legacy"])
+    def legacy(ratio: float) -> tuple[Target, str, Only]:
+        return (Target(LEGACY_TARGET, "≤ 1.5×", f"{ratio:.2f}×", ratio <= 1.5),
+                f"{LEGACY_HEADING} (3,000 loan lines)\n\nlegacy {ratio:.2f}\n",
+                ONLY["legacy"])
 
-    once = run.splice_report(report, *legacy(2.0))
-    twice = run.splice_report(once, *legacy(1.2))
+    once = splice_report(report, *legacy(2.0))
+    twice = splice_report(once, *legacy(1.2))
     for text in (once, twice):
-        assert old_note not in text and text.count(run.ONLY_NOTE) == 1
-        assert text.count(f"| {run.DEMO_TARGET}") == 1 and "demo numbers" in text
+        assert old_note not in text and text.count(ONLY_NOTE) == 1
+        assert text.count(f"| {DEMO_TARGET}") == 1 and "demo numbers" in text
         assert text.count(f"| {LEGACY_ROW}") == 1 and text.count(LEGACY_SECTION) == 1
-        assert text.index(f"| {run.DEMO_TARGET}") < text.index(f"| {LEGACY_ROW}") < text.index(
+        assert text.index(f"| {DEMO_TARGET}") < text.index(f"| {LEGACY_ROW}") < text.index(
             "## Details") < text.index(DEMO_SECTION) < text.index(LEGACY_SECTION) < text.index(
             "## Analysis")
     assert "| 1.20× | met |" in twice and "legacy 1.20" in twice

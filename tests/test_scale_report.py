@@ -54,7 +54,7 @@ def test_report_html_stays_bounded(run: Path) -> None:
 def test_the_lean_script_writes_predicts_ledger(run: Path) -> None:
     """bench/hand_predict.sql, the baseline predict's speed is measured against, must do the
     same work: its ledger equals predict's row for row, every entity (docs/benchmarks.md)."""
-    from bench.cases import case_hand, case_same_ledger
+    from bench.predict_cases import case_hand, case_same_ledger
 
     hand = run.parent / "hand"
     done = case_hand(argparse.Namespace(data=run.parent / "data", out=hand, memory_limit="1GB"))
