@@ -43,7 +43,7 @@ def write(con: db.Connection, out: Path, summary: dict[str, Any], ledger: Ledger
 def _extras(con: db.Connection, folder: Path, summary: dict[str, Any], show_pii: bool) -> None:
     """The discrepancies, junit.xml, report.html and summary.md."""
     ordered = (f"select {', '.join(DISCREPANCY_COLUMNS)} from {DISCREPANCIES} "
-               "order by side, entity, record_key, class")
+               "order by side, entity, record_key, class, expected, observed, rule_id")
     con.execute(f"copy ({ordered}) to {db.literal(str(folder / 'discrepancies.parquet'))}"
                 " (format parquet, compression zstd)")
     csvfile.copy_csv(con, ordered, folder / "discrepancies.csv")

@@ -31,7 +31,7 @@ COUNTS = "verify_counts"
 ODD = "verify_odd"
 _EXPECT, _POST_KEYS, _KEY_INFO = "verify_expect", "verify_post_keys", "verify_key_info"
 _ODD_HERE = "verify_odd_here"  # the records of one table that may not be confirmed
-_FLAGGED, _FAILED = "verify_flagged", "verify_failed"
+_FLAGGED = "verify_flagged"
 # The class of a record there after the load but failing its rule's expect_after.
 STATE_MISMATCH = "state_mismatch"
 # Post rows that no input record predicts but the load makes by design: the patron role of every
@@ -122,16 +122,22 @@ def _landing(con: db.Connection, source: str, scope: Scope) -> dict[str, list[tu
 
 
 def _expect(con: db.Connection, source: str, table: str, entities: list[tuple[str, str]]) -> None:
-    """The ledger records that land in `table`, with their key as matched."""
-    con.execute(f"create or replace temp table {_EXPECT} (side varchar, entity varchar, "
-                "record_key varchar, outcome varchar, rule_id varchar, match_key varchar, "
-                "want boolean)")
-    for side, entity in entities:  # one entity at a time: a sorted Parquet ledger skips the rest
-        con.execute(
-            f"insert into {_EXPECT} select side, entity, record_key, outcome, rule_id, "
-            f"{keys.normal_ledger_key_sql(table)}, not list_contains($absent, outcome) "
-            f"from {source} where side = $side and entity = $entity",
-            {"absent": sorted(ABSENT_OUTCOMES), "side": side, "entity": entity})
+    """The ledger records that land in `table`, with their key as matched: one statement, an
+    entity per branch (a sorted Parquet ledger skips the rest of each branch's reads)."""
+    params: dict[str, Any] = {"absent": sorted(ABSENT_OUTCOMES)}
+    typed = ("select null::varchar as side, null::varchar as entity, null::varchar as record_key,"
+             " null::varchar as outcome, null::varchar as rule_id, null::varchar as match_key, "
+             "null::boolean as want where false")
+    branches = [typed]
+    for i, (side, entity) in enumerate(entities):
+        params |= {f"side{i}": side, f"entity{i}": entity}
+        branches.append(
+            f"select side::varchar, entity::varchar, record_key, outcome::varchar, "
+            f"rule_id::varchar, {keys.normal_ledger_key_sql(table)}, "
+            f"not list_contains($absent, outcome) "
+            f"from {source} where side = $side{i} and entity = $entity{i}")
+    con.execute(f"create or replace temp table {_EXPECT} as {' union all '.join(branches)}",
+                params if entities else None)
 
 
 def _wanted_keys(con: db.Connection, source: str, table: str,
@@ -216,32 +222,32 @@ def _classify(con: db.Connection, counted: str, odd: int) -> None:
 
 def _expectations(con: db.Connection, pack: Pack, table: str, scope: Scope,
                   params: dict[str, Any]) -> None:
-    """Each rule's expect_after over the post rows of the records it decided. The records
-    failing it are found first, reading only the columns the conditions name; the rows they
-    failed on are then read whole, once, for what was observed."""
+    """Each rule's expect_after over the post rows of the records it decided, one statement per
+    group of rules with the same one. The records failing it are found first, reading only the
+    columns the condition names; only the rows they failed on are then read whole, for what was
+    observed."""
     groups = _same_expectation(pack, table, scope)
     if not groups:
         return
-    con.execute(f"create or replace temp table {_FAILED} (side varchar, entity varchar, "
-                "record_key varchar, rule_id varchar, expected varchar, post_row bigint)")
     alias, post = db.ident(table), db.qualified("post", table)
-    rows = int(con.one(f"select count(*) from {_POST_KEYS}"))
-    for rules in groups:
-        ids = {f"rule_{i}": rule.id for i, rule in enumerate(rules)}
-        decided = f"p.rule_id in ({', '.join('$' + k for k in ids)})"
-        few = int(con.one(f"select count(*) from {_EXPECT} p where {decided}", ids)) * 4 < rows
-        sql = (f"insert into {_FAILED} select p.side, p.entity, p.record_key, p.rule_id, "
-               f"$expected, {_failing(table, decided, rules[0], few)}")
-        values = {**params, "expected": rules[0].expect_after, **ids}
+    ids = [{f"rule_{g}_{i}": rule.id for i, rule in enumerate(rules)}
+           for g, rules in enumerate(groups)]
+    decided = [f"p.rule_id in ({', '.join('$' + k for k in group)})" for group in ids]
+    counts = ", ".join(f"count(*) filter (where {d})" for d in decided)
+    every = {k: v for group in ids for k, v in group.items()}
+    rows, *sizes = con.rows(f"select (select count(*) from {_POST_KEYS}), {counts} "
+                            f"from {_EXPECT} p", every)[0]
+    fields = ", ".join(f"{db.ident(c)} := {alias}.{db.ident(c)}"
+                       for c in TABLES[table].column_names)
+    for rules, group, where, size in zip(groups, ids, decided, sizes, strict=True):
+        failing = _failing(table, where, rules[0], int(size) * 4 < int(rows))
+        sql = (f"insert into {DISCREPANCIES} select f.side, f.entity, f.record_key, "
+               f"'{STATE_MISMATCH}', $expected, "
+               f"cast(to_json(struct_pack({fields})) as varchar), f.rule_id "
+               f"from (select p.side, p.entity, p.record_key, p.rule_id, {failing}) f "
+               f"join {post} as {alias} on {alias}._row = f._row")
+        values = {**params, "expected": rules[0].expect_after, **group}
         con.execute(sql, {k: v for k, v in values.items() if f"${k}" in sql})
-    if con.one(f"select count(*) from {_FAILED}"):
-        fields = ", ".join(f"{db.ident(c)} := {alias}.{db.ident(c)}"
-                           for c in TABLES[table].column_names)
-        con.execute(
-            f"insert into {DISCREPANCIES} select f.side, f.entity, f.record_key, "
-            f"'{STATE_MISMATCH}', f.expected, cast(to_json(struct_pack({fields})) as varchar), "
-            f"f.rule_id from {_FAILED} f join {post} as {alias} on {alias}._row = f.post_row")
-    con.execute(f"drop table {_FAILED}")
 
 
 def _failing(table: str, decided: str, rule: Rule, few: bool) -> str:

@@ -76,19 +76,25 @@ def changed_at_fulfillment(ctx: Context) -> None:
     appeared or went, staff users changed, requests not on the hold shelf changed."""
     if not ctx.baseline:
         return
+    branches: list[str] = []
+    params: dict[str, Any] = {}
     for table in tables_for("alma"):
         if table.name in FULFILLMENT_TABLES or not ctx.scope.has("alma", table.name):
             continue
+        name = f"t{len(params)}"
+        params[name] = table.name
         for a, b, seen in (("base", "post", "absent"), ("post", "base", "present")):
-            ctx.insert(f"""
-                select 'alma', $t, {keys.key_sql(table.name, 'x')}, 'changed_at_fulfillment',
+            branches.append(f"""
+                select 'alma', ${name}, {keys.key_sql(table.name, 'x')},
+                    'changed_at_fulfillment',
                     '{'present' if seen == 'absent' else 'absent'} as at cutover',
                     '{seen} after the fulfillment load', null
                 from {db.qualified(a, table.name)} x
                 where not exists (select 1 from {db.qualified(b, table.name)} y
                                   where {keys.normal_key_sql(table.name, 'y')} =
-                                        {keys.normal_key_sql(table.name, 'x')})""",
-                       {"t": table.name})
+                                        {keys.normal_key_sql(table.name, 'x')})""")
+    if branches:  # every table in one statement: most of them are small
+        ctx.insert(" union all ".join(branches), params)
     if ctx.scope.has("alma", "users"):
         ctx.insert("""
             select 'alma', 'users', b.primary_id, 'changed_at_fulfillment',
