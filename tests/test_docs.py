@@ -8,12 +8,13 @@ Regenerate docs/rules.md and build the site with `make docs`.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -136,6 +137,26 @@ def test_the_command_tree_is_walked_whole() -> None:
                  "snapshot pull", "snapshot import alma-api", "snapshot import flat",
                  "snapshot mapping-template"):
         assert path in tree, path
+
+
+def summaries_on_two_lines(command: Any, path: str = "") -> list[str]:
+    """The commands whose summary (the first paragraph of their help, shown in the list of
+    `cutover --help`) spans lines: the list would show the line break."""
+    out = []
+    first = inspect.cleandoc(command.help or "").split("\n\n")[0]
+    if path and "\n" in first:
+        out.append(path)
+    for name, sub in (getattr(command, "commands", None) or {}).items():
+        out += summaries_on_two_lines(sub, f"{path} {name}".strip())
+    return out
+
+
+def test_every_command_s_summary_is_one_line() -> None:
+    from typer.main import get_command
+
+    assert summaries_on_two_lines(get_command(app)) == []
+    two = SimpleNamespace(help="Run the sample through\n    every command.\n\nMore.", commands={})
+    assert summaries_on_two_lines(SimpleNamespace(help="", commands={"demo": two})) == ["demo"]
 
 
 def test_every_command_and_option_is_on_its_page() -> None:

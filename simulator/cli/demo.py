@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 def demo(
     out: Annotated[Path, typer.Option(help="Run folder to write.")] = Path("runs/demo"),
 ) -> int:
-    """Run the sample institution through predict, verify (three stages), readiness and
-    what-if, each run folder beside OUT."""
+    """Run the sample institution through every command, each run folder beside OUT.
+
+    Predict, verify (three stages), readiness and what-if, on one session."""
     from simulator.commands.predict import predict as run_predict
     from simulator.synth.sample import sample_dir
 

@@ -28,8 +28,10 @@ def plan(
                           "record_id) to class by what reaches Alma.")] = None,
     memory_limit: MemoryLimit = None,
 ) -> int:
-    """Plan a consortium's cutover in clusters: milestones, an activity calendar per week, and
-    which legacy changes reach Alma."""
+    """Plan a consortium's cutover in clusters, with milestones and a weekly calendar.
+
+    Each cluster's milestones, an activity calendar per week, and which legacy changes reach
+    Alma."""
     from simulator.commands.plan.classes import CLASSES
     from simulator.commands.plan.command import run
 
