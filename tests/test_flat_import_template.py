@@ -8,12 +8,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_flat_import import import_flat, invoke, rows, write_legacy
 
 from simulator import db
 from simulator.importers.flat import guess
+from simulator.inputs.tables import TABLES
 
 TEMPLATE = """\
 # A starting mapping for `cutover snapshot import flat` (docs/legacy-files.md),
@@ -174,6 +176,44 @@ def test_tables_are_guessed_from_words_of_the_file_name(root: Path) -> None:
     assert guess.guess_table(Path("holds.txt"), taken) == "requests"
     assert guess.guess_table(Path("patronage.txt"), taken) is None  # words, not parts of words
     assert guess.guess_table(Path("patrons-2.txt"), {"patrons"}) is None  # one file a table
+
+
+def test_the_template_of_the_sample_is_the_sample_s_mapping(root: Path) -> None:
+    """Every table, column, lookup, date format and placeholder of sample_data/legacy's
+    hand-written mapping is guessed from its files (the returns' dates lie beyond the first
+    1,000 loans, which are all out)."""
+    sample = Path(__file__).resolve().parent.parent / "sample_data" / "legacy"
+    result = invoke("snapshot", "mapping-template", str(sample), "--out", "guessed.yaml")
+    assert result.exit_code == 0, result.output
+    guessed = yaml.safe_load((root / "guessed.yaml").read_text(encoding="utf-8"))["tables"]
+    written = yaml.safe_load((sample / "mapping.yaml").read_text(encoding="utf-8"))["tables"]
+    assert sorted(guessed) == sorted(written)
+    for name, table in written.items():
+        for part in ("file", "delimiter", "encoding", "columns", "dates", "empty"):
+            assert guessed[name].get(part) == table.get(part), (name, part)
+
+
+@pytest.mark.parametrize(("table", "header", "column"), [
+    ("requests", ("HOLD ID", "HOLD TYPE", "HOLD STATUS"),
+     {"request_id": "HOLD ID", "request_type": "HOLD TYPE", "status": "HOLD STATUS"}),
+    ("libraries", ("BRANCH CODE", "BRANCH NAME"), {"code": "BRANCH CODE", "name": "BRANCH NAME"}),
+    ("locations", ("BRANCH", "LOCATION", "LOCATION NAME"),
+     {"library_code": "BRANCH", "code": "LOCATION", "name": "LOCATION NAME"}),
+    ("orders", ("ORDER NUMBER", "VENDOR CODE"), {"order_id": "ORDER NUMBER",
+                                                  "vendor_code": "VENDOR CODE"}),
+    # the column's own name wins over a header exports use for it
+    ("loans", ("RECORD #(ITEM)", "LOAN ID"), {"loan_id": "LOAN ID"}),
+    ("loans", ("RECORD #(ITEM)",), {"loan_id": "RECORD #(ITEM)"}),
+    # like a name, as written when no word of it names the table
+    ("loans", ("LOANDATE", "CHKIN DT"), {"loan_date": "LOANDATE", "returned_at": "CHKIN DT"}),
+    # what is left once the table's words are out must still be like a column
+    ("requests", ("HOLD SHELF", "HOLD NOTE"), {}),
+    ("patrons", ("PATRON NOTE", "PHONE NUMBER", "PATRN NAME"), {}),
+    ("items", ("ITEM",), {}),
+])
+def test_columns_are_guessed_without_the_words_naming_the_table(
+        table: str, header: tuple[str, ...], column: dict[str, str]) -> None:
+    assert guess.guess_columns(TABLES[table], header) == column
 
 
 # --- the guessed date format, property-tested --------------------------------------------

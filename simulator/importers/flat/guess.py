@@ -43,6 +43,7 @@ COLUMN_WORDS = {
     "original_id": ("record patron", "patron record", "record number"),
     "user_group": ("p type", "ptype", "patron type", "user profile", "profile"),
     "email": ("email addr", "email address", "e mail"),
+    "username": ("login", "user name"),
     "loan_id": ("record item", "item record"),
     "item_barcode": ("barcode", "item barcode"),
     "barcode": ("item barcode",),
@@ -51,7 +52,21 @@ COLUMN_WORDS = {
     "returned_at": ("return date", "checkin date", "chkin date"),
     "library_code": ("library", "branch"),
     "location_code": ("location",),
+    "loan_count": ("tot chkout", "total checkouts"),
+    "table_name": ("code table",),
+    "academic_department": ("department", "dept"),
+    "fiscal_period": ("fiscal year",),
+    "instructor_primary_id": ("instructor id",),
+    "transaction_id": ("trans id",),
+    "transaction_type": ("trans type",),
 }
+# Words of headers that mean "identifier" ("ORDER NO" is the order's id).
+ID_WORDS = {"no": "id", "nr": "id", "num": "id", "number": "id"}
+# How much a guess counts: a header that is the column's own name, one of COLUMN_WORDS, or only
+# like one of them (times how like), the words naming the table left out of both ("HOLD STATUS"
+# in a holds file is a request's status; "PATRON NOTE" is not a "PATRON TYPE").
+OWN, ALIAS, LIKE = 1.0, 0.99, 0.95
+
 # What the snapshot format reads as a date without a format (DuckDB alone takes 04-04-16 too).
 ISO = re.compile(r"\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?(Z|[+-]\d\d:?\d\d)?")
 # Date formats tried in order: US month first, as Sierra writes it (04-04-2016 16:29); a
@@ -79,6 +94,24 @@ class FileGuess:
     def values(self, header: str) -> list[str]:
         i = self.header.index(header)
         return [row[i] for row in self.sample if i < len(row)]
+
+    def with_digits(self, header: str, most: int = SAMPLE_ROWS) -> list[str]:
+        """Values of `header` holding a digit, read from the whole file until `most` are
+        found: a column empty in the sample (returns, in a loans export) may hold dates
+        further on."""
+        i, found = self.header.index(header), []
+        with self.path.open(encoding=self.encoding, errors="replace", newline="") as f:
+            rows = csv.reader(f, delimiter=self.delimiter)
+            next(rows, None)
+            try:
+                for row in rows:
+                    if i < len(row) and re.search(r"\d", row[i]):
+                        found.append(row[i])
+                        if len(found) >= most:
+                            break
+            except csv.Error:
+                pass  # the import reports the file's problems, located
+        return found
 
 
 def read_file(path: Path) -> FileGuess:
@@ -133,7 +166,7 @@ def first_non_utf8(path: Path) -> tuple[int, int] | None:
 
 
 def _words(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+    return " ".join(ID_WORDS.get(w, w) for w in re.findall(r"[a-z0-9]+", text.lower()))
 
 
 def guess_table(path: Path, taken: set[str]) -> str | None:
@@ -145,15 +178,34 @@ def guess_table(path: Path, taken: set[str]) -> str | None:
     return None
 
 
-def _similarity(header: str, column: str) -> float:
+def _table_words(table: str) -> set[str]:
+    """The words naming `table` in headers, singular and plural ("hold", "holds")."""
+    words = {w for name in TABLE_WORDS.get(table, ()) for w in name.split()}
+    return words | {w[:-1] for w in words if w.endswith("s")} | {
+        w[:-2] for w in words if w.endswith("es")}
+
+
+def _without(words: str, table_words: set[str]) -> str:
+    """`words` less those naming the table; what names nothing but the table is its code
+    ("LOCATION" in a locations file)."""
+    return " ".join(w for w in words.split() if w not in table_words) or "code"
+
+
+def _similarity(header: str, column: str, table: str) -> float:
     mine = _words(header)
-    names = (_words(column.replace("_", " ")), *COLUMN_WORDS.get(column, ()))
-    return max(difflib.SequenceMatcher(None, mine, name).ratio() for name in names)
+    names = [_words(column.replace("_", " ")), *(_words(a) for a in COLUMN_WORDS.get(column, ()))]
+    if mine in names:
+        return OWN if mine == names[0] else ALIAS
+    table_words = _table_words(table)
+    pairs = [(_without(mine, table_words), _without(name, table_words)) for name in names]
+    if not table_words & set(mine.split()):  # as written, when no word of it names the table
+        pairs += [(mine, name) for name in names]
+    return LIKE * max(difflib.SequenceMatcher(None, a, b).ratio() for a, b in pairs)
 
 
 def guess_columns(table: Table, header: tuple[str, ...]) -> dict[str, str]:
     """Snapshot column -> header, the most similar pairs first, each used once."""
-    pairs = sorted(((_similarity(h, c.name), i, h, c.name)
+    pairs = sorted(((_similarity(h, c.name, table.name), i, h, c.name)
                     for i, h in enumerate(header) for c in table.columns),
                    key=lambda p: (-p[0], p[1]))
     out: dict[str, str] = {}

@@ -78,8 +78,18 @@ def _guess_all(con: db.Connection, files: list[Path]) -> list[TableGuess]:
             if found is not None:
                 g.lookups[col.name] = found
             elif col.type == "timestamp" and col.name in g.columns:
-                g.dates[col.name] = guess.guess_date(con, g.file.values(g.columns[col.name]))
+                g.dates[col.name] = _date(con, g.file, g.columns[col.name])
     return out
+
+
+def _date(con: db.Connection, file: guess.FileGuess, header: str) -> guess.DateGuess:
+    """The date format of a column, from the sample or, when no sampled value has a digit,
+    from the values further on that do (the placeholders of the sample kept)."""
+    sampled = guess.guess_date(con, file.values(header))
+    if sampled.example:
+        return sampled
+    found = guess.guess_date(con, file.with_digits(header))
+    return guess.DateGuess(found.format, found.example, sampled.empty)
 
 
 def _q(text: str) -> str:
