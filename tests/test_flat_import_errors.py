@@ -281,6 +281,29 @@ def test_an_empty_date_placeholder_without_empty_is_a_bad_date(root: Path) -> No
         mapping=edit(('    empty: ["  -  -  "]\n', "")))
 
 
+def test_dates_without_a_format_in_the_mapping_are_named_there(root: Path) -> None:
+    """A column with no `dates:` format is read as ISO dates: its values are rejected at their
+    lines, and the mapping's column is named once, with a format that fits its first value
+    (none fits 'soon'); a column with a format is not named."""
+    loans = LOANS.replace('"03-20-2016 14:00"', '"soon"')
+    rejected(root, [
+        "legacy/loans.csv:2:2: column loan_date (OUT DATE): '04-04-2016 16:29' is not an ISO "
+        "date or timestamp (YYYY-MM-DD[THH:MM:SS])",
+        "legacy/loans.csv:3:2: column loan_date (OUT DATE): '04-05-2016 10:00' is not an ISO "
+        "date or timestamp (YYYY-MM-DD[THH:MM:SS])",
+        "legacy/loans.csv:4:2: column loan_date (OUT DATE): '03-01-2016 09:15' is not an ISO "
+        "date or timestamp (YYYY-MM-DD[THH:MM:SS])",
+        "legacy/loans.csv:4:6: column returned_at (CHKIN DATE): 'soon' is not an ISO date or "
+        "timestamp (YYYY-MM-DD[THH:MM:SS])",
+        "mapping.yaml:20:18: loans.loan_date: OUT DATE holds values such as '04-04-2016 "
+        "16:29', not ISO dates: give its date format under dates: ('%m-%d-%Y %H:%M' fits)",
+        "mapping.yaml:22:20: loans.returned_at: CHKIN DATE holds values such as 'soon', not "
+        "ISO dates: give its date format under dates:"],
+        {"patrons.txt": PATRONS, "loans.csv": loans},
+        mapping=edit(('      loan_date: "%m-%d-%Y %H:%M"\n', ""),
+                     ('      returned_at: "%m-%d-%Y %H:%M"\n', "")))
+
+
 def test_lines_count_blank_lines_and_values_over_several_lines(root: Path) -> None:
     loans = LOANS.replace('"B2"', '"B2\nsecond line"') + "\n" + \
         '"i1004","xx","p1001","05-01-2016","B4","  -  -  "\n'

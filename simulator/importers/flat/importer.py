@@ -15,13 +15,13 @@ from pathlib import Path
 
 from simulator import db
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
+from simulator.importers.flat import guess, sources, transform
 from simulator.importers.flat import mapping as mapping_file
-from simulator.importers.flat import sources, transform
 from simulator.importers.flat.mapping import Mapping, TableMap
 from simulator.importers.flat.sources import Source
 from simulator.importers.snapshots import MARKER, WHAT, check, manifest_text
 from simulator.inputs import csverrors, snapshot
-from simulator.inputs.tables import STAGE_SIDE
+from simulator.inputs.tables import STAGE_SIDE, TYPE_WORDS
 from simulator.inputs.validate import MAX_CASES
 from simulator.output.runfolder import check_out, write_folder
 
@@ -151,7 +151,33 @@ def _fill(con: db.Connection, folder: Path, found: dict[str, Source], manifest: 
         tables = {display_path(folder / f"{name}.parquet"): src for name, src in found.items()}
         raise UserError([p for src in found.values() for p in _at_source(
             src, [q for q in problems if tables.get(q.loc.path) is src])]
-            + [p for p in problems if p.loc.path not in tables])
+            + [p for p in problems if p.loc.path not in tables]
+            + [p for src in found.values() for p in _date_hints(
+                con, src, [q for q in problems if tables.get(q.loc.path) is src])])
+
+
+_NOT_ISO = re.compile(rf"^column (\w+): '(.*)' is not {re.escape(TYPE_WORDS['timestamp'])}$")
+
+
+def _date_hints(con: db.Connection, src: Source, problems: list[Problem]) -> list[Problem]:
+    """For each column with no `dates:` format whose values are not ISO dates, one problem at
+    the column in the mapping, with a format that fits its first such value: the usual cause
+    is a format left out of the mapping."""
+    first: dict[str, str] = {}
+    for p in problems:
+        if (m := _NOT_ISO.match(p.message)) is not None:
+            first.setdefault(m.group(1), m.group(2))
+    out = []
+    for name, value in first.items():
+        col = src.table.column(name)
+        if col is None or col.formats:
+            continue
+        fits = guess.guess_date(con, [value]).format
+        hint = f" ({fits!r} fits)" if fits else ""
+        out.append(Problem(col.loc, f"{src.table.name}.{name}: {col.header} holds values such "
+                                    f"as {value!r}, not ISO dates: give its date format under "
+                                    f"dates:{hint}"))
+    return out
 
 
 _ROW_HAS = re.compile(r": row (\d+) has ")
