@@ -6,6 +6,7 @@ Packs are written into tmp_path and the tests run from there, so locations read
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -572,6 +573,25 @@ def test_layers_apply_in_order() -> None:
     assert ids(loaded(base_pack(), [first]), "alma", "users")[-2] == "users.new"
     assert ids(loaded(base_pack(), [first, second]), "alma", "users") == [
         "users.staff", "users.created", "users.all"]
+
+
+def test_a_pack_file_is_parsed_once_but_read_again_when_changed() -> None:
+    """Files are kept parsed by their content for the process: a file changed in place is read
+    again, even with the same size and modification time; a pack built from a file kept
+    parsed is built anew (a layer changing it leaves the next load alone)."""
+    layer = write_pack("layer", users="entity: users\nrules:\n"
+                                      "  - id: users.created\n    disabled: true\n")
+    assert ids(loaded(base_pack(), [layer]), "alma", "users") == ["users.staff", "users.all"]
+    assert ids(loaded(Path("base")), "alma", "users") == [
+        "users.staff", "users.created", "users.all"]
+    users = Path("base") / "users.yaml"
+    stat = users.stat()
+    users.write_text(users.read_text(encoding="utf-8").replace("'STAFF'", "'PUBLC'"),
+                     encoding="utf-8")
+    os.utime(users, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert users.stat().st_size == stat.st_size
+    assert loaded(Path("base")).entities[("alma", "users")].rules[0].when == (
+        "record_type = 'PUBLC'")
 
 
 def test_a_layer_can_add_an_entity() -> None:

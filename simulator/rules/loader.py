@@ -54,8 +54,7 @@ def load_pack(layers: list[Path] | None = None, base: Path | None = None) -> Pac
         for path in pack_files:
             files.append(path)
             try:
-                data = yamlsrc.load(path)
-                lines = path.read_bytes().decode("utf-8-sig").splitlines()
+                data, lines = _parsed(path)
             except UserError as e:
                 problems.extend(e.problems)
                 continue
@@ -71,6 +70,25 @@ def load_pack(layers: list[Path] | None = None, base: Path | None = None) -> Pac
         problems.extend(lint(pack))
     problems.raise_if_any()
     return pack
+
+
+# Parsed pack files by path and content: a what-if variant's layer loads the default pack again,
+# and a demo, a notebook or a test suite loads it many times. What is built from a file is built
+# anew each time; the parsed document is only read.
+_PARSED: dict[tuple[str, bytes], tuple[Any, list[str]]] = {}
+
+
+def _parsed(path: Path) -> tuple[Any, list[str]]:
+    """The file's YAML document and its lines."""
+    try:
+        if path.stat().st_size > yamlsrc.MAX_BYTES:
+            return yamlsrc.load(path), []  # raises the located problem
+        key = (str(path.resolve()), path.read_bytes())
+    except OSError:
+        return yamlsrc.load(path), []  # raises the located problem
+    if key not in _PARSED:
+        _PARSED[key] = (yamlsrc.load(path), key[1].decode("utf-8-sig").splitlines())
+    return _PARSED[key]
 
 
 @dataclass
