@@ -16,7 +16,7 @@ from types import TracebackType
 from simulator import db
 from simulator.core import engine
 from simulator.core.engine import Result
-from simulator.errors import Collector, Problem
+from simulator.errors import Collector, Problem, UserError
 from simulator.inputs import bundle, reading, snapshot, validate
 from simulator.inputs.bundle import Inputs
 from simulator.inputs.scenario import Scenario
@@ -137,12 +137,25 @@ class Session:
     def classification(self) -> Result:
         """Every input record classified by the pack: temp table `ledger_index`, view
         `ledger` (docs/architecture.md, "The ledger")."""
-        pack = self.pack
-        self.progress("loading and validating snapshots")
-        self.need()
+        self.checked()
         self.progress("classifying records")
-        return engine.classify(self.con, pack, self.scenario, self.pseudonymize,
+        return engine.classify(self.con, self.pack, self.scenario, self.pseudonymize,
                                sample=ROWS_PER_ENTITY)  # predict's report shows this many
+
+    def checked(self) -> None:
+        """The pack linted and every table validated, the problems of both raised together
+        (a broken rule layer does not hide a broken snapshot)."""
+        problems = Collector()
+        try:
+            _ = self.pack  # linted once, kept
+        except UserError as e:
+            problems.extend(e.problems)
+        self.progress("loading and validating snapshots")
+        try:
+            self.need()
+        except UserError as e:
+            problems.extend(e.problems)
+        problems.raise_if_any()
 
     def classify(self, pack: Pack, scenario: Scenario, name: str) -> Result:
         """Another classification on the same validated inputs (a what-if variant), kept in

@@ -49,14 +49,27 @@ def open_inputs(pre: Path, extract: Path, scenario_path: Path,
             found[name] = load()
         except UserError as e:
             problems.extend(e.problems)
-    problems.raise_if_any()
-    inputs = Inputs(found["pre"], found["extract"], found["scenario"], found.get("testload"))
-    inst = inputs.scenario.institution
-    for snap in inputs.snapshots().values():
-        if snap.institution != inst:
-            where = inputs.scenario.institution_loc
-            problems.add(snap.institution_loc,
-                         f"institution {snap.institution!r} differs from the scenario's {inst!r}"
-                         + (f" ({where})" if where.path else ""))
+    if not problems.problems:
+        inputs = Inputs(found["pre"], found["extract"], found["scenario"], found.get("testload"))
+        inst = inputs.scenario.institution
+        for snap in inputs.snapshots().values():
+            if snap.institution != inst:
+                where = inputs.scenario.institution_loc
+                problems.add(snap.institution_loc,
+                             f"institution {snap.institution!r} differs from the scenario's "
+                             f"{inst!r}" + (f" ({where})" if where.path else ""))
+    if problems.problems:
+        _read_opened(found, problems)
     problems.raise_if_any()
     return inputs
+
+
+def _read_opened(found: dict[str, Any], problems: Collector) -> None:
+    """The problems of the snapshots that did open, read and validated as `cutover snapshot
+    validate` does, beside those of the inputs that did not: one run shows everything there
+    is to fix."""
+    from simulator.inputs import validate
+
+    for name in ("pre", "extract", "testload"):
+        if isinstance(found.get(name), Snapshot):
+            problems.extend(validate.check_snapshot(found[name])[0])

@@ -88,10 +88,12 @@ class WhatifRun:
 
 
 def prepare(session: Session, variant_paths: list[Path]) -> list[Case]:
-    """Read and check every variant and every rule pack; all problems raised at once."""
+    """Read and check every variant, every rule pack and the inputs' tables; all problems
+    raised at once."""
     problems = Collector()
     base_pack: Pack | None = None
     try:
+        session.checked()
         base_pack = session.pack
     except UserError as e:
         problems.extend(e.problems)
