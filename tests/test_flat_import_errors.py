@@ -273,6 +273,26 @@ def test_a_date_that_does_not_match_its_format(root: Path) -> None:
         {"patrons.txt": PATRONS, "loans.csv": loans})
 
 
+def test_a_format_that_another_one_would_fit_is_named_in_the_mapping(root: Path) -> None:
+    """Day and month swapped: the lines failing are listed, and the format in the mapping is
+    named with one that fits every value; ISO values under a format: leave it out."""
+    loans = LOANS.replace('"05-01-2016"', '"05-13-2016"')
+    rejected(root, [
+        "legacy/loans.csv:2:4: DUE DATE '05-13-2016' does not match %d-%m-%Y",
+        "legacy/loans.csv:4:4: DUE DATE '03-29-2016' does not match %d-%m-%Y",
+        "mapping.yaml:25:17: dates.due_date: DUE DATE values such as '05-13-2016' do not match "
+        "%d-%m-%Y; '%m-%d-%Y' fits every value"],
+        {"patrons.txt": PATRONS, "loans.csv": loans},
+        mapping=edit(('      due_date: "%m-%d-%Y"', '      due_date: "%d-%m-%Y"')))
+    iso = LOANS.replace('"05-01-2016"', '"2016-05-01"').replace('"03-29-2016"', '"2016-03-29"')
+    rejected(root, [
+        "legacy/loans.csv:2:4: DUE DATE '2016-05-01' does not match %m-%d-%Y",
+        "legacy/loans.csv:4:4: DUE DATE '2016-03-29' does not match %m-%d-%Y",
+        "mapping.yaml:25:17: dates.due_date: DUE DATE values such as '2016-05-01' are ISO "
+        "dates: leave due_date out of dates:"],
+        {"patrons.txt": PATRONS, "loans.csv": iso})
+
+
 def test_an_empty_date_placeholder_without_empty_is_a_bad_date(root: Path) -> None:
     rejected(root, [
         "legacy/loans.csv:2:6: CHKIN DATE '  -  -  ' does not match %m-%d-%Y %H:%M",
@@ -315,8 +335,8 @@ def test_at_most_20_lines_per_check_and_file(root: Path) -> None:
     loans = LOANS + "".join(f'"j{i}","bad{i}","p1001","05-01-2016","B","  -  -  "\n'
                             for i in range(25))
     rejected(root, [
-        "legacy/loans.csv: OUT DATE: only the first 20 lines failing 'matching %m-%d-%Y %H:%M' "
-        "are listed",
+        "legacy/loans.csv: OUT DATE: only the first 20 of 25 lines failing 'matching "
+        "%m-%d-%Y %H:%M' are listed",
         *(f"legacy/loans.csv:{i + 5}:2: OUT DATE 'bad{i}' does not match %m-%d-%Y %H:%M"
           for i in range(20))], {"patrons.txt": PATRONS, "loans.csv": loans})
 

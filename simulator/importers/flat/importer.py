@@ -113,7 +113,9 @@ def _transform(con: db.Connection, mapping: Mapping, found: dict[str, Source],
             found.pop(name)
             continue
         transform.build(con, src, done)
-        problems.extend(_check_problems(src, transform.check(con, src, done)))
+        checks = transform.check(con, src, done)
+        problems.extend(_check_problems(src, checks))
+        problems.extend(_format_hints(con, src, checks))
         transform.drop_raw(con, name)
         done[name] = tm
 
@@ -128,8 +130,30 @@ def _check_problems(src: Source, checks: list[transform.Check]) -> list[Problem]
             out.append(Problem(Loc(src.shown, lines[f.row], src.position(header)),
                                f"{header} {_show(f.value)} {f.message}"))
         if one.truncated:
-            out.append(Problem(Loc(src.shown), f"{header}: only the first {MAX_CASES} lines "
+            of = f" of {one.total:,}" if one.total > MAX_CASES else ""
+            out.append(Problem(Loc(src.shown), f"{header}: only the first {MAX_CASES}{of} lines "
                                                f"failing '{one.expectation}' are listed"))
+    return out
+
+
+def _format_hints(con: db.Connection, src: Source, checks: list[transform.Check]) -> list[Problem]:
+    """For each date column whose values all fit another format (or are ISO dates), one
+    problem at its format in the mapping saying so: the usual cause is day and month swapped,
+    or a format that was not needed."""
+    out = []
+    for one in checks:
+        col = one.column
+        if not col.formats or col.formats_loc is None or not one.failures:
+            continue
+        values = [f.value for f in one.failures]
+        fits = guess.guess_date(con, values).format
+        if fits is None or not transform.all_fit(con, src, col, fits):
+            continue
+        said = f"{col.header} values such as {values[0]!r}"
+        out.append(Problem(col.formats_loc, f"dates.{col.name}: {said} are ISO dates: leave "
+                                            f"{col.name} out of dates:" if not fits else
+                           f"dates.{col.name}: {said} do not match {' or '.join(col.formats)};"
+                           f" {fits!r} fits every value"))
     return out
 
 

@@ -42,6 +42,7 @@ class Column:
     lookup: Lookup | None = None
     values: tuple[tuple[str, str], ...] = ()  # source value, snapshot value
     formats: tuple[str, ...] = ()  # strptime formats, tried in order
+    formats_loc: Loc | None = None  # where they are given (under dates:)
 
     @property
     def is_date(self) -> bool:
@@ -336,7 +337,7 @@ def _with_dates(table: Table, spec: yamlsrc.YMap, columns: dict[str, Column],
         for problem in bad:
             problems.add(loc, f"{what}: {problem}")
         if not bad:
-            out[name] = replace(out[name], formats=tuple(formats))
+            out[name] = replace(out[name], formats=tuple(formats), formats_loc=loc)
     return out
 
 

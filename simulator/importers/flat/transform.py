@@ -130,6 +130,7 @@ class Check:
     column: Column
     expectation: str
     failures: list[Failure]
+    total: int = 0  # lines failing in all, counted when more than MAX_CASES
 
     @property
     def truncated(self) -> bool:
@@ -155,30 +156,43 @@ def check(con: db.Connection, src: Source, looked_up: dict[str, TableMap]) -> li
 
 
 def _failing(con: db.Connection, src: Source, col: Column, where: str,
-             params: dict[str, object] | None = None) -> list[tuple[int, str]]:
+             params: dict[str, object] | None = None) -> tuple[list[tuple[int, str]], int]:
+    """The first failing lines (MAX_CASES + 1 at most) and, when there are more, how many."""
     value = _source(src, col)
-    return [(int(row), str(v)) for row, v in con.rows(
-        f"select r._line, {value} from {raw_table(src.table.name)} r "
-        f"where {value} is not null and {where} order by r._line limit {MAX_CASES + 1}", params)]
+    failing = f"from {raw_table(src.table.name)} r where {value} is not null and {where}"
+    rows = [(int(row), str(v)) for row, v in con.rows(
+        f"select r._line, {value} {failing} order by r._line limit {MAX_CASES + 1}", params)]
+    total = int(con.one(f"select count(*) {failing}", params)) if len(rows) > MAX_CASES \
+        else len(rows)
+    return rows, total
+
+
+def all_fit(con: db.Connection, src: Source, col: Column, fmt: str) -> bool:
+    """Every value of the column is a date of the strptime format `fmt` ("": ISO dates)."""
+    value = _source(src, col)
+    parsed = f"try_strptime({value}, $f)" if fmt else f"try_cast({value} as timestamp)"
+    return not con.one(f"select count(*) from {raw_table(src.table.name)} r "
+                       f"where {value} is not null and {parsed} is null",
+                       {"f": fmt} if fmt else None)
 
 
 def _values_check(con: db.Connection, src: Source, col: Column) -> Check:
     table = _map_table(src.table.name, col.name)
-    rows = _failing(con, src, col, f"not exists (select 1 from {table} v "
-                                    f"where v.src = {_source(src, col)})")
+    rows, total = _failing(con, src, col, f"not exists (select 1 from {table} v "
+                                           f"where v.src = {_source(src, col)})")
     known = ", ".join(repr(s) for s, _ in col.values[:10])
     more = f" and {len(col.values) - 10} more" if len(col.values) > 10 else ""
     message = f"is not in the values of {col.name} ({known}{more})"
     return Check(col, f"in the values of {col.name}",
-                 [Failure(col, row, v, message) for row, v in rows])
+                 [Failure(col, row, v, message) for row, v in rows], total)
 
 
 def _date_check(con: db.Connection, src: Source, col: Column) -> Check:
     formats = " or ".join(col.formats)
-    rows = _failing(con, src, col, f"try_strptime({_source(src, col)}, $f) is null",
-                    {"f": list(col.formats)})
+    rows, total = _failing(con, src, col, f"try_strptime({_source(src, col)}, $f) is null",
+                           {"f": list(col.formats)})
     return Check(col, f"matching {formats}",
-                 [Failure(col, row, v, f"does not match {formats}") for row, v in rows])
+                 [Failure(col, row, v, f"does not match {formats}") for row, v in rows], total)
 
 
 def _lookup_checks(con: db.Connection, src: Source, col: Column,
@@ -186,8 +200,8 @@ def _lookup_checks(con: db.Connection, src: Source, col: Column,
     assert col.lookup is not None
     other, column = out_table(target.name), db.ident(col.lookup.column)
     value = _source(src, col)
-    missing = _failing(con, src, col, f"not exists (select 1 from {other} t "
-                                      f"where t.{column} = {value})")
+    missing, total = _failing(con, src, col, f"not exists (select 1 from {other} t "
+                                             f"where t.{column} = {value})")
     named = f"{col.lookup.column} of {target.name} ({target.file})"
     several = [(int(row), str(v), int(n)) for row, v, n in con.rows(
         f"select r._line, {value}, g.n from {raw_table(src.table.name)} r join "
@@ -195,7 +209,7 @@ def _lookup_checks(con: db.Connection, src: Source, col: Column,
         f"g on g.v = {value} order by r._line limit {MAX_CASES + 1}")]
     return [
         Check(col, f"matching an {named}",
-              [Failure(col, row, v, f"matches no {named}") for row, v in missing]),
+              [Failure(col, row, v, f"matches no {named}") for row, v in missing], total),
         Check(col, f"matching one {named}",
               [Failure(col, row, v, f"matches the {col.lookup.column} of {n} {target.name} "
                                     f"rows ({target.file}): a lookup must find one")
