@@ -60,8 +60,8 @@ def lint(pack: Pack) -> list[Problem]:
                 bad.add((entity.id, fact.name))
         for rule in entity.rules:
             rule.tree = parse_expression(rule.when, rule.when_loc, rule.when_text_loc, problems,
-                                         f"rule '{rule.id}'")
-            if rule.tree is None:
+                                         f"rule '{rule.id}'") if rule.when else None
+            if rule.tree is None:  # a parse problem, or no `when` (the loader said so)
                 bad.add((entity.id, rule.id))
         _entity_names(pack, entity, problems, bad)
         for rule in entity.rules:
@@ -149,7 +149,9 @@ def _structure(entity: Entity, seen: dict[str, Loc], problems: Collector) -> Non
             problems.add(rule.loc, f"duplicate rule id '{rule.id}' (first at {seen[rule.id]})")
         seen.setdefault(rule.id, rule.loc)
         outcome_loc = rule.outcome_loc or rule.loc
-        if rule.outcome not in OUTCOMES:
+        if not rule.outcome:
+            pass  # missing: the loader said so
+        elif rule.outcome not in OUTCOMES:
             close = suggest(rule.outcome, OUTCOMES)
             problems.add(outcome_loc, f"rule '{rule.id}': unknown outcome '{rule.outcome}'{close} "
                                       f"(expected one of {', '.join(OUTCOMES)})")

@@ -45,7 +45,7 @@ def load_pack(layers: list[Path] | None = None, base: Path | None = None) -> Pac
     files: list[Path] = []
     for i, folder in enumerate([base, *(layers or [])]):
         if not folder.is_dir():
-            problems.add(Loc(display_path(folder)), "rule pack folder not found")
+            problems.add(Loc(display_path(folder)), _not_a_folder(folder))
             continue
         pack_files = sorted(folder.glob("*.yaml"))
         if not pack_files:
@@ -70,6 +70,13 @@ def load_pack(layers: list[Path] | None = None, base: Path | None = None) -> Pac
         problems.extend(lint(pack))
     problems.raise_if_any()
     return pack
+
+
+def _not_a_folder(path: Path) -> str:
+    if path.is_file():  # a pack file given for its folder
+        return (f"is a file, expected a rule pack folder (the folder holding it: "
+                f"{display_path(path.parent)})")
+    return "rule pack folder not found"
 
 
 # Parsed pack files by path and content: a what-if variant's layer loads the default pack again,
@@ -187,48 +194,89 @@ def _entity_file(
     if data is None:
         return
     metadata.unknown_keys(data, _ENTITY_KEYS, problems, "entity")
-    name, side = data.get("entity"), data.get("side", "alma")
-    if not isinstance(name, str) or name not in TABLES:
-        problems.add(data.value_loc("entity") if "entity" in data else data.loc,
-                     f"unknown entity {name!r}: expected a table name "
-                     f"({', '.join(sorted(TABLES))})")
+    rules = data.get("rules", yamlsrc.YList())
+    if not isinstance(rules, yamlsrc.YList):
+        problems.add(data.value_loc("rules"), "rules must be a list")
+        rules = yamlsrc.YList()
+    items = list(zip(rules, getattr(rules, "item_locs", []), strict=True))
+    found = _table(data, problems)
+    if found is None:
+        _rules_alone(items, problems, src)  # their own problems still show
         return
-    table = TABLES[name]
-    if side not in table.sides:
-        problems.add(data.value_loc("side"), f"side must be one of {', '.join(table.sides)} "
-                                             f"for {name}, not {side!r}")
-        return
-    key = data.get("key", list(table.key))
-    if not isinstance(key, list) or tuple(key) != table.key:
-        problems.add(data.value_loc("key"),
-                     f"key of {name} is {'|'.join(table.key)}; a pack cannot change it")
+    side, name = found
     entity = entities.get((side, name))
     if entity is None:
-        entity = Entity(name, side, table.key, data.loc)
+        entity = Entity(name, side, TABLES[name].key, data.loc)
         entities[(side, name)] = entity
         layer.created.add((side, name))
     elif (side, name) in layer.created:
         problems.add(data.loc, f"{side}.{name} is already defined in this pack "
                                f"({entity.loc}); one file per entity")
+        _rules_alone(items, problems, src)
         return
     entity.facts.update(_facts(data.get("facts"), problems, src, entity.broken))
-    rules = data.get("rules", yamlsrc.YList())
-    if not isinstance(rules, yamlsrc.YList):
-        problems.add(data.value_loc("rules"), "rules must be a list")
-        return
-    for item, loc in zip(rules, getattr(rules, "item_locs", []), strict=True):
+    for item, loc in items:
         _rule(item, loc, entity, problems, layer, src)
 
 
-def _rule(item: Any, loc: Loc, entity: Entity, problems: Collector, layer: _Layer,
-          src: Source) -> None:
+def _table(data: yamlsrc.YMap, problems: Collector) -> tuple[str, str] | None:
+    """The (side, table) the file's rules classify, or None after reporting why there is none
+    (the key is checked too: a pack cannot change it)."""
+    name, side = data.get("entity"), data.get("side", "alma")
+    if "entity" not in data:
+        problems.add(data.loc, "an entity's file needs entity: the table its rules classify")
+        return None
+    if not isinstance(name, str) or name not in TABLES:
+        close = yamlsrc.suggest(str(name), TABLES)
+        problems.add(data.value_loc("entity"),
+                     f"unknown entity {yamlsrc.describe(name)}{close}: expected a table name "
+                     f"({', '.join(sorted(TABLES))})")
+        return None
+    table = TABLES[name]
+    if side not in table.sides:
+        problems.add(data.value_loc("side"), f"side must be one of {', '.join(table.sides)} "
+                                             f"for {name}, not {yamlsrc.describe(side)}"
+                                             f"{yamlsrc.suggest(str(side), table.sides)}")
+        return None
+    key = data.get("key", list(table.key))
+    if not isinstance(key, list) or tuple(key) != table.key:
+        problems.add(data.value_loc("key"),
+                     f"key of {name} is {'|'.join(table.key)}; a pack cannot change it")
+    return side, name
+
+
+def _rules_alone(items: list[tuple[Any, Loc]], problems: Collector, src: Source) -> None:
+    """The problems of rules whose entity could not be made: each rule's keys and fields and
+    the syntax of its `when` (names and order need the entity)."""
+    from simulator.rules.sqlcheck import parse_condition  # a broken pack: lint loads it anyway
+
+    for item, loc in items:
+        rid = _rule_id(item, loc, problems)
+        if rid is None:
+            continue
+        rule, _ = _build_rule(item, loc, rid, problems, src)
+        if rule.when:
+            parse_condition(rule.when, rule.when_loc, problems, f"rule '{rid}'",
+                            text_loc=rule.when_text_loc)
+
+
+def _rule_id(item: Any, loc: Loc, problems: Collector) -> str | None:
+    """The id of a rule item, after reporting unknown keys; None after reporting why not."""
     if not isinstance(item, yamlsrc.YMap):
         problems.add(loc, "a rule is a mapping with id, when, outcome, reason and cite")
-        return
+        return None
     metadata.unknown_keys(item, _RULE_KEYS, problems, "rule")
     rid = item.get("id")
     if not isinstance(rid, str) or not rid:
         problems.add(item.value_loc("id") if "id" in item else loc, "rule without an id")
+        return None
+    return rid
+
+
+def _rule(item: Any, loc: Loc, entity: Entity, problems: Collector, layer: _Layer,
+          src: Source) -> None:
+    rid = _rule_id(item, loc, problems)
+    if rid is None:
         return
     id_loc = item.value_loc("id")
     first = layer.rule_locs.get((entity.id, rid))
@@ -251,84 +299,98 @@ def _rule(item: Any, loc: Loc, entity: Entity, problems: Collector, layer: _Laye
         else:
             del entity.rules[existing]
         return
-    rule = _build_rule(item, loc, rid, problems, src)
-    if rule is None:
+    # A rule missing a field is still placed and linted, so all its problems show at once;
+    # the pack does not load (the missing field is reported), and what its absence implies
+    # (no catch-all, an unknown anchor) is not.
+    rule, complete = _build_rule(item, loc, rid, problems, src)
+    if not complete:
         entity.broken.add(rid)
-        return
     if "before" in item and "after" in item:
         problems.add(item.key_loc("after"), f"rule '{rid}': use before: or after:, not both")
         entity.broken.add(rid)
-        return
     _place(rule, item, entity, index, problems, layer)
 
 
 def _place(rule: Rule, item: yamlsrc.YMap, entity: Entity, index: int | None,
            problems: Collector, layer: _Layer) -> None:
     """Put the rule in its entity's order: in place of the rule it replaces (`index`), at the
-    end, or before/after an anchor rule."""
-    rid, id_loc = rule.id, item.value_loc("id")
-    anchor_key = "before" if "before" in item else "after" if "after" in item else None
-    if anchor_key is None:
+    end, or before/after an anchor rule. A rule that cannot be placed goes in place or at the
+    end all the same, marked broken, so lint still checks the rest of it."""
+    at = _position(rule, item, entity, problems, layer)
+    if at is None:
         if index is not None:
             entity.rules[index] = rule  # a layer replaces the rule of the same id in place
-        elif layer.is_layer and (entity.side, entity.name) not in layer.created:
-            problems.add(id_loc, f"new rule '{rid}' in a layer needs before: or after: an "
-                                 f"existing rule id of {entity.id}")
-            entity.broken.add(rid)
         else:
             entity.rules.append(rule)
         return
+    if index is not None:  # a replaced rule that also moves
+        anchor = entity.rules[at].id
+        del entity.rules[index]
+        at = next(i for i, r in enumerate(entity.rules) if r.id == anchor)
+    entity.rules.insert(at if "before" in item else at + 1, rule)
+
+
+def _position(rule: Rule, item: yamlsrc.YMap, entity: Entity, problems: Collector,
+              layer: _Layer) -> int | None:
+    """The index of the rule's anchor (before: or after:), or None: no anchor, or one that is
+    not there (reported, and the rule marked broken)."""
+    rid, id_loc = rule.id, item.value_loc("id")
+    anchor_key = "before" if "before" in item else "after" if "after" in item else None
+    if anchor_key is None:
+        new = not any(r.id == rid for r in entity.rules)
+        if new and layer.is_layer and (entity.side, entity.name) not in layer.created:
+            problems.add(id_loc, f"new rule '{rid}' in a layer needs before: or after: an "
+                                 f"existing rule id of {entity.id}")
+            entity.broken.add(rid)
+        return None
     anchor = item[anchor_key]
     if anchor == rid:
         problems.add(item.value_loc(anchor_key), f"rule '{rid}' cannot go {anchor_key} itself")
         entity.broken.add(rid)
-        return
+        return None
     at = next((i for i, r in enumerate(entity.rules) if r.id == anchor), None)
     if at is None:
         if anchor not in entity.broken:  # else the anchor's own problem is already reported
             problems.add(item.value_loc(anchor_key), f"{anchor_key}: unknown rule id {anchor!r} "
                                                      f"in {entity.id}")
         entity.broken.add(rid)
-        return
-    if index is not None:  # a replaced rule that also moves
-        del entity.rules[index]
-        at = next(i for i, r in enumerate(entity.rules) if r.id == anchor)
-    entity.rules.insert(at if anchor_key == "before" else at + 1, rule)
+    return at
 
 
 def _build_rule(item: yamlsrc.YMap, loc: Loc, rid: str, problems: Collector,
-                src: Source) -> Rule | None:
-    ok = True
+                src: Source) -> tuple[Rule, bool]:
+    """The rule, and whether it has every field it needs; a field that is missing (reported
+    here) is empty text, so the rest of the rule can still be checked."""
+    complete = True
+    text: dict[str, str] = {}
     for key in ("when", "outcome", "reason", "cite"):
         value = item.get(key)
         if isinstance(value, bool) and key == "when":
-            item[key] = "true" if value else "false"
-        elif not isinstance(value, str) or not value.strip():
+            value = "true" if value else "false"
+        if not isinstance(value, str) or not value.strip():
             problems.add(item.value_loc(key) if key in item else loc,
                          f"rule '{rid}' needs {key} (text)")
-            ok = False
-    finding = metadata.finding(item, problems)
+            complete, value = False, ""
+        text[key] = value
     message = item.get("message")
     if message is not None and not isinstance(message, str):
         problems.add(item.value_loc("message"), "message must be text")
     expect = _expect_after(item, problems)
-    if not ok:
-        return None
-    when, when_loc = str(item["when"]), item.value_loc("when")
+    when_loc = item.value_loc("when") if "when" in item else loc
     return Rule(
         id=rid,
-        when=when,
-        outcome=str(item["outcome"]),
-        reason=" ".join(str(item["reason"]).split()),
-        cite=str(item["cite"]),
+        when=text["when"],
+        outcome=text["outcome"],
+        reason=" ".join(text["reason"].split()),
+        cite=text["cite"],
         loc=item.value_loc("id"),
         when_loc=when_loc,
         confidence=str(item.get("confidence", "documented")),
         message=message if isinstance(message, str) else None,
-        finding=finding,
+        finding=metadata.finding(item, problems),
         origin=src.shown,
-        when_text_loc=src.text_loc(when_loc, when),
-        outcome_loc=item.value_loc("outcome"),
+        when_text_loc=src.text_loc(when_loc, text["when"]) if text["when"] else None,
+        outcome_loc=item.value_loc("outcome") if "outcome" in item else None,
         confidence_loc=item.value_loc("confidence") if "confidence" in item else None,
         expect_after=expect.sql,
         expect_loc=expect.loc,
@@ -336,7 +398,7 @@ def _build_rule(item: yamlsrc.YMap, loc: Loc, rid: str, problems: Collector,
         expect_describe_loc=expect.describe_loc,
         golive_check=metadata.golive_check(item, problems),
         golive_action=metadata.golive_action(item, problems),
-    )
+    ), complete
 
 
 EXPECT_AFTER_KEYS = ("describe", "sql")

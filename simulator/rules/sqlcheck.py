@@ -21,8 +21,8 @@ from simulator.inputs.yamlsrc import suggest
 from simulator.rules import functions
 from simulator.rules.analysis import DIALECT
 from simulator.rules.model import Entity
+from simulator.rules.sqlerrors import explain
 
-_CLASS = re.compile(r"<class '(?:[\w.]+\.)?(\w+)'>")  # sqlglot names its node classes
 # Statements: never a rule's `when` nor anything inside it (only SELECT subqueries may nest).
 _STATEMENTS: tuple[type[exp.Expression], ...] = tuple(
     c for c in (getattr(exp, n, None) for n in (
@@ -36,20 +36,15 @@ _CALLED = re.compile(r"([A-Za-z_]\w*)\s*(?:\(|$)")  # a function's name as DuckD
 
 
 def _parsed(text: str, loc: Loc, text_loc: Loc | None, problems: Collector,
-            what: str) -> Any:
-    """The one statement or expression `text` holds, or None after reporting why not."""
+            what: str, noun: str) -> Any:
+    """The one statement or expression `text` holds, or None after reporting why not (in
+    plain words, at the token when `text_loc` places the text on one line)."""
     try:
         trees = [t for t in sqlglot.parse(text, read=DIALECT) if t is not None]
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as e:
-        detail = e.errors[0] if isinstance(e, sqlglot.errors.ParseError) and e.errors else {}
-        desc = _CLASS.sub(r"\1", str(detail.get("description") or str(e).splitlines()[0]))
-        near = str(detail.get("highlight") or "")
-        where = loc
-        if text_loc is not None and detail and int(detail.get("line") or 0) == 1:
-            end_col = int(detail.get("col") or 1)  # sqlglot: the last column of the token
-            where = text_loc.at(0, max(end_col - len(near), 0))
-        problems.add(where, f"{what}: cannot parse SQL: {desc}"
-                            + (f" (at '{near}')" if near else ""))
+        why, offset = explain(e, text, noun)
+        where = text_loc.at(0, offset) if text_loc is not None and offset is not None else loc
+        problems.add(where, f"{what}: {why}")
         return None
     if len(trees) != 1:
         problems.add(loc, f"{what}: must be exactly one SQL expression, found {len(trees)} "
@@ -100,11 +95,11 @@ def parse_expression(text: str, loc: Loc, text_loc: Loc | None, problems: Collec
     (default: whether `what` names a rule) words the messages; `params` are the `$names` the
     text may use (default: every scenario value; empty: none).
     """
-    tree = _parsed(text, loc, text_loc, problems, what)
-    if tree is None:
-        return None
     if boolean is None:
         boolean = what.startswith("rule")
+    tree = _parsed(text, loc, text_loc, problems, what, "condition" if boolean else "expression")
+    if tree is None:
+        return None
     shape = "boolean expression" if boolean else "SQL expression"
     if isinstance(tree, (*_STATEMENTS, exp.Query)) and not isinstance(tree, exp.Subquery):
         kind = str(getattr(tree, "key", "")).upper()
@@ -123,7 +118,7 @@ def parse_expression(text: str, loc: Loc, text_loc: Loc | None, problems: Collec
 def parse_query(text: str, loc: Loc, problems: Collector,
                 what: str) -> exp.Expression | None:
     """One SELECT over snapshot tables (no scenario values), or None after reporting why not."""
-    tree = _parsed(text, loc, None, problems, what)
+    tree = _parsed(text, loc, None, problems, what, "query")
     if tree is None:
         return None
     if not isinstance(tree, exp.Query) or not isinstance(tree, exp.Expression):
@@ -195,7 +190,14 @@ def check_entity_names(tree: exp.Expression, entity: Entity, facts: set[str], lo
             visible |= cols
         if col.name not in visible:
             problems.add(loc, f"{what}: unknown column or fact '{col.name}'"
-                              f"{suggest(col.name, visible)}")
+                              f"{suggest(col.name, visible)}{_text_hint(col)}")
+
+
+def _text_hint(col: exp.Column) -> str:
+    """A text value written in double quotes is a column's name in SQL: say so."""
+    if not (isinstance(col.this, exp.Identifier) and col.this.quoted):
+        return ""
+    return " (text values take single quotes: '" + col.name.replace("'", "''") + "')"
 
 
 def enclosing_sources(node: exp.Expression) -> dict[str, set[str]]:
