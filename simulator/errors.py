@@ -9,7 +9,8 @@ from pathlib import Path
 
 @dataclass(frozen=True, order=True)
 class Loc:
-    """A 1-based position in a user's file; converted from 0-based in `yamlsrc` only."""
+    """A 1-based position in a user's file (or the option or argument a problem is about);
+    converted from 0-based in `yamlsrc` only. An empty path: a problem with no subject."""
 
     path: str
     line: int = 0
@@ -43,15 +44,18 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.loc}: {self.message}"
+        where = str(self.loc)
+        return f"{where}: {self.message}" if where else self.message
 
 
 class UserError(Exception):
-    """Bad input or usage: reported without a traceback, exit code 2."""
+    """Bad input or usage: reported without a traceback, exit code 2. Each problem is located
+    at what it is about (a file, an option, an argument); a bare string is a problem with no
+    subject, shown without a location."""
 
     def __init__(self, problems: list[Problem] | Problem | str) -> None:
         if isinstance(problems, str):
-            problems = [Problem(Loc("cutover"), problems)]
+            problems = [Problem(Loc(""), problems)]
         elif isinstance(problems, Problem):
             problems = [problems]
         self.problems = sorted(set(problems))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from simulator.errors import UserError
+from simulator.errors import Loc, Problem, UserError
 
 # Anything shaped like an address, not only the common ones: a local part of letters and digits
 # of any script with the punctuation RFC 5322 allows (or a quoted one), then a domain of one or
@@ -50,9 +50,10 @@ MIN_KEY_LENGTH = 16
 def check_pseudonym_key(key: str | None) -> None:
     """Refuse a `--pseudonymize` key too short to keep the pseudonyms secret (UserError)."""
     if key is not None and len(key) < MIN_KEY_LENGTH:
-        raise UserError(f"--pseudonymize: the key must be at least {MIN_KEY_LENGTH} characters "
-                        f"long, this one has {len(key)} (a short key can be found by trying "
-                        "keys against known Primary IDs)")
+        raise UserError(Problem(Loc("--pseudonymize"), f"the key must be at least "
+                                f"{MIN_KEY_LENGTH} characters long, this one has {len(key)} (a "
+                                "short key can be found by trying keys against known Primary "
+                                "IDs)"))
 
 
 def pseudonym_sql(value_sql: str) -> str:

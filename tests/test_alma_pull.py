@@ -379,8 +379,9 @@ def test_a_key_alma_does_not_know_is_refused_on_every_folder(alma: tuple[FakeAlm
 @pytest.mark.parametrize(("args", "env", "message"), [
     (["--only", "users,lons"], KEY, "unknown folder 'lons' (did you mean 'loans'?); the known "
                                     "ones are users, code-tables, sets"),
-    ([], "", f"the environment variable {ENV} is not set or empty"),
-    (["--timeout", "0"], KEY, "--timeout must be more than 0 seconds"),
+    ([], "", f"error --api-key-env: the environment variable {ENV} is not set or empty: put "
+             "the Alma API key there\n"),
+    (["--timeout", "0"], KEY, "error --timeout: must be more than 0 seconds\n"),
 ])
 def test_usage_errors_exit_2_before_any_call(alma: tuple[FakeAlma, str], tmp_path: Path,
                                              args: list[str], env: str, message: str) -> None:
@@ -402,7 +403,7 @@ def test_a_base_url_without_alma_s_root_is_named(alma: tuple[FakeAlma, str],
 def test_a_key_in_the_base_url_is_refused(tmp_path: Path) -> None:
     result = cli(f"http://127.0.0.1:9{PREFIX}?apikey={KEY}", tmp_path / "raw")
     assert result.exit_code == 2
-    assert "--base-url must not hold a query" in result.stderr
+    assert "error --base-url: must not hold a query" in result.stderr
     assert KEY not in result.output
 
 

@@ -167,8 +167,9 @@ def test_whatif_gives_the_demo_transitions(runs: Runs, sample_demo: Demo) -> Non
 def test_an_unknown_variant_ledger_is_named(runs: Runs) -> None:
     with pytest.raises(UserError) as e:
         runs.whatif.ledger("retain-fund")
-    assert str(e.value) == ("cutover: no variant 'retain-fund' (known: base, convert-staff, "
-                            "later-freeze, retain-funds) (did you mean 'retain-funds'?)")
+    assert str(e.value) == ("variant: 'retain-fund' is not a variant of this run (known: base, "
+                            "convert-staff, later-freeze, retain-funds) (did you mean "
+                            "'retain-funds'?)")
 
 
 # -- the run folders are the command line's -------------------------------------------------------
@@ -266,7 +267,7 @@ def test_a_later_verify_leaves_an_earlier_result_as_it_was(world: World, tmp_pat
         with pytest.raises(UserError) as e:
             first.write(tmp_path / "out")
         assert str(e.value) == (
-            "cutover: a later verify() on this session replaced the tables this result is "
+            "a later verify() on this session replaced the tables this result is "
             "written from: write a result before the next verify(), or call verify() again")
         assert not (tmp_path / "out").exists()
         assert second.write(tmp_path / "out") == tmp_path / "out"
@@ -288,7 +289,7 @@ def test_a_closed_session_refuses_calls_and_writes(world: World, tmp_path: Path)
     for call in (session.predict, lambda: prediction.write(tmp_path / "out")):
         with pytest.raises(UserError) as e:
             call()
-        assert str(e.value) == "cutover: the session is closed: open a new one"
+        assert str(e.value) == "the session is closed: open a new one"
 
 
 # -- bad input: the command line's problems, raised once ------------------------------------------
@@ -329,17 +330,17 @@ def test_a_bad_variant_raises_its_located_problem(world: World, tmp_path: Path) 
 
 
 @pytest.mark.parametrize(("call", "message"), [
-    (lambda s, t: s.explain("userz", "u1"), "cutover: unknown entity 'userz' (known: {known})"),
+    (lambda s, t: s.explain("userz", "u1"), "ENTITY: unknown entity 'userz' (known: {known})"),
     (lambda s, t: s.explain("users", "nobody"),
-     "cutover: no alma.users record with key 'nobody' (compared ignoring letter case)"),
+     "KEY: no alma.users record with key 'nobody' (compared ignoring letter case)"),
     (lambda s, t: s.verify(t / "no-post"), "{t}/no-post: snapshot folder not found (--post)"),
     (lambda s, t: s.verify(t / "no-post", stage="later"),
-     "cutover: --stage must be one of cutover, fulfillment, golive, not 'later'"),
+     "--stage: must be one of cutover, fulfillment, golive, not 'later'"),
     (lambda s, t: s.readiness(as_of="March"),
-     "cutover: --as-of: 'March' is not an ISO date (YYYY-MM-DD)"),
-    (lambda s, t: s.whatif([]), "cutover: give at least one variant file"),
+     "--as-of: 'March' is not an ISO date (YYYY-MM-DD)"),
+    (lambda s, t: s.whatif([]), "variants: give at least one variant file"),
     (lambda s, t: s.predict().write(t / "run", csv="sometimes"),
-     "cutover: csv must be one of auto, always, never, not 'sometimes'"),
+     "csv: must be one of auto, always, never, not 'sometimes'"),
     (lambda s, t: s.predict().write(t / "freeze" / "run"),
      "{t}/freeze/run: --out is inside the input folder {t}/freeze (--pre): choose a folder "
      "outside the inputs"),
@@ -359,7 +360,7 @@ def test_a_mistake_raises_one_user_error(world: World, tmp_path: Path, call: Any
 def test_a_bad_memory_limit_is_refused_before_anything_opens(tmp_path: Path) -> None:
     with pytest.raises(UserError) as e:
         open_session(tmp_path / "a", tmp_path / "b", tmp_path / "c", memory_limit="lots")
-    assert str(e.value) == ("cutover: memory_limit: 'lots' is not a memory size (write e.g. "
+    assert str(e.value) == ("memory_limit: 'lots' is not a memory size (write e.g. "
                             "1GB, 512MB or 1.5GiB)")
 
 

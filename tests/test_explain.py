@@ -137,7 +137,7 @@ def test_explain_an_unknown_key_exits_2() -> None:
     result = run("explain", *INPUTS, "users", "NOBODY")
     assert result.exit_code == 2, result.output
     assert result.output == (
-        "error cutover: no alma.users record with key 'NOBODY' (compared ignoring letter case)\n"
+        "error KEY: no alma.users record with key 'NOBODY' (compared ignoring letter case)\n"
         "1 problem; nothing was written.\n")
 
 
@@ -145,7 +145,7 @@ def test_explain_an_unknown_entity_exits_2() -> None:
     result = run("explain", *INPUTS, "frobs", "X")
     assert result.exit_code == 2, result.output
     known = ", ".join(sorted(e.id for e in default_pack().entities.values()))
-    assert result.output == (f"error cutover: unknown entity 'frobs' (known: {known})\n"
+    assert result.output == (f"error ENTITY: unknown entity 'frobs' (known: {known})\n"
                              "1 problem; nothing was written.\n")
 
 
@@ -153,7 +153,7 @@ def test_explain_a_key_with_the_wrong_number_of_parts_exits_2() -> None:
     result = run("explain", *INPUTS, "user_roles", "P02401")
     assert result.exit_code == 2, result.output
     assert result.output == (
-        "error cutover: a user_roles key has 3 part(s) (primary_id|role_type|scope), "
+        "error KEY: a user_roles key has 3 part(s) (primary_id|role_type|scope), "
         "got 'P02401'\n1 problem; nothing was written.\n")
 
 
@@ -313,7 +313,7 @@ def test_only_primary_ids_ignore_letter_case(loaded: tuple[db.Connection, Any]) 
     assert ex.record_key == "p02328"  # the ledger keeps the record's own spelling
     with pytest.raises(UserError) as e:
         explain_loaded(con, default_pack(), inputs.scenario, "extract.vendors", "v021")
-    assert str(e.value) == "cutover: no extract.vendors record with key 'v021'"
+    assert str(e.value) == "KEY: no extract.vendors record with key 'v021'"
 
 
 def test_the_testload_snapshot_feeds_the_facts(loaded: tuple[db.Connection, Any],

@@ -157,6 +157,16 @@ def test_the_same_seed_gives_the_same_data_another_seed_other_data(tmp_path: Pat
     assert content(tmp_path / "a") != content(tmp_path / "c")
 
 
+def test_an_out_that_cannot_be_made_is_refused_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("keep me")
+    result = cli("generate", "--users", "100", "--out", str(tmp_path / "notes.txt" / "gen"))
+    assert result.exit_code == 2
+    assert (f"{tmp_path / 'notes.txt' / 'gen'}: cannot write --out: {tmp_path / 'notes.txt'} "
+            "is a file, not a folder; choose another --out") in result.output
+    assert "Traceback" not in result.output
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
 def test_refuses_a_folder_it_did_not_write_and_replaces_one_it_did(tmp_path: Path) -> None:
     other = tmp_path / "mine"
     other.mkdir()

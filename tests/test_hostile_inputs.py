@@ -83,6 +83,10 @@ def put(name: str, text: str | bytes) -> Callable[[Path, pytest.MonkeyPatch], No
     return build
 
 
+def nothing(root: Path, mp: pytest.MonkeyPatch) -> None:
+    """No bad input: the case is in the command line."""
+
+
 def both(*builders: Callable[[Path, pytest.MonkeyPatch], None]
          ) -> Callable[[Path, pytest.MonkeyPatch], None]:
     def build(root: Path, mp: pytest.MonkeyPatch) -> None:
@@ -271,6 +275,27 @@ CASES = [
     Case("diff-out-inside-a-run", predicted(), ("diff", "pred", "pred", "--out", "pred/diff"),
          fragments=("pred/diff: --out is inside the input folder pred (one of the runs "
                     "compared)",)),
+    # 4. --out that cannot be made: a file in its path, checked by every command before work.
+    *[Case(f"{name}-out-under-a-file", both(put("notes.txt", "hi\n"), build),
+           (*args, "--out", "notes.txt/run"),
+           fragments=("notes.txt/run: cannot write --out: notes.txt is a file, not a folder; "
+                      "choose another --out",))
+      for name, args, build in [
+          ("predict", PREDICT, nothing),
+          ("verify", VERIFY, nothing),
+          ("readiness", ("readiness", *INPUTS), nothing),
+          ("whatif", ("whatif", *INPUTS, "--variant", "v.yaml"), put("v.yaml", "name: v\n")),
+          ("diff", ("diff", "pred", "pred"), predicted()),
+          ("import-alma-api", ("snapshot", "import", "alma-api", "raw", "--stage", "freeze",
+                               "--institution", "TST"),
+           put("raw/libraries/page-1.json", '{"library": []}')),
+          ("import-flat", ("snapshot", "import", "flat", "legacy", "--mapping", "mapping.yaml",
+                           "--institution", "TST"),
+           both(put("legacy/libs.csv", "CODE,NAME\nMAIN,Main\n"),
+                put("mapping.yaml", "format_version: 1\ntables:\n  libraries:\n"
+                                    "    file: libs.csv\n    columns: {code: CODE}\n"))),
+          ("demo", ("demo",), nothing),
+      ]],
     # 9. The environment: unreadable inputs, a read-only or full disk, too little memory.
     Case("symlink-loop-as-table-file", symlink("freeze/users.csv", "users.csv"),
          (*PREDICT, *OUT),
@@ -284,10 +309,11 @@ CASES = [
          (*PREDICT, "--memory-limit", "1MB", *OUT),
          fragments=("DuckDB ran out of memory within its limit of 1MB", "--memory-limit")),
     Case("out-on-read-only-disk", fault(errno.EROFS), (*PREDICT, *OUT),
-         fragments=("run: cannot write --out: Read-only file system",
-                    "choose another --out")),
+         fragments=("run: cannot write --out: . is on a read-only file system; choose another "
+                    "--out",)),
     Case("out-without-permission", fault(errno.EACCES), (*PREDICT, *OUT),
-         fragments=("run: cannot write --out: Permission denied",)),
+         fragments=("run: cannot write --out: no permission to make a folder in .; check the "
+                    "folder's permissions or choose another --out",)),
     Case("out-disk-full-duckdb", duckdb_disk_full, (*PREDICT, *OUT),
          fragments=("run: cannot write --out: No space left on device",
                     "free some space")),

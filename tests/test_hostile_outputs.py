@@ -353,7 +353,7 @@ VALIDATE = ["snapshot", "validate", "freeze"]
 REFUSALS = [
     # 7: a pseudonym key short enough to be found by trying.
     *[Refusal(f"pseudonym-key-{len(key)}", [*PREDICT, "--pseudonymize", key],
-              [f"cutover: --pseudonymize: the key must be at least 16 characters long, this one "
+              [f"--pseudonymize: the key must be at least 16 characters long, this one "
                f"has {len(key)} (a short key can be found by trying keys against known Primary "
                "IDs)"]) for key in ("", "k", "0123456789abcde")],
     # 8: only deterministic scalar functions in rule expressions.

@@ -413,8 +413,8 @@ def test_inputs_that_do_not_fit_together(tmp_path: Path,
     result = check(args)
     assert result.exit_code == 2
     assert errors(result) == [
-        "cutover: --ill-bibs is given without --ill: the temporary bibs are the records of the "
-        "ILL file's items",
+        "--ill-bibs: given without --ill: the temporary bibs are the records of the ILL file's "
+        "items",
         "scenario.yaml:1:1: --ill-bibs needs the fields that hold each item's barcode and "
         "location in the temporary bibs: add `ill_bibs: {barcode: 949$b, location: 949$l}` (the "
         "fields the import profile names)"]
@@ -430,6 +430,16 @@ def test_out_may_not_replace_an_input(tmp_path: Path, monkeypatch: pytest.Monkey
     assert result.exit_code == 2
     assert errors(result) == ["fulfillment: --out is the input folder fulfillment (--snapshot): "
                               "choose a folder outside the inputs"]
+
+
+def test_out_under_a_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = world(tmp_path, [R(at(13), "I1")])
+    (tmp_path / "notes.txt").write_text("hi\n", encoding="utf-8")
+    result = check(args, out="notes.txt/run")
+    assert result.exit_code == 2
+    assert errors(result) == ["notes.txt/run: cannot write --out: notes.txt is a file, not a "
+                              "folder; choose another --out"]
 
 
 def test_the_report_escapes_what_the_file_holds(tmp_path: Path,

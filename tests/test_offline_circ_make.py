@@ -143,7 +143,18 @@ def test_a_missing_csv_and_a_bad_line_end(tmp_path: Path) -> None:
     assert errors(result) == ["no.csv: cannot read the transactions file: No such file or "
                               "directory"]
     result = make(tmp_path, HEADER, "--line-end", "cr")
-    assert errors(result) == ["cutover: --line-end must be one of crlf, lf, not 'cr'"]
+    assert errors(result) == ["--line-end: must be one of crlf, lf, not 'cr'"]
+
+
+def test_out_under_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "transactions.csv").write_text(HEADER, encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("hi\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["--quiet", "offline-circ", "make", "transactions.csv",
+                                      "--out", "notes.txt/OffCirc.dat"])
+    assert result.exit_code == 2
+    assert errors(result) == ["notes.txt/OffCirc.dat: cannot write --out: notes.txt is a file, "
+                              "not a folder; choose another --out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "transactions.csv"]
 
 
 _rows = st.lists(st.tuples(

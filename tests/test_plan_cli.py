@@ -135,6 +135,17 @@ def test_out_may_not_hold_an_input(tmp_path: Path) -> None:
     assert "(--changes)" in result.stderr
 
 
+def test_out_under_a_file_is_refused_before_any_work(tmp_path: Path) -> None:
+    plan, log = inputs(tmp_path)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hi\n", encoding="utf-8")
+    result = invoke(["plan", str(plan), "--changes", str(log), "--out", str(notes / "plan-1")])
+    assert result.exit_code == 2
+    assert result.stderr == (f"error {notes}/plan-1: cannot write --out: {notes} is a file, not "
+                             "a folder; choose another --out\n1 problem; nothing was written.\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["changes.csv", "notes.txt", "plan.yaml"]
+
+
 class Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

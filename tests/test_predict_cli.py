@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from hashlib import sha256
 from html.parser import HTMLParser
@@ -349,7 +352,8 @@ def test_csv_mode_must_be_known(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     result = invoke(["predict", *tiny(tmp_path), "--csv", "sometimes", "--out", str(out)],
                     monkeypatch)
     assert result.exit_code == 2, result.output
-    assert "--csv" in result.stderr and "sometimes" in result.stderr
+    assert result.stderr == ("error --csv: must be one of auto, always, never, not 'sometimes'\n"
+                             "1 problem; nothing was written.\n")
     assert not out.exists()
 
 
@@ -458,6 +462,101 @@ def test_missing_parents_created_for_a_failed_run_are_removed(
     result = invoke(["--quiet", "predict", *args, "--out", str(out)], monkeypatch)
     assert result.exit_code == 2, result.output
     assert not (tmp_path / "new").exists()
+
+
+def _no_work(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("the records were classified before --out was checked")
+
+
+def test_out_under_a_file_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = tiny(tmp_path)
+    notes = tmp_path / "mydocs" / "notes.txt"
+    notes.parent.mkdir()
+    notes.write_text("hi\n", encoding="utf-8")
+    monkeypatch.setattr(engine, "classify", _no_work)
+    for out in (notes / "x", notes / "x" / "y" / "z"):
+        result = invoke(["--quiet", "predict", *args, "--out", str(out)], monkeypatch)
+        assert result.exit_code == 2, result.output
+        assert result.stderr == (f"error {out}: cannot write --out: {notes} is a file, not a "
+                                 "folder; choose another --out\n1 problem; nothing was written.\n")
+    assert siblings(notes.parent) == {"notes.txt"} and notes.read_text() == "hi\n"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_out_where_no_folder_can_be_made_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/proc takes no new folder, even from root (who ignores permission bits)."""
+    monkeypatch.setattr(engine, "classify", _no_work)
+    for out in ("/proc/nope", "/proc/nope/deeper/run"):
+        result = invoke(["--quiet", "predict", *tiny(tmp_path), "--out", out], monkeypatch)
+        assert result.exit_code == 2, result.output
+        assert result.stderr == (f"error {out}: cannot write --out: /proc does not take new "
+                                 "folders; choose another --out\n1 problem; nothing was "
+                                 "written.\n")
+
+
+def _refusing(code: int, prefix: str = "") -> Callable[..., str]:
+    """tempfile.mkdtemp failing with `code` for the folders whose name starts with `prefix`."""
+    real = tempfile.mkdtemp
+
+    def mkdtemp(*args: Any, **kwargs: Any) -> str:
+        name = kwargs.get("prefix") or ""
+        if name.startswith(prefix):
+            raise OSError(code, os.strerror(code), os.path.join(kwargs.get("dir") or "", name))
+        return real(*args, **kwargs)
+    return mkdtemp
+
+
+def test_out_without_permission_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Permission bits alone cannot show this to root: the folder's refusal is simulated."""
+    args = tiny(tmp_path)
+    monkeypatch.setattr(engine, "classify", _no_work)
+    monkeypatch.setattr(tempfile, "mkdtemp", _refusing(errno.EACCES))
+    out = tmp_path / "locked" / "run"
+    result = invoke(["--quiet", "predict", *args, "--out", str(out)], monkeypatch)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (f"error {out}: cannot write --out: no permission to make a folder "
+                             f"in {tmp_path}; check the folder's permissions or choose another "
+                             "--out\n1 problem; nothing was written.\n")
+
+
+def test_a_path_made_a_file_after_the_check_is_a_user_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process turns --out's parent into a file between the check and the write."""
+    args = tiny(tmp_path)
+    out = tmp_path / "runs" / "run"
+    real = runfolder.remove_leftovers
+
+    def race(folder: Path) -> None:
+        out.parent.rmdir()
+        out.parent.write_text("not a folder", encoding="utf-8")
+        real(folder)
+
+    monkeypatch.setattr(runfolder, "remove_leftovers", race)
+    result = invoke(["--quiet", "predict", *args, "--out", str(out)], monkeypatch)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (f"error {out}: cannot write --out: {out.parent} is a file, not a "
+                             "folder; choose another --out\n1 problem; nothing was written.\n")
+
+
+def test_a_full_disk_when_the_folder_is_made_names_out_not_the_temp_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = tiny(tmp_path)
+    out = tmp_path / "run"
+    monkeypatch.setattr(tempfile, "mkdtemp", _refusing(errno.ENOSPC, ".run."))
+    result = invoke(["--quiet", "predict", *args, "--out", str(out)], monkeypatch)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (f"error {out}: cannot write --out: No space left on device; free "
+                             "some space or choose another --out\n1 problem; nothing was "
+                             "written.\n")
+    assert not out.exists() and not list(tmp_path.glob(".run.*"))
 
 
 # -- internal errors ------------------------------------------------------------------------------

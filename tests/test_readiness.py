@@ -1063,11 +1063,12 @@ def test_exit_0_without_blockers(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("extra,message", [
-    (["--as-of", "2026-13-01"], "--as-of: '2026-13-01' is not an ISO date"),
+    (["--as-of", "2026-13-01"], "error --as-of: '2026-13-01' is not an ISO date (YYYY-MM-DD)\n"),
     (["--waivers", "WAIVERS"], "w.yaml:4:14: expires: 'soon' is not an ISO date"),
     (["--waivers", "MISSING"], "nope.yaml: file not found"),
-    (["--holds-threshold", "-1"], "--holds-threshold must be 0 or more"),
-    (["--csv", "sometimes"], "--csv must be one of"),
+    (["--holds-threshold", "-1"], "error --holds-threshold: must be 0 or more, not -1\n"),
+    (["--csv", "sometimes"],
+     "error --csv: must be one of auto, always, never, not 'sometimes'\n"),
 ])
 def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, extra: list[str],
                                               message: str) -> None:

@@ -101,7 +101,7 @@ def test_rules_show_an_unknown_rule_exits_2(layer: Path) -> None:
     result = run("rules", "show", "users.staff-created-collides", "--rules", str(layer))
     assert result.exit_code == 2, result.output
     assert result.output == (
-        "error cutover: no rule with id 'users.staff-created-collides' (see `cutover rules "
+        "error RULE_ID: no rule with id 'users.staff-created-collides' (see `cutover rules "
         "list`)\n1 problem; nothing was written.\n")
 
 

@@ -877,8 +877,7 @@ def test_prediction_must_be_a_predict_run(world: World, tmp_path: Path,
                  str(earlier)], monkeypatch)
     assert ok.exit_code == 0, ok.output  # nothing over a budget: exit 0
     for folder, message in (
-            (empty, f"{empty}: not a predict run folder (summary.json and ledger.parquet "
-                    "expected)"),
+            (empty, f"{empty}: --prediction: not a run folder (no summary.json)"),
             (earlier, f"{earlier / 'summary.json'}: a 'verify' run, not a predict run")):
         out = tmp_path / "verify"
         result = invoke(["--quiet", "verify", "--prediction", str(folder), "--post", str(post),
@@ -943,10 +942,10 @@ def test_a_broken_prediction_is_reported_with_the_other_inputs(tmp_path: Path) -
                          entities=["userz"])
     found = [str(p) for p in e.value.problems]
     assert len(found) == 4, found
-    assert {f"{empty}: not a predict run folder (summary.json and ledger.parquet expected)",
+    assert {f"{empty}: --prediction: not a run folder (no summary.json)",
             f"{missing}: snapshot folder not found (--post)",
             f"{path}:2:14: unknown entity 'userz'"} < set(found)
-    assert any(p.startswith("cutover: --entity: unknown entity 'userz' (did you mean 'users'?)")
+    assert any(p.startswith("--entity: unknown entity 'userz' (did you mean 'users'?)")
                for p in found)
     assert not (tmp_path / "out").exists()
 
@@ -994,18 +993,23 @@ def test_a_pseudonymising_session_is_refused(world: World, tmp_path: Path) -> No
 
 def test_unknown_stage_is_refused(world: World, tmp_path: Path) -> None:
     post = write_snapshot(tmp_path / "post", "cutover", {})
-    with pytest.raises(UserError, match="--stage must be one of cutover, fulfillment, golive"):
+    with pytest.raises(UserError, match="--stage: must be one of cutover, fulfillment, golive"):
         inline(world.inputs(), post, tmp_path / "out", stage="testload")
     assert not (tmp_path / "out").exists()
 
 
-def test_post_snapshot_of_another_stage_is_named(world: World, tmp_path: Path) -> None:
+def test_post_snapshot_of_another_stage_is_refused(world: World, tmp_path: Path) -> None:
+    """The stage verified is the post snapshot's; another one given is an error, not a run
+    full of false discrepancies (the command line's messages: test_verify_inputs.py)."""
     world.pre = {"vendors": [{"code": "V1"}]}
     post = write_snapshot(tmp_path / "post", "golive", {"vendors": [{"code": "V1"}]})
+    with pytest.raises(UserError) as e:
+        inline(world.inputs(), post, tmp_path / "out", stage="cutover")
+    assert str(e.value) == (f"{post}: --post: a snapshot of stage 'golive', but --stage is "
+                            "'cutover'; leave --stage out to verify the golive stage")
+    assert not (tmp_path / "out").exists()
     run = inline(world.inputs(), post, tmp_path / "out")
-    assert run.summary["warnings"] == [
-        f"{post}: stage 'golive' but verifying the 'cutover' stage"]
-    assert read_csv(run.out / "discrepancies.csv") == []
+    assert (run.summary["stage"], run.summary["warnings"]) == ("golive", [])
 
 
 # -- outputs ---------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ def test_unknown_entity_is_a_usage_error(world: World, tmp_path: Path,
                      "--entity", "extract.users"], monkeypatch)
     assert result.exit_code == 2, result.output
     assert result.stderr == (
-        "error cutover: --entity: unknown entities 'user' (did you mean 'users'?), "
+        "error --entity: unknown entities 'user' (did you mean 'users'?), "
         "'extract.users' (did you mean 'extract.orders'?); valid names: analytics_reports, "
         "authorities, citations, code_tables, collections, configuration, course_instructors, "
         "courses, forms, fund_transactions, funds, invoices, items, jobs, libraries, licenses, "

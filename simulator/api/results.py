@@ -27,7 +27,7 @@ from simulator.commands.whatif import command as whatif_cmd
 from simulator.commands.whatif.variant import BASE
 from simulator.core import compare
 from simulator.core.engine import LEDGER_COLUMNS, Result
-from simulator.errors import UserError
+from simulator.errors import Loc, Problem, UserError
 from simulator.inputs.yamlsrc import suggest
 from simulator.output.runfolder import CSV_MODES
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 def _check_csv(csv: str) -> None:
     if csv not in CSV_MODES:
-        raise UserError(f"csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
+        raise UserError(Problem(Loc("csv"), f"must be one of {', '.join(CSV_MODES)}, not '{csv}'"))
 
 
 def _csv_option(csv: str) -> str | None:
@@ -275,8 +275,8 @@ class WhatIf:
         """The ledger of `variant` (or of the base), as `Prediction.ledger`'s columns."""
         names = [c.name for c in self._compared.cases]
         if variant not in names:
-            raise UserError(f"no variant '{variant}' (known: {', '.join(names)})"
-                            + suggest(variant, names))
+            raise UserError(Problem(Loc("variant"), f"'{variant}' is not a variant of this run "
+                                    f"(known: {', '.join(names)})" + suggest(variant, names)))
         case = self._compared.cases[names.index(variant)]
         columns = ", ".join(db.ident(c) for c in LEDGER_COLUMNS)
         return self._session._core.con.relation(f"select {columns} from {case.table}")

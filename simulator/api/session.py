@@ -17,7 +17,7 @@ from simulator.commands.readiness import run as readiness_cmd
 from simulator.commands.verify import command as verify_cmd
 from simulator.commands.whatif import command as whatif_cmd
 from simulator.core import session as core
-from simulator.errors import UserError
+from simulator.errors import Loc, Problem, UserError
 
 PathLike = str | Path
 C = TypeVar("C", bound=results.Current)
@@ -39,7 +39,7 @@ def open_session(pre: PathLike, extract: PathLike, scenario: PathLike, *,
     block) to free its DuckDB connection.
     """
     if memory_limit and (bad := db.check_memory_limit(memory_limit)):
-        raise UserError(f"memory_limit: {bad}")
+        raise UserError(Problem(Loc("memory_limit"), bad))
     given = Given(Path(pre), Path(extract), Path(scenario),
                   Path(testload) if testload is not None else None,
                   tuple(Path(r) for r in rules), memory_limit)
@@ -104,14 +104,16 @@ class Session:
         found = explain_cmd.explain(self._core, entity, key)
         return [results.Explanation.of(self, e) for e in found]
 
-    def verify(self, post: PathLike, *, stage: str = "cutover", budgets: PathLike | None = None,
+    def verify(self, post: PathLike, *, stage: str | None = None,
+               budgets: PathLike | None = None,
                baseline: PathLike | None = None, cutover_extract: PathLike | None = None,
                entities: Sequence[str] | None = None) -> results.Verification:
         """Reconcile Alma after a load (`post`, a snapshot folder) with this session's
         prediction, record by record, as `cutover verify --pre ... --post` does.
 
-        `stage`: cutover, fulfillment or golive; `budgets`: loss budgets YAML; `baseline` and
-        `cutover_extract`: the fulfillment stage's; `entities`: check only these (`--entity`).
+        `stage`: cutover, fulfillment or golive (None: the post snapshot's own stage);
+        `budgets`: loss budgets YAML; `baseline` and `cutover_extract`: the fulfillment
+        stage's; `entities`: check only these (`--entity`).
         Costs: the classification (once per session), then reads and validates the post
         snapshot's tables and reconciles. A later `verify` on this session replaces the
         tables this result writes from: write it first.
@@ -150,7 +152,7 @@ class Session:
         self._check_open()
         paths = [Path(v) for v in variants]
         if not paths:
-            raise UserError("give at least one variant file")
+            raise UserError(Problem(Loc("variants"), "give at least one variant file"))
         cases = whatif_cmd.prepare(self._core, paths)
         schema = f"{whatif_cmd.SCHEMA}_{self._store.number()}"
         return results.WhatIf(self, whatif_cmd.compare_variants(self._core, paths, cases, schema))

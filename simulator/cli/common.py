@@ -24,7 +24,7 @@ from rich.table import Table as RichTable
 
 from simulator import db
 from simulator.cli import progress
-from simulator.errors import UserError, display_path
+from simulator.errors import Loc, Problem, UserError, display_path
 
 if TYPE_CHECKING:
     from simulator.core.session import Session
@@ -229,9 +229,10 @@ def check_options(csv: str | None = None, memory_limit: str | None = None) -> No
     from simulator.output.runfolder import CSV_MODES
 
     if csv is not None and csv not in CSV_MODES:
-        raise UserError(f"--csv must be one of {', '.join(CSV_MODES)}, not '{csv}'")
+        raise UserError(Problem(Loc("--csv"),
+                                f"must be one of {', '.join(CSV_MODES)}, not '{csv}'"))
     if memory_limit and (bad := db.check_memory_limit(memory_limit)):
-        raise UserError(f"--memory-limit: {bad}")
+        raise UserError(Problem(Loc("--memory-limit"), bad))
 
 
 def step(name: str) -> None:

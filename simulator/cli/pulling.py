@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from simulator.cli.common import Exit, exit_codes, print_table, term, warn
 from simulator.cli.tools import snapshot_app
-from simulator.errors import UserError
+from simulator.errors import Loc, Problem, UserError
 from simulator.importers.alma_api.pull_endpoints import BY_FOLDER
 from simulator.importers.alma_api.pull_files import PROGRESS, Mark
 
@@ -39,9 +39,9 @@ def api_key(variable: str) -> str:
     key = os.environ.get(variable, "").strip() if variable else ""
     if not key:
         shown = (f"the environment variable {variable}" if ENV_NAME.fullmatch(variable)
-                 else "the environment variable named by --api-key-env (give its name, not "
-                      "the key)")
-        raise UserError(f"{shown} is not set or empty: put the Alma API key there")
+                 else "the environment variable it names (give its name, not the key)")
+        raise UserError(Problem(Loc("--api-key-env"),
+                                f"{shown} is not set or empty: put the Alma API key there"))
     return key
 
 
@@ -117,7 +117,7 @@ def snapshot_pull(
 
     key = api_key(api_key_env)
     if not timeout > 0:
-        raise UserError("--timeout must be more than 0 seconds")
+        raise UserError(Problem(Loc("--timeout"), "must be more than 0 seconds"))
     policy = replace(pull_http.DEFAULT, timeout=timeout)
     try:
         with Bars(term.err, not term.options["quiet"]) as bars:

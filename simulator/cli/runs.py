@@ -29,7 +29,7 @@ from simulator.cli.common import (
     warn,
 )
 from simulator.cli.explaining import print_explanation
-from simulator.errors import UserError
+from simulator.errors import Loc, Problem, UserError
 from simulator.privacy import check_pseudonym_key
 
 if TYPE_CHECKING:
@@ -104,7 +104,9 @@ def verify(
     extract: Annotated[Path | None, typer.Option(help="Final legacy extract folder.")] = None,
     scenario: Annotated[Path | None, typer.Option(help="Scenario YAML file.")] = None,
     testload: Testload = None,
-    stage: Annotated[str, typer.Option(help="cutover, fulfillment or golive.")] = "cutover",
+    stage: Annotated[str | None, typer.Option(
+        help="cutover, fulfillment or golive: the checks run (default: the --post snapshot's "
+             "stage; when given, it must be that stage).")] = None,
     budgets: Annotated[Path | None, typer.Option(
         help="Loss budgets YAML (default: any discrepancy fails).")] = None,
     baseline: Annotated[Path | None, typer.Option(
@@ -146,9 +148,11 @@ def _check_verify_sources(prediction: Path | None, pre: Path | None, extract: Pa
     """What verify compares with: a saved prediction, or inputs to predict anew."""
     inline = [p for p in (pre, extract, scenario) if p is not None]
     if prediction is not None and inline:
-        raise UserError("give either --prediction or --pre/--extract/--scenario, not both")
+        raise UserError(Problem(Loc("--prediction"), "give either --prediction or "
+                                                     "--pre/--extract/--scenario, not both"))
     if prediction is None and len(inline) != 3:
-        raise UserError("give --prediction RUN, or all of --pre, --extract and --scenario")
+        raise UserError(Problem(Loc("--prediction"), "give --prediction RUN, or all of --pre, "
+                                                     "--extract and --scenario"))
 
 
 def _print_verification(run: Verification) -> None:

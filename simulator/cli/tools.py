@@ -21,7 +21,7 @@ from simulator.cli.common import (
     term,
     warn,
 )
-from simulator.errors import UserError
+from simulator.errors import Loc, Problem, UserError
 
 rules_app = typer.Typer(no_args_is_help=True, help="List, show, lint and document rule packs.")
 snapshot_app = typer.Typer(no_args_is_help=True, help="Check snapshot folders.")
@@ -51,7 +51,8 @@ def rules_show(rule_id: str, rules: RulesOpt = None) -> int:
 
     found = load_pack(rules).find_rule(rule_id)
     if not found:
-        raise UserError(f"no rule with id '{rule_id}' (see `cutover rules list`)")
+        raise UserError(Problem(Loc("RULE_ID"),
+                                f"no rule with id '{rule_id}' (see `cutover rules list`)"))
     entity, rule = found
     out = term.out
     out.print(f"[bold]{rule.id}[/bold]  ({entity.id}, {rule.loc})")

@@ -56,8 +56,14 @@ class RunFolder:
         }
 
 
-def open_run(path: Path, role: str, problems: Collector) -> RunFolder | None:
-    """A run folder's summary, checked enough to compare it; problems are collected."""
+COMPARE_RUNS = "compare two of its runs, e.g. {run}/variants/base and {run}/variants/<name>"
+
+
+def open_run(path: Path, role: str, problems: Collector,
+             use: str = COMPARE_RUNS) -> RunFolder | None:
+    """A run folder's summary, checked enough to compare it; problems are collected. `use`:
+    what to do with a what-if folder's runs instead (`{run}` is the folder; verify takes
+    one of them)."""
     shown = display_path(path)
     if not path.is_dir():
         problems.add(Loc(shown), f"{role}: run folder not found")
@@ -80,8 +86,7 @@ def open_run(path: Path, role: str, problems: Collector) -> RunFolder | None:
                                                       "run summary (expected an object)")
         return None
     if summary.get("kind") in ("whatif", "diff"):
-        hint = (f"; compare two of its runs, e.g. {shown}/variants/base and "
-                f"{shown}/variants/<name>" if summary.get("kind") == "whatif" else "")
+        hint = "; " + use.format(run=shown) if summary.get("kind") == "whatif" else ""
         problems.add(Loc(shown), f"{role}: a {summary['kind']} folder has no ledger of its "
                                  f"own{hint}")
         return None

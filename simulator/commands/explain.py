@@ -8,7 +8,7 @@ from typing import Any
 from simulator import db
 from simulator.core import engine
 from simulator.core.session import Session
-from simulator.errors import UserError
+from simulator.errors import Loc, Problem, UserError
 from simulator.inputs.scenario import Scenario
 from simulator.inputs.tables import SCHEMA_SIDE, TABLES
 from simulator.rules import analysis
@@ -45,15 +45,15 @@ def resolve_entity(pack: Pack, name: str) -> Entity:
             if (s, table) in pack.entities:
                 return pack.entities[(s, table)]
     known = sorted({e.id for e in pack.entities.values()})
-    raise UserError(f"unknown entity '{name}' (known: {', '.join(known)})")
+    raise UserError(Problem(Loc("ENTITY"), f"unknown entity '{name}' (known: {', '.join(known)})"))
 
 
 def key_parts(entity: Entity, key: str) -> list[str]:
     """The parts of a record key as the ledger writes it (`P02401|Cataloger|NFU`)."""
     parts = key.split("|")
     if len(parts) != len(entity.key):
-        raise UserError(f"a {entity.name} key has {len(entity.key)} part(s) "
-                        f"({'|'.join(entity.key)}), got '{key}'")
+        raise UserError(Problem(Loc("KEY"), f"a {entity.name} key has {len(entity.key)} part(s) "
+                                            f"({'|'.join(entity.key)}), got '{key}'"))
     return parts
 
 
@@ -96,8 +96,8 @@ def explain_loaded(con: db.Connection, pack: Pack, scenario: Scenario, entity_na
     rows = cursor.fetchall()
     if not rows:
         ci = any(TABLES[entity.name].column(k).ci for k in entity.key)
-        raise UserError(f"no {entity.id} record with key '{key}'"
-                        + (" (compared ignoring letter case)" if ci else ""))
+        raise UserError(Problem(Loc("KEY"), f"no {entity.id} record with key '{key}'"
+                                + (" (compared ignoring letter case)" if ci else "")))
     out = []
     for row in rows:
         record = dict(zip(names, row, strict=True))

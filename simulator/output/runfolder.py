@@ -41,13 +41,16 @@ def check_out(out: Path, marker: str = MARKER, what: str = "a run folder", *,
               folders: Iterable[Input] = (), files: Iterable[Input] = ()) -> None:
     """Refuse an --out that is, is inside or holds one of the input `folders`, or holds one of
     the input `files` (writing there would change or delete an input); then refuse to replace a
-    folder that `marker` does not mark as one this tool wrote (a typo must not delete data).
-    `what` names such a folder in the message."""
+    folder that `marker` does not mark as one this tool wrote (a typo must not delete data),
+    and an --out that cannot be created (`not_creatable`). `what` names such a folder in the
+    message."""
     shown = display_path(out)
     overlaps = _overlaps(out, folders, files)
     if overlaps:
         raise UserError([Problem(Loc(shown), message) for message in overlaps])
     why = _not_replaceable(out, marker, what)
+    if not why and (reason := not_creatable(out)):
+        why = f"{CANNOT_WRITE}{reason}"
     if why:
         raise UserError(Problem(Loc(shown), why))
 
@@ -65,6 +68,7 @@ def check_run_out(out: Path, inputs: Any, rules: Iterable[Path] = (),
 
 
 _OUTSIDE = "choose a folder outside the inputs"
+CANNOT_WRITE = "cannot write --out: "
 
 
 def _overlaps(out: Path, folders: Iterable[Input], files: Iterable[Input]) -> list[str]:
@@ -238,12 +242,14 @@ def write_folder(out: Path, fill: Callable[[Path], None], marker: str = MARKER,
     removed, and an earlier run is left as it was; temp folders that killed writers left beside
     `out` are removed first (`remove_leftovers`). A run folder (`marker` MARKER) needs
     `summary.json` from `fill` and gets MARKER from here; another `marker`
-    (an imported snapshot's) is written by `fill`. A full, read-only or unwritable disk is bad
-    usage naming `out` (UserError). `what` names such a folder in messages.
+    (an imported snapshot's) is written by `fill`. A full, read-only or unwritable disk, and
+    any error making or renaming the folder, is bad usage naming `out` (UserError). `what`
+    names such a folder in messages.
     """
     check_out(out, marker, what)
     created = _missing_parents(out)
     tmp: Path | None = None
+    filling = False
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         remove_leftovers(out)
@@ -253,14 +259,16 @@ def write_folder(out: Path, fill: Callable[[Path], None], marker: str = MARKER,
         umask = os.umask(0)
         os.umask(umask)
         tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is for sharing
+        filling = True
         fill(tmp)
         _finish(tmp, marker)
+        filling = False
         with signals_held():
             _replace(tmp, out)
     except BaseException as e:
         with signals_held():
             _discard(tmp, created)
-        fault = _write_fault(out, tmp, e)
+        fault = _write_fault(out, tmp, e) if filling else _creation_fault(out, e)
         if fault is not None:
             raise fault from None
         raise
@@ -352,7 +360,51 @@ def _write_fault(out: Path, tmp: Path | None, error: BaseException) -> UserError
     else:
         return None
     return UserError(Problem(Loc(display_path(out)),
-                             f"cannot write --out: {reason}; {_DISK_HINTS[code]}"))
+                             f"{CANNOT_WRITE}{reason}; {_DISK_HINTS[code]}"))
+
+
+def _creation_fault(out: Path, error: BaseException) -> UserError | None:
+    """An OSError while making `out`, its parents or its temp folder, or renaming it into place
+    (a race with another process since `check_out`), as bad usage naming --out and why, never
+    the temp folder's name; None for any other error."""
+    if not isinstance(error, OSError):
+        return None
+    reason = not_creatable(out) or (f"{error.strerror or type(error).__name__}; "
+                                     f"{_DISK_HINTS.get(error.errno or 0, 'choose another --out')}")
+    return UserError(Problem(Loc(display_path(out)), f"{CANNOT_WRITE}{reason}"))
+
+
+def not_creatable(out: Path) -> str | None:
+    """Why `out` cannot be made (with what to do), or None: a part of its path that is not a
+    folder, or a nearest existing folder that takes no new folder (permissions, a read-only or
+    virtual file system). That folder is tried by making and removing an empty folder in it:
+    permission bits do not tell (root ignores them; /proc refuses root too)."""
+    folder = Path(os.path.abspath(out)).parent
+    while not os.path.isdir(folder):
+        if os.path.lexists(folder):
+            kind = "a file" if os.path.isfile(folder) else "neither a file nor a folder"
+            return f"{display_path(folder)} is {kind}, not a folder; choose another --out"
+        folder = folder.parent
+    try:
+        with signals_held():
+            os.rmdir(tempfile.mkdtemp(prefix=".cutover-check.", dir=folder))
+    except OSError as e:
+        return _refused(display_path(folder), e)
+    return None
+
+
+def _refused(folder: str, error: OSError) -> str:
+    """Why no folder can be made in `folder`, in plain words, with what to do."""
+    hint = _DISK_HINTS.get(error.errno or 0, "choose another --out")
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"no permission to make a folder in {folder}; {hint}"
+    if error.errno == errno.EROFS:
+        return f"{folder} is on a read-only file system; {hint}"
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left on the disk of {folder}; {hint}"
+    if error.errno == errno.ENOENT:  # /proc: it exists, but takes no new folder
+        return f"{folder} does not take new folders; {hint}"
+    return f"cannot make a folder in {folder}: {error.strerror or error}; {hint}"
 
 
 def _near(name: str, out: Path) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from simulator.errors import Loc, Problem, UserError, display_path
 from simulator.inputs import offline_circ_csv
+from simulator.output import runfolder
 
 LINE_ENDS = {"crlf": "\r\n", "lf": "\n"}
 
@@ -18,11 +19,14 @@ LINE_ENDS = {"crlf": "\r\n", "lf": "\n"}
 def make(source: Path, out: Path, line_end: str = "crlf") -> int:
     """Write `out` from the transactions of `source`; the number of lines written."""
     if line_end not in LINE_ENDS:
-        raise UserError(f"--line-end must be one of {', '.join(LINE_ENDS)}, not '{line_end}'")
+        raise UserError(Problem(Loc("--line-end"),
+                                f"must be one of {', '.join(LINE_ENDS)}, not '{line_end}'"))
     shown = display_path(out)
     if out.exists() or out.is_symlink():
         raise UserError(Problem(Loc(shown), "--out exists: choose a new file (a file is never "
                                             "overwritten)"))
+    if why := runfolder.not_creatable(out):
+        raise UserError(Problem(Loc(shown), f"{runfolder.CANNOT_WRITE}{why}"))
     rows = offline_circ_csv.read(source)
     text = offline_circ_csv.file_text(rows, LINE_ENDS[line_end])
     out.parent.mkdir(parents=True, exist_ok=True)

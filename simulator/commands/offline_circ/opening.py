@@ -90,8 +90,8 @@ def open_inputs(offline: Path, ill: Path | None, ill_bibs: Path | None, snap: Pa
             fields = found_scenario.ill_bibs
             bibs = _try(problems, lambda: bibs_mod.read(ill_bibs, fields))
     if ill_bibs is not None and ill is None:
-        problems.add(Loc("cutover"), "--ill-bibs is given without --ill: the temporary bibs "
-                                     "are the records of the ILL file's items")
+        problems.add(Loc("--ill-bibs"), "given without --ill: the temporary bibs are the "
+                                        "records of the ILL file's items")
     problems.raise_if_any()
     assert found_scenario is not None and found_snap is not None
     if found_snap.institution != found_scenario.institution:

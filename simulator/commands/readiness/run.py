@@ -27,7 +27,7 @@ from simulator.commands.readiness.report import Review, report_view, summarise
 from simulator.commands.readiness.scores import AreaScore, scores, verdict
 from simulator.core.engine import Result
 from simulator.core.session import Session
-from simulator.errors import UserError
+from simulator.errors import Loc, Problem, UserError
 from simulator.output import runfolder
 
 
@@ -57,7 +57,8 @@ def parse_as_of(text: str | None) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise UserError(f"--as-of: {text!r} is not an ISO date (YYYY-MM-DD)") from None
+        raise UserError(Problem(Loc("--as-of"),
+                                f"{text!r} is not an ISO date (YYYY-MM-DD)")) from None
 
 
 @dataclass
@@ -100,7 +101,8 @@ def review(session: Session, waivers_path: Path | None = None, as_of: dt.date | 
     """The readiness review of the session's inputs (after its classification); nothing is
     written. Waivers are judged on `as_of` (default today)."""
     if holds_threshold < 0:
-        raise UserError(f"--holds-threshold must be 0 or more, not {holds_threshold}")
+        raise UserError(Problem(Loc("--holds-threshold"),
+                                f"must be 0 or more, not {holds_threshold}"))
     as_of = as_of or dt.date.today()
     given = waivers.load(waivers_path, finding_ids(session.pack)) if waivers_path else []
     result, con = session.classification, session.con

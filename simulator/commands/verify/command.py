@@ -70,7 +70,7 @@ def run(
     out: Path,
     *,
     prediction: Prediction | None = None,
-    stage: str = "cutover",
+    stage: str | None = None,
     budgets_path: Path | None = None,
     baseline: Path | None = None,
     cutover_extract: Path | None = None,
@@ -80,7 +80,8 @@ def run(
     entities: list[str] | None = None,
 ) -> Run:
     """Verify the post snapshot at `post_path` against a prediction into run folder `out`
-    (`check`, then `write`); `out` is checked before any work."""
+    (`check`, then `write`); `out` is checked before any work. `stage` is the post snapshot's
+    own unless given (see `check`)."""
     check_out(session, out, post_path, prediction=prediction, budgets_path=budgets_path,
               baseline=baseline, cutover_extract=cutover_extract)
     checked = check(session, post_path, prediction=prediction, stage=stage,
@@ -103,7 +104,7 @@ def check(
     post_path: Path,
     *,
     prediction: Prediction | None = None,
-    stage: str = "cutover",
+    stage: str | None = None,
     budgets_path: Path | None = None,
     baseline: Path | None = None,
     cutover_extract: Path | None = None,
@@ -112,18 +113,21 @@ def check(
     """Verify the post snapshot at `post_path` against a prediction; nothing is written.
 
     The prediction is `prediction` (an opened predict run, whose ledger is read; the session's
-    inputs are the ones it was made from), or else the session's classification. `entities`
+    inputs are the ones it was made from), or else the session's classification. The stage
+    checked is the post snapshot's (cutover, fulfillment or golive); a `stage` given must be
+    the same, so that a snapshot is never checked against the wrong load. `entities`
     (`--entity`) limits the run to some entities (see scope.resolve_scope). Every problem of
     every input is raised together.
     """
     check_stage(stage)
     earlier = []
     if prediction is None and session.pseudonymize:
-        earlier.append(Problem(Loc("cutover"), "verify needs the real keys: give a Session "
-                                               "without pseudonymisation"))
-    opened = open_inputs(lambda: session.pack, post_path, budgets_path=budgets_path,
-                         baseline=baseline, cutover_extract=cutover_extract,
-                         entities=entities, earlier=earlier)
+        earlier.append(Problem(Loc(""), "verify needs the real keys: give a Session without "
+                                        "pseudonymisation"))
+    opened = open_inputs(lambda: session.pack, post_path, stage=stage,
+                         budgets_path=budgets_path, baseline=baseline,
+                         cutover_extract=cutover_extract, entities=entities, earlier=earlier)
+    stage = opened.stage
     source, ledger, records = _load(session, opened, prediction, stage)
     session.progress("verifying")
     forms = stages.form_digests(opened.cutover_extract, session.inputs.extract) \
@@ -131,7 +135,6 @@ def check(
     result = _check(session, opened, source, stage, forms)
     found = findings(session.con, opened.budgets, opened.registry, opened.pack)
     warnings = [*(prediction.warnings if prediction else []), *opened.post.warnings,
-                *_stage_warning(opened, stage),
                 *stages.warnings(stage, opened.baseline is not None, forms),
                 *_pack_warning(opened, prediction)]
     return Checked(post_path, opened, prediction, stage, result, found, warnings, ledger,
@@ -168,7 +171,7 @@ def run_saved(
     rules: list[Path] | None = None,
     memory_limit: str | None = None,
     progress: Callable[[str], None] | None = None,
-    stage: str = "cutover",
+    stage: str | None = None,
     budgets_path: Path | None = None,
     baseline: Path | None = None,
     cutover_extract: Path | None = None,
@@ -189,7 +192,7 @@ def run_saved(
     try:
         saved = open_prediction(prediction)
     except UserError as e:
-        open_inputs(lambda: engine.load_checked(rules), post_path,
+        open_inputs(lambda: engine.load_checked(rules), post_path, stage=stage,
                     budgets_path=budgets_path, baseline=baseline,
                     cutover_extract=cutover_extract, entities=entities, earlier=e.problems)
         raise
@@ -253,13 +256,6 @@ def _check(session: Session, opened: Opened, source: str, stage: str,
     if stage == "golive":
         result.actions = stages.golive_actions(ctx, opened.pack)
     return result
-
-
-def _stage_warning(opened: Opened, stage: str) -> list[str]:
-    post = opened.post
-    if post.stage == stage:
-        return []
-    return [f"{display_path(post.path)}: stage '{post.stage}' but verifying the '{stage}' stage"]
 
 
 def _pack_warning(opened: Opened, prediction: Prediction | None) -> list[str]:

@@ -4,13 +4,13 @@ snapshots and scenario its manifest names), and a Session over those inputs."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from simulator import db
+from simulator.commands import diff
 from simulator.core.engine import LEDGER_COLUMNS
 from simulator.core.session import Session
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
@@ -18,6 +18,9 @@ from simulator.inputs import bundle, snapshot
 from simulator.inputs.scenario import DEFAULT_SCRUBBED, Scenario
 from simulator.inputs.snapshot import Snapshot
 from simulator.inputs.tables import SCHEMA_SIDE
+from simulator.output import runfolder
+
+ROLE = "--prediction"
 
 
 @dataclass
@@ -57,14 +60,8 @@ def scenario_from_manifest(data: dict[str, Any]) -> Scenario:
 def open_prediction(run: Path) -> Prediction:
     """The predict run folder `run`; every problem of it and of its inputs together."""
     shown = display_path(run)
-    summary_path, ledger_path = run / "summary.json", run / "ledger.parquet"
-    if not summary_path.is_file() or not ledger_path.is_file():
-        raise UserError(Problem(Loc(shown), "not a predict run folder (summary.json and "
-                                            "ledger.parquet expected)"))
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UserError(Problem(Loc(display_path(summary_path)), f"unreadable: {e}")) from None
+    summary = _run_folder(run).summary
+    summary_path, ledger_path = run / runfolder.SUMMARY, run / diff.LEDGER
     if summary.get("kind") != "predict":
         raise UserError(Problem(Loc(display_path(summary_path)),
                                 f"a {summary.get('kind')!r} run, not a predict run"))
@@ -82,6 +79,22 @@ def open_prediction(run: Path) -> Prediction:
                            opened.get("testload"))
     return Prediction(run, summary, inputs, warnings, frozenset(unchanged),
                       ledger_path if exact else None)
+
+
+def _run_folder(run: Path) -> diff.RunFolder:
+    """`run` opened as `cutover diff` opens a run folder (one not found, with no summary or
+    no ledger, a what-if folder and its runs named); a file given for it is said to be one."""
+    shown = display_path(run)
+    if run.is_file():
+        given = (f" (give the folder it is in, {display_path(run.parent)})"
+                 if (run.parent / runfolder.SUMMARY).is_file() else "")
+        raise UserError(Problem(Loc(shown), f"{ROLE}: a file, not a predict run folder{given}"))
+    problems = Collector()
+    found = diff.open_run(run, ROLE, problems, use="give one of its runs, e.g. "
+                          "{run}/variants/base or {run}/variants/<name>")
+    problems.raise_if_any()
+    assert found is not None  # open_run adds a problem when it finds none
+    return found
 
 
 def _check_ledger(path: Path) -> list[str]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator import db
-from simulator.errors import UserError
+from simulator.errors import Loc, Problem, UserError
 from simulator.inputs.tables import post_table, tables_for, with_references
 from simulator.inputs.yamlsrc import suggest
 from simulator.rules.analysis import tables_read
@@ -101,11 +101,11 @@ def resolve_scope(given: list[str] | None, pack: Pack) -> Scope:
     if unknown:
         bare = sorted(n for n in known if "." not in n)
         shown = [f"'{name}'{suggest(name, known)}" for name in unknown]
-        raise UserError(
-            f"--entity: unknown entit{'y' if len(unknown) == 1 else 'ies'} {', '.join(shown)}; "
+        raise UserError(Problem(Loc("--entity"),
+            f"unknown entit{'y' if len(unknown) == 1 else 'ies'} {', '.join(shown)}; "
             f"valid names: {', '.join(bare)}; or one side of an entity: alma.NAME or "
             "extract.NAME as the ledger names it (extract.patrons), post.NAME for the rows in no "
-            "input record")
+            "input record"))
     pairs = frozenset(p for n in wanted for p in known[n])
     return Scope(tuple(wanted), pairs)
 

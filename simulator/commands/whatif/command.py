@@ -22,7 +22,7 @@ from simulator.core import compare, engine
 from simulator.core.engine import Result
 from simulator.core.findings import level_of
 from simulator.core.session import Session
-from simulator.errors import Collector, UserError, display_path
+from simulator.errors import Collector, Loc, Problem, UserError, display_path
 from simulator.inputs.bundle import Inputs
 from simulator.inputs.scenario import Scenario
 from simulator.output import runfolder
@@ -137,7 +137,7 @@ def run(
     record, written to the folder `out`; `out` is checked before any work."""
     check_out(session, out, variant_paths)
     if not variant_paths:
-        raise UserError("give at least one --variant FILE")
+        raise UserError(Problem(Loc("--variant"), "give at least one variant file"))
     session.progress("checking rules and variants")
     cases = prepare(session, variant_paths)
     check_rules_out(out, cases)

@@ -79,9 +79,9 @@ def pull(base_url: str, key: str, out: Path, only: str | None = None,
     endpoints, asked = select(only)
     base = check_base_url(base_url)
     if not key:
-        raise UserError("the API key is empty")
+        raise UserError(Problem(Loc("--api-key-env"), "the API key is empty"))
     if out.exists() and not out.is_dir():
-        raise UserError(f"{display_path(out)} is a file, not a folder")
+        raise UserError(Problem(Loc(display_path(out)), "--out is a file, not a folder"))
     state = State.open(out, base)
     reused = _reused(out, endpoints, asked, state)
     todo = [e for e in endpoints if e.folder not in reused]

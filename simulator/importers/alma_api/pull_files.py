@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from simulator.errors import UserError, display_path
+from simulator.errors import Loc, Problem, UserError, display_path
 
 PROGRESS = ".pull-progress.json"
 PART = ".part"
@@ -54,12 +54,13 @@ class State:
             marks = {name: Mark(**m) for name, m in data["folders"].items()}
             started = str(data["base_url"])
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise UserError(f"{display_path(path)} is not a progress file of cutover snapshot "
-                            "pull; remove it (and the folders it covers) to start again") from None
+            raise UserError(Problem(Loc(display_path(path)), "not a progress file of cutover "
+                                    "snapshot pull; remove it (and the folders it covers) to "
+                                    "start again")) from None
         if started != base_url:
-            raise UserError(f"{display_path(out)} holds an unfinished pull from {started}, not "
-                            f"{base_url}: continue it with that --base-url, or pull into a new "
-                            "folder")
+            raise UserError(Problem(Loc(display_path(out)), f"--out holds an unfinished pull "
+                                    f"from {started}, not {base_url}: continue it with that "
+                                    "--base-url, or pull into a new folder"))
         return cls(out, base_url, marks, resumed=True)
 
     def save(self) -> None:

@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from simulator.errors import UserError
+from simulator.errors import Loc, Problem, UserError
 
 AUTH_CODES = {"UNAUTHORIZED", "FORBIDDEN", "INVALID_REQUEST"}  # a wrong key or missing rights
 
@@ -77,11 +77,12 @@ def check_base_url(base_url: str) -> str:
     refused (the key belongs in the environment, not in a URL)."""
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UserError("--base-url must be an http(s) URL such as "
-                        "https://api-eu.hosted.exlibrisgroup.com/almaws/v1")
+        raise UserError(Problem(Loc("--base-url"), "must be an http(s) URL such as "
+                                "https://api-eu.hosted.exlibrisgroup.com/almaws/v1"))
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise UserError("--base-url must not hold a query, a fragment or credentials: the API key "
-                        "is read from the variable named by --api-key-env")
+        raise UserError(Problem(Loc("--base-url"), "must not hold a query, a fragment or "
+                                "credentials: the API key is read from the variable named by "
+                                "--api-key-env"))
     return base_url.rstrip("/")
 
 
