@@ -128,7 +128,7 @@ BAD = [
          "primary_id, origin)"]),
     Bad("column-name-in-other-case", "freeze",
         {"users.csv": "primary_id,Record_Type\nJSmith,PUBLIC\nS1,STAFF\n"},
-        ["freeze/users.csv:1:1: missing required column 'record_type' (the header has: "
+        ["freeze/users.csv:1:2: missing required column 'record_type' (the header has: "
          "primary_id, Record_Type; 'Record_Type' is not 'record_type': column names are lower "
          "case)"]),
     Bad("int-abc", "freeze",
@@ -139,8 +139,8 @@ BAD = [
         {"users.csv": USERS + "T1,STAFF,CREATED,I-3,yesterday,2026-02-30\n"},
         ["freeze/users.csv:4:5: column created_at: 'yesterday' is not an ISO date or timestamp "
          "(YYYY-MM-DD[THH:MM:SS])",
-         "freeze/users.csv:4:6: column updated_at: '2026-02-30' is not an ISO date or timestamp "
-         "(YYYY-MM-DD[THH:MM:SS])"]),
+         "freeze/users.csv:4:6: column updated_at: '2026-02-30': 2026-02-30 is not a day of the "
+         "calendar (2026-02 has days 01 to 28)"]),
     Bad("bool-maybe", "freeze",
         {"licenses.csv": "license_code,name,linked_to_einventory\nL1,Big Deal,true\n"
                          "L2,Small Deal,maybe\n"},
@@ -209,7 +209,7 @@ BAD = [
          "a row may hold): is a quote left open, or a field holding a whole document?"]),
     Bad("quote-never-closed", "freeze",
         {"collections.csv": 'collection_id,name\nC1,"never closed\nC2,ok\n'},
-        ['freeze/collections.csv:2:1: a quoted field is never closed (a " opens it, another " '
+        ['freeze/collections.csv:2:2: a quoted field is never closed (a " opens it, another " '
          "must close it)"]),
     Bad("ragged-too-many-fields", "freeze",
         {"libraries.csv": "code,name\nMAIN,Main\nLAW,Law, and Order\n"},

@@ -78,7 +78,8 @@ VALUES = st.text(st.characters(whitelist_categories=("L", "N"), whitelist_charac
                  max_size=8)
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60,
+          deadline=None)
 @given(st.lists(st.one_of(st.none(), st.lists(VALUES, min_size=2, max_size=2)), max_size=12))
 def test_lines_are_where_each_record_starts(tmp_path: Path, records: list[list[str] | None]
                                             ) -> None:
@@ -138,7 +139,7 @@ def test_mixed_line_ends_are_located_in_every_words(con: db.Connection, tmp_path
 
 def test_a_quote_never_closed(con: db.Connection, tmp_path: Path) -> None:
     f = CsvFile(write(tmp_path, 'a,b\n1,2\n\n3,"x\n'), "f.csv")
-    assert problem(con, f, LINES, 2) == ('f.csv:4:1: a quoted field is never closed (a " opens '
+    assert problem(con, f, LINES, 2) == ('f.csv:4:2: a quoted field is never closed (a " opens '
                                          'it, another " must close it)')
 
 

@@ -363,7 +363,7 @@ def test_lines_with_too_many_or_too_few_fields_and_open_quotes(root: Path) -> No
     (root / "legacy" / "loans.csv").write_text(LOANS + '"i9","x\n', encoding="utf-8")
     before = hashes(root)
     assert_rejected(root, import_flat(), [
-        "legacy/loans.csv:5:1: a quoted field is never closed (a \" opens it, another must "
+        "legacy/loans.csv:5:2: a quoted field is never closed (a \" opens it, another must "
         "close it; quote: \"\" in the mapping reads quotes as text)"], before)
 
 

@@ -303,7 +303,7 @@ def test_a_file_that_cannot_be_read(con: db.Connection, tmp_path: Path) -> None:
         "3:6: line has 6 fields but the header names 5 (a value holding a comma must be in "
         "double quotes)"]
     assert problems(con, tmp_path, HEADER + "2026-06-01 10:00,UWX,loans,create,\"a\n") == [
-        "2:1: a quoted field is never closed (a \" opens it, another \" must close it)"]
+        "2:5: a quoted field is never closed (a \" opens it, another \" must close it)"]
     bad = (HEADER + "2026-06-01 10:00,UWX,loans,create,Gen\xe8ve\n").encode("latin-1")
     assert problems(con, tmp_path, bad) == [
         "2:5: byte 0xE8 is not UTF-8 text: save the file as CSV UTF-8"]

@@ -149,8 +149,8 @@ BAD: list[tuple[str, str, list[str]]] = [
      .replace("2026-03-16", "2026-03-16T25:00").replace("  go_live", "  golive"), [
         "scenario.yaml:3:13: testload: 'yesterday' is not an ISO date (YYYY-MM-DD or "
         "YYYY-MM-DDTHH:MM:SS)",
-        "scenario.yaml:6:23: fulfillment_freeze: '2026-02-30' is not an ISO date (YYYY-MM-DD or "
-        "YYYY-MM-DDTHH:MM:SS)",
+        "scenario.yaml:6:23: fulfillment_freeze: '2026-02-30': 2026-02-30 is not a day of the "
+        "calendar (2026-02 has days 01 to 28)",
         "scenario.yaml:7:3: unknown date 'golive': did you mean 'go_live'? expected testload, "
         "freeze_start, clean_data_delivered, fulfillment_freeze, go_live"]),
     ("clean-data-before-freeze", GOOD.replace("2026-03-11", "2026-03-01"), [

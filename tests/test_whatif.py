@@ -421,7 +421,10 @@ def test_malformed_yaml_is_located(tmp_path: Path) -> None:
     ("{primary_id: X, record_type: [STAFF]}", "users.record_type: a list is not text (put the "
                                               "value in quotes)"),
     ("{primary_id: X, record_type: STAFF, created_at: 2026-02-30}",
-     "users.created_at: '2026-02-30' is not an ISO date or timestamp (YYYY-MM-DD[THH:MM:SS])"),
+     "users.created_at: '2026-02-30': 2026-02-30 is not a day of the calendar (2026-02 has "
+     "days 01 to 28)"),
+    ("{primary_id: X, record_type: STAFF, created_at: soon}",
+     "users.created_at: 'soon' is not an ISO date or timestamp (YYYY-MM-DD[THH:MM:SS])"),
     ("{primary_id: '', record_type: STAFF}", "users.primary_id is required and cannot be empty"),
 ])
 def test_values_of_the_wrong_type(tmp_path: Path, value: str, message: str) -> None:

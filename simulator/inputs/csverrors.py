@@ -207,8 +207,29 @@ def _sentence(f: CsvFile, text: str, words: Words) -> tuple[int | None, int, str
                            f"ends in {ends[0]}, the first line in {ends[1]}; save it again with "
                            "one kind")
     if "unterminated quote" in text.lower():
-        return None, 1, words.unclosed
+        return None, _unclosed_field(f, text), words.unclosed
     return None, 1, f"{words.cannot}: {text.strip().splitlines()[0]}"
+
+
+_UNCLOSED = re.compile(r"Original Line: (.*?)\nValue with unterminated quote", re.S)
+
+
+def _unclosed_field(f: CsvFile, error: str) -> int:
+    """The field whose quote never closes, counted in the record DuckDB quotes in `error` (from
+    its start to the file's end, or as much as it read): the last field a quote opens (a
+    stray character after a closing quote, `"x"y`, leaves that field open too); 1 when it
+    quotes none."""
+    m = _UNCLOSED.search(error)
+    field, opened, quoted = 1, 1, False
+    for ch in m.group(1) if m and f.quote else "":
+        if ch == f.quote:  # a doubled quote inside a quoted field closes and opens again
+            quoted = not quoted
+            opened = field if quoted else opened
+        elif not quoted and ch == f.delimiter:
+            field += 1
+        elif not quoted and ch in "\r\n":
+            field = 1
+    return opened
 
 
 def _fields(f: CsvFile, error: str, found: int) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
 from simulator.inputs import yamlsrc
+from simulator.inputs.validate import not_on_calendar
 from simulator.inputs.yamlsrc import describe
 
 DATES = ("testload", "freeze_start", "clean_data_delivered", "fulfillment_freeze", "go_live")
@@ -187,8 +188,10 @@ def read_dates(data: yamlsrc.YMap, scenario: Scenario, problems: Collector, show
             continue
         parsed = _as_datetime(value)
         if parsed is None:
-            problems.add(dates.value_loc(key), f"{key}: {describe(value)} is not an ISO date "
-                                               "(YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)")
+            why = not_on_calendar(value.strip()) if isinstance(value, str) else None
+            problems.add(dates.value_loc(key), f"{key}: {describe(value)}: {why}" if why else
+                         f"{key}: {describe(value)} is not an ISO date (YYYY-MM-DD or "
+                         "YYYY-MM-DDTHH:MM:SS)")
         else:
             scenario.dates[key] = parsed
     yamlsrc.required(dates, REQUIRED_DATES, problems, template="missing date '{key}'")

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,6 +19,7 @@ FORMAT_VERSION = 1
 MANIFEST = "snapshot.yaml"
 _MANIFEST_KEYS = ("format_version", "institution", "stage", "taken_at", "forms")
 MAX_LINE_BYTES = 2_097_152
+TABLE_SUFFIXES = (".csv", ".parquet")
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,13 @@ class Snapshot:
 
 
 def only(snap: Snapshot, tables: set[str]) -> Snapshot:
-    """The snapshot as if it held only `tables`: problems of its other files are not looked at
-    (a command that reads a few tables validates just those)."""
+    """The snapshot as if it held only `tables`: problems of its other files (and of files
+    misnamed for its other tables) are not looked at (a command that reads a few tables
+    validates just those)."""
     others = {display_path(p) for p in snap.path.iterdir()
-              if p.suffix.lower() in (".csv", ".parquet") and p.stem in TABLES
-              and p.stem not in tables}
+              if p.suffix.lower() in TABLE_SUFFIXES
+              and (t := p.stem if p.stem in TABLES else meant_table(p.stem, snap.side))
+              and t not in tables}
     return replace(snap, files={n: f for n, f in snap.files.items() if n in tables},
                    problems=[p for p in snap.problems if p.loc.path not in others])
 
@@ -198,22 +202,18 @@ def _discover(
 ) -> dict[str, TableFile]:
     known = {t.name: t for t in tables_for(side)}
     found: dict[str, TableFile] = {}
-    for file in sorted(path.iterdir()):
+    files = sorted(path.iterdir())
+    present = {f.stem for f in files if f.suffix.lower() in TABLE_SUFFIXES}
+    for file in files:
         if file.name == MANIFEST or file in form_files or file.name.startswith("."):
             continue
         stem, suffix = file.stem, file.suffix.lower()
         shown = display_path(file)
-        if suffix not in (".csv", ".parquet"):
+        if suffix not in TABLE_SUFFIXES:
             warnings.append(f"{shown}: not a table file (.csv or .parquet); ignored")
             continue
         if stem not in known:
-            if stem in TABLES:
-                other = next(sd for sd in TABLES[stem].sides if sd != side)
-                warnings.append(f"{shown}: {stem} is an {other}-side table, not part of an "
-                                f"{side}-side snapshot; ignored")
-            else:
-                warnings.append(f"{shown}: no table named '{stem}' in an {side}-side snapshot; "
-                                "ignored")
+            _not_a_table(file, side, present, problems, warnings)
             continue
         if _unreadable(file, shown, problems):
             unreadable.add(stem)
@@ -231,12 +231,73 @@ def _discover(
             )
             continue
         fmt = suffix[1:]
-        header = _csv_header(file, problems) if fmt == "csv" else ()
+        header = _csv_header(file, known[stem], problems) if fmt == "csv" else ()
         if header is None:
             unreadable.add(stem)
         else:
             found[stem] = TableFile(known[stem], file, fmt, header)
+            warnings.extend(_near_miss_warnings(shown, known[stem], header))
     return found
+
+
+# How like a name must be to a table's or a column's to be taken for it (difflib's ratio):
+# above `yamlsrc.closest`'s 0.6, which takes notes for items and test for items; patron is
+# 0.92 like patrons, library 0.75 like libraries, e_mail 0.91 like email.
+NEAR_MISS = 0.75
+
+
+def near_miss(name: str, choices: Sequence[str]) -> str | None:
+    """The choice `name` is likely a misspelt or miscased form of, or None."""
+    return yamlsrc.closest(name.lower(), choices, cutoff=NEAR_MISS)
+
+
+def meant_table(stem: str, side: str) -> str | None:
+    """The table of `side` a file named `stem` (no table's name) is likely meant to be: a
+    misspelt, singular or miscased name. None for an unrelated file (notes, README)."""
+    return near_miss(stem, [t.name for t in tables_for(side)])
+
+
+def _not_a_table(file: Path, side: str, present: set[str], problems: Collector,
+                 warnings: list[str]) -> None:
+    """A .csv or .parquet file named after no table of `side`: ignored with a warning, or an
+    error when it is likely meant to be a table the folder lacks (its rows would be left out
+    without a word)."""
+    stem, shown = file.stem, display_path(file)
+    if stem in TABLES:
+        other = next(sd for sd in TABLES[stem].sides if sd != side)
+        warnings.append(f"{shown}: {stem} is an {other}-side table, not part of an {side}-side "
+                        "snapshot; ignored")
+        return
+    what = f"no table named '{stem}' in an {side}-side snapshot"
+    meant = meant_table(stem, side)
+    if meant is None:
+        warnings.append(f"{shown}: {what}; ignored")
+    elif meant in present:
+        warnings.append(f"{shown}: {what} (did you mean '{meant}{file.suffix.lower()}'?); "
+                        "ignored")
+    else:
+        problems.add(Loc(shown), f"{what}: did you mean '{meant}{file.suffix.lower()}'? (the "
+                                 f"folder has no {meant} table, and a table is read only from "
+                                 "a file of its exact name)")
+
+
+def near_columns(table: Table, header: Sequence[str]) -> dict[str, str]:
+    """Each header name that is no column of `table` but close to one the header lacks (a
+    misspelt or miscased name), and that column. An unrelated extra column is not listed."""
+    names = table.column_names
+    missing = [c for c in names if c not in header]
+    return {name: close for name in header
+            if name not in names and (close := near_miss(name, missing))}
+
+
+def _near_miss_warnings(shown: str, table: Table, header: Sequence[str]) -> list[str]:
+    """A header name close to an optional column the file lacks: the column reads as absent
+    (empty), so the user is told. A required one is the validation's error, with the hint."""
+    near = near_columns(table, header)
+    return [f"{shown}:1:{i}: column '{name}' is not a column of {table.name} (did you mean "
+            f"'{near[name]}'?); its values are ignored"
+            for i, name in enumerate(header, 1)
+            if name in near and not table.column(near[name]).required]
 
 
 def _unreadable(file: Path, shown: str, problems: Collector) -> bool:
@@ -252,7 +313,7 @@ def _unreadable(file: Path, shown: str, problems: Collector) -> bool:
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-def _csv_header(file: Path, problems: Collector) -> tuple[str, ...] | None:
+def _csv_header(file: Path, table: Table, problems: Collector) -> tuple[str, ...] | None:
     shown = display_path(file)
     try:
         with file.open("rb") as f:
@@ -269,6 +330,11 @@ def _csv_header(file: Path, problems: Collector) -> tuple[str, ...] | None:
         return None
     # The first line: old Mac files end lines in CR alone, which `readline` does not split on.
     text = re.split(r"\r\n|\r|\n", first.decode("utf-8-sig", "surrogateescape"), maxsplit=1)[0]
+    if (delimiter := _other_delimiter(text, table)) is not None:
+        problems.add(Loc(shown, 1, 1), f"the file seems to be delimited by {delimiter}, but "
+                                       "snapshot CSV files use ',' (save it with commas between "
+                                       "fields)")
+        return None
     try:
         # DuckDB skips the header by its own reading: a header it reads otherwise (a stray
         # quote) would make it skip data rows silently, so the header must be strict CSV.
@@ -293,6 +359,29 @@ def _csv_header(file: Path, problems: Collector) -> tuple[str, ...] | None:
             ok = False
         seen.setdefault(name.lower(), name)
     return header if ok else None
+
+
+_DELIMITERS = {";": "';'", "\t": "tabs"}  # what spreadsheets write when not told ','
+
+
+def _other_delimiter(header: str, table: Table) -> str | None:
+    """How another delimiter is shown when the header, split on it and not on ',', names every
+    required column of `table` (a spreadsheet set to a European locale writes ';')."""
+    def names(delimiter: str) -> set[str]:
+        try:
+            return {h.strip().lower() for h in next(csv.reader([header], delimiter=delimiter))}
+        except csv.Error:
+            return set()
+
+    others = [d for d in _DELIMITERS if d in header]
+    required = {c.name for c in table.columns if c.required}
+    if not others or required <= names(","):
+        return None
+    for delimiter in others:
+        split = names(delimiter)
+        if len(split) > 1 and required <= split:
+            return _DELIMITERS[delimiter]
+    return None
 
 
 NOT_UTF8 = "is not valid UTF-8 text (Latin-1 or Windows bytes?): save the file as UTF-8"

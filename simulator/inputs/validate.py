@@ -9,7 +9,9 @@ value. tests/test_validate_fast.py keeps the two renderings of each check in agr
 
 from __future__ import annotations
 
+import calendar
 import math
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from simulator import db
 from simulator.errors import Loc, Problem
 from simulator.inputs import reading
 from simulator.inputs.keys import key_sql
-from simulator.inputs.snapshot import Snapshot, TableFile
+from simulator.inputs.snapshot import Snapshot, TableFile, near_columns
 from simulator.inputs.tables import SQL_TYPES, TYPE_WORDS, Table
 from simulator.inputs.yamlsrc import suggest
 
@@ -347,6 +349,9 @@ def _case_problems(tf: TableFile, checks: list[_Check], cases: list[dict[str, An
             message = (f"column {ck.column}: no value, but the column is required" if value is None
                        else f"column {ck.column}: {_show(value)} is blank, but the column is "
                             "required")
+        elif ck.kind == "value" and tf.table.column(ck.column).type == "timestamp" and (
+                why := not_on_calendar(value or "")):
+            message = f"column {ck.column}: {_show(value)}: {why}"
         else:
             message = f"column {ck.column}: {_show(value)} is not {ck.expectation}"
         if ck.kind == "domain" and value is not None:
@@ -360,17 +365,53 @@ def _case_problems(tf: TableFile, checks: list[_Check], cases: list[dict[str, An
     return out
 
 
+# An ISO date or timestamp as DuckDB reads one (a one-digit month or day, a space for the T, a
+# fraction of a second and a zone are accepted), its date and time parts as groups.
+_ISO_SHAPE = re.compile(r"(\d{4,})-(\d{1,2})-(\d{1,2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?"
+                        r"(?:\.\d+)?)?(?: ?(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))?")
+
+
+def not_on_calendar(value: str) -> str | None:
+    """Why a value written as an ISO date or timestamp is none ('2026-02-30'): its day or time
+    is not on the calendar or the clock. None when it is not ISO-shaped (or is a real one).
+    Only a value that failed the type check is looked at: the valid path never calls it."""
+    m = _ISO_SHAPE.fullmatch(value)
+    if m is None:
+        return None
+    year, month, day = (int(part) for part in m.group(1, 2, 3))
+    date = value[:m.end(3)]
+    if not 1 <= month <= 12:
+        return f"{date} is not a day of the calendar (months are 01 to 12)"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return (f"{date} is not a day of the calendar ({m.group(1)}-{month:02d} has days 01 to "
+                f"{days})")
+    if m.group(4) is None:
+        return None
+    hour, minute, second = int(m.group(4)), int(m.group(5)), int(m.group(6) or 0)
+    if hour > 24 or minute > 59 or second > 59 or (hour == 24 and minute + second > 0):
+        return (f"{value[m.start(4):m.end(6 if m.group(6) else 5)]} is not a time of day "
+                "(00:00:00 to 23:59:59)")
+    return None
+
+
 def _loc(tf: TableFile, row: int, column: str) -> Loc:
     return Loc(tf.shown, row, tf.header.index(column) + 1 if column in tf.header else 1)
 
 
 def _missing_column(tf: TableFile, name: str) -> Problem:
+    """At the header's name that is likely meant to be the column (a miscased or misspelt
+    one), else at the header's start."""
     has = ", ".join(tf.header) or "nothing"
     message = f"missing required column '{name}' (the header has: {has}"
-    near = [h for h in tf.header if h.strip().lower() == name]
-    if near:
+    near = [h for h, meant in near_columns(tf.table, tf.header).items() if meant == name]
+    if not near:
+        return Problem(Loc(tf.shown, 1, 1), message + ")")
+    if near[0].lower() == name:
         message += f"; '{near[0]}' is not '{name}': column names are lower case"
-    return Problem(Loc(tf.shown, 1, 1), message + ")")
+    else:
+        message += f"; column '{near[0]}': did you mean '{name}'?"
+    return Problem(Loc(tf.shown, 1, tf.header.index(near[0]) + 1), message + ")")
 
 
 def _duplicate_problems(con: db.Connection, raw: str, tf: TableFile, rows: list[dict[str, Any]],

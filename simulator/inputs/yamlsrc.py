@@ -265,12 +265,12 @@ def describe(value: Any) -> str:
 # --- checking mappings: unknown and missing keys, "did you mean" -----------------------------
 
 
-def closest(word: str, choices: Iterable[str]) -> str | None:
-    """The choice most like `word` (difflib, similarity at least 0.6), or None.
+def closest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The choice most like `word` (difflib, similarity at least `cutoff`), or None.
 
     The order of `choices` does not matter: equally close choices are decided by the text.
     """
-    close = difflib.get_close_matches(word, list(choices), n=1)
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
     return close[0] if close else None
 
 

@@ -19,6 +19,7 @@ from simulator import db
 from simulator.errors import Collector, Loc
 from simulator.inputs import yamlsrc
 from simulator.inputs.tables import SIDE_SCHEMA, TABLES, Col, Table
+from simulator.inputs.validate import not_on_calendar
 from simulator.inputs.yamlsrc import describe, suggest
 from simulator.rules.compile import render
 from simulator.rules.loader import Source
@@ -311,7 +312,8 @@ def _timestamp(col: Col, value: Any) -> _Converted:
             return dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")).replace(
                 tzinfo=None), None
         except ValueError:
-            pass
+            if why := not_on_calendar(value.strip()):
+                return None, f"{describe(value)}: {why}"
     return _not(value, "an ISO date or timestamp (YYYY-MM-DD[THH:MM:SS])")
 
 
