@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 
+# A flag takes no value: no type is shown beside it in --help.
+FLAG = ""
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Predict and verify what survives an Ex Libris Alma cutover, and why.")
 
@@ -201,8 +203,9 @@ def exit_codes(command: Callable[P, int]) -> Callable[P, None]:
 
 @app.callback()
 def _main(
-    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
-    quiet: Annotated[bool, typer.Option(help="No progress messages.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.",
+                                        metavar=FLAG)] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress messages.", metavar=FLAG)] = False,
 ) -> None:
     term.renew(debug, quiet)
 
@@ -214,13 +217,14 @@ Testload = Annotated[Path | None, typer.Option(
     "--testload", help="Alma snapshot after the test load (optional).")]
 ShowPii = Annotated[bool, typer.Option(
     "--show-pii", help="Show e-mail addresses in the report, the CSV files and summary.json "
-                       "(masked by default).")]
+                       "(masked by default).", metavar=FLAG)]
 RulesOpt = Annotated[list[Path] | None, typer.Option(
-    "--rules", help="A rule pack folder layered over the default (repeatable).")]
+    "--rules", help="A rule pack folder layered over the default (repeatable).",
+    metavar="<folder>")]
 MemoryLimit = Annotated[str | None, typer.Option(
     "--memory-limit", help="DuckDB memory limit, e.g. 4GB; beyond it work spills to disk "
                            "(default: CUTOVER_MEMORY_LIMIT, or 1GB, or half of the machine's "
-                           "memory if that is less).")]
+                           "memory if that is less).", metavar="<size>")]
 Out = Annotated[Path, typer.Option("--out", help="Run folder to write.")]
 
 

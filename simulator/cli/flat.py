@@ -50,13 +50,16 @@ def flat(
     files_dir: Annotated[Path, typer.Argument(help="Folder of legacy files.")],
     mapping: Annotated[Path, typer.Option("--mapping", help="The mapping file (YAML; "
                                                             "docs/legacy-files.md).")],
-    institution: Annotated[str, typer.Option("--institution", help="Institution code.")],
+    institution: Annotated[str, typer.Option("--institution", help="Institution code.",
+                                                              metavar="<code>")],
     out: Annotated[Path, typer.Option("--out", help="Snapshot folder to write (replaced only "
                                                     "if an earlier import wrote it).")],
-    stage: Annotated[str, typer.Option("--stage", help="extract or fulfillment_extract.")]
+    stage: Annotated[str, typer.Option("--stage", help="extract or fulfillment_extract.",
+                                                  metavar="<stage>")]
     = "extract",
     taken_at: Annotated[str | None, typer.Option(
-        "--taken-at", help="When the files were exported (ISO timestamp; default: now).")]
+        "--taken-at", help="When the files were exported (ISO timestamp; default: now).",
+                      metavar="<timestamp>")]
     = None,
     memory_limit: MemoryLimit = None,
 ) -> int:

@@ -24,13 +24,14 @@ def import_alma_api(
     raw_dir: Annotated[Path, typer.Argument(help="Raw folder of Alma API responses "
                                                  "(docs/alma-api.md).")],
     stage: Annotated[str, typer.Option(help="The snapshot's stage: testload, freeze, cutover, "
-                                            "fulfillment or golive.")],
-    institution: Annotated[str, typer.Option(help="Institution code (as in the scenario).")],
+                                            "fulfillment or golive.", metavar="<stage>")],
+    institution: Annotated[str, typer.Option(help="Institution code (as in the scenario).",
+                                             metavar="<code>")],
     out: Annotated[Path, typer.Option("--out", help="Snapshot folder to write (replaced only if "
                                                     "an earlier import wrote it).")],
     code_table: Annotated[list[str] | None, typer.Option(
         "--code-table", help="AlmaName=snapshot_table: import another Alma code table "
-                             "(repeatable).")] = None,
+                             "(repeatable).", metavar="<alma-name=table>")] = None,
 ) -> int:
     """Turn a raw folder of Alma API responses into a snapshot folder, validated."""
     from simulator.importers.alma_api.importer import import_alma_api as run_import

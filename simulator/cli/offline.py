@@ -79,7 +79,8 @@ def make(
         show_default=False)],
     out: Annotated[Path, typer.Option("--out", help="The file to write (never overwritten).")],
     line_end: Annotated[str, typer.Option(
-        "--line-end", help="crlf (as the offline circulation client writes) or lf.")] = "crlf",
+        "--line-end", help="crlf (as the offline circulation client writes) or lf.",
+                      metavar="<crlf|lf>")] = "crlf",
 ) -> int:
     """Write an offline circulation file from a CSV of transactions.
 

@@ -101,16 +101,17 @@ def describe(mark: Mark, total: int | None, of: str | None) -> str:
 def snapshot_pull(
     base_url: Annotated[str, typer.Option(
         "--base-url", help="Alma's API root, e.g. https://api-eu.hosted.exlibrisgroup.com/almaws/v1"
-    )],
+    , metavar="<url>")],
     api_key_env: Annotated[str, typer.Option(
         "--api-key-env", help="The NAME of the environment variable holding the API key (the key "
-                              "itself is never an option).")],
+                              "itself is never an option).", metavar="<variable>")],
     out: Annotated[Path, typer.Option("--out", help="Raw folder to write; an unfinished pull "
                                                     "there is continued.")],
     only: Annotated[str | None, typer.Option(
         "--only", help=f"Comma-separated folders to pull: {FOLDERS} (default: all but loans and "
-                       "requests, which take calls per user).")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for one answer.")] = 60.0,
+                       "requests, which take calls per user).", metavar="<folders>")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for one answer.",
+                                           metavar="<seconds>")] = 60.0,
 ) -> int:
     """Save Alma's REST API answers (read-only GETs) as a raw folder for `snapshot import`."""
     from simulator.importers.alma_api import pull, pull_http

@@ -46,13 +46,14 @@ def predict(
     testload: Testload = None,
     rules: RulesOpt = None,
     csv: Annotated[str, typer.Option(help="Write ledger.csv: auto (when it fits a "
-                                          "spreadsheet), always, never.")] = "auto",
+                                          "spreadsheet), always, never.",
+                                     metavar="<mode>")] = "auto",
     memory_limit: MemoryLimit = None,
     show_pii: ShowPii = False,
     pseudonymize: Annotated[str | None, typer.Option(
         help="Replace Primary IDs in the ledger and report with pseudonyms keyed by this "
              "secret (at least 16 characters): the same in every run with the same key, so "
-             "shared runs still join.")
+             "shared runs still join.", metavar="<secret>")
     ] = None,
 ) -> int:
     """Say for every record what the cutover will do to it, and why."""
@@ -80,8 +81,10 @@ def explain(
     pre: Pre,
     extract: Extract,
     scenario: ScenarioOpt,
-    entity: Annotated[str, typer.Argument(help="users, patrons, extract.vendors, ...")],
-    key: Annotated[str, typer.Argument(help="The record key; composite keys joined by |.")],
+    entity: Annotated[str, typer.Argument(help="users, patrons, extract.vendors, ...",
+                                          metavar="ENTITY")],
+    key: Annotated[str, typer.Argument(help="The record key; composite keys joined by |.",
+                                       metavar="KEY")],
     testload: Testload = None,
     rules: RulesOpt = None,
 ) -> int:
@@ -106,7 +109,7 @@ def verify(
     testload: Testload = None,
     stage: Annotated[str | None, typer.Option(
         help="cutover, fulfillment or golive: the checks run (default: the --post snapshot's "
-             "stage; when given, it must be that stage).")] = None,
+             "stage; when given, it must be that stage).", metavar="<stage>")] = None,
     budgets: Annotated[Path | None, typer.Option(
         help="Loss budgets YAML (default: any discrepancy fails).")] = None,
     baseline: Annotated[Path | None, typer.Option(
@@ -114,12 +117,13 @@ def verify(
     cutover_extract: Annotated[Path | None, typer.Option(
         help="fulfillment stage: the cutover extract, whose forms must hash the same.")] = None,
     rules: RulesOpt = None,
-    csv: Annotated[str, typer.Option(help="ledger.csv: auto, always, never.")] = "auto",
+    csv: Annotated[str, typer.Option(help="ledger.csv: auto, always, never.",
+                                     metavar="<mode>")] = "auto",
     show_pii: ShowPii = False,
     entity: Annotated[list[str] | None, typer.Option(
         "--entity", help="Check only this entity (repeatable): an Alma table with every record "
                          "that lands in it (users: users and patrons), or one side's entity "
-                         "(alma.users, extract.patrons, post.users).")] = None,
+                         "(alma.users, extract.patrons, post.users).", metavar="<entity>")] = None,
     memory_limit: MemoryLimit = None,
 ) -> int:
     """Reconcile Alma after a load with the prediction, record by record."""
@@ -179,12 +183,14 @@ def readiness(
         "--waivers", help="YAML file of accepted risks: finding id, optional record keys, "
                           "owner, reason, expiry date.")] = None,
     as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="The day waivers are judged on (YYYY-MM-DD); default today.")] = None,
+        "--as-of", help="The day waivers are judged on (YYYY-MM-DD); default today.",
+                   metavar="<date>")] = None,
     holds_threshold: Annotated[int, typer.Option(
         help="Unfulfilled holds above this many are a warning; up to it, information.")] = 20,
     rules: RulesOpt = None,
     csv: Annotated[str, typer.Option(help="Write ledger.csv: auto (when it fits a "
-                                          "spreadsheet), always, never.")] = "auto",
+                                          "spreadsheet), always, never.",
+                                     metavar="<mode>")] = "auto",
     memory_limit: MemoryLimit = None,
     show_pii: ShowPii = False,
 ) -> int:
@@ -212,12 +218,13 @@ def whatif(
     scenario: Annotated[Path, typer.Option("--scenario", help="The base scenario YAML file.")],
     variant: Annotated[list[Path], typer.Option(
         "--variant", help="A variant YAML file: options, dates, patches (assume:) and rules "
-                          "differing from the base (repeatable).")],
+                          "differing from the base (repeatable).", metavar="<file>")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write.")],
     testload: Testload = None,
     rules: RulesOpt = None,
     csv: Annotated[str, typer.Option(help="Write transitions.csv: auto (when it fits a "
-                                          "spreadsheet), always, never.")] = "auto",
+                                          "spreadsheet), always, never.",
+                                     metavar="<mode>")] = "auto",
     memory_limit: MemoryLimit = None,
     show_pii: ShowPii = False,
 ) -> int:
@@ -245,7 +252,8 @@ def diff(
     run_b: Annotated[Path, typer.Argument(help="Another run folder, compared with the first.")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write.")],
     csv: Annotated[str, typer.Option(help="Write changes.csv: auto (when it fits a "
-                                          "spreadsheet), always, never.")] = "auto",
+                                          "spreadsheet), always, never.",
+                                     metavar="<mode>")] = "auto",
     show_pii: ShowPii = False,
 ) -> int:
     """Compare two saved runs: records that changed, appeared or disappeared, findings, inputs."""

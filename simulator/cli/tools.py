@@ -24,7 +24,8 @@ from simulator.cli.common import (
 from simulator.errors import Loc, Problem, UserError
 
 rules_app = typer.Typer(no_args_is_help=True, help="List, show, lint and document rule packs.")
-snapshot_app = typer.Typer(no_args_is_help=True, help="Check snapshot folders.")
+snapshot_app = typer.Typer(no_args_is_help=True,
+                           help="Check, pull and import snapshot folders.")
 
 
 @rules_app.command("list")
@@ -45,7 +46,9 @@ def rules_list(rules: RulesOpt = None) -> int:
 
 @rules_app.command("show")
 @exit_codes
-def rules_show(rule_id: str, rules: RulesOpt = None) -> int:
+def rules_show(rule_id: Annotated[str, typer.Argument(
+        help="The rule's id, as `cutover rules list` shows it.", metavar="RULE_ID")],
+        rules: RulesOpt = None) -> int:
     """Show one rule whole."""
     from simulator.rules.loader import load_pack
 
