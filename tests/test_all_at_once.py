@@ -87,3 +87,12 @@ def test_valid_tables_add_nothing_to_a_scenario_typo(inputs: list[str], tmp_path
     code, lines = run("predict", *inputs, "--out", "run")
     assert code == 2
     assert len(lines) == 2 and lines[0].startswith("error scenario.yaml:9:3: unknown option")
+
+
+def test_only_commands_that_write_say_nothing_was_written(inputs: list[str]) -> None:
+    """snapshot validate, explain and rules lint only read: their count says nothing of files."""
+    result = CliRunner().invoke(app, ["--quiet", "snapshot", "validate", "freeze"])
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (2, "1 problem.")
+    result = CliRunner().invoke(app, ["--quiet", "predict", *inputs, "--out", "run"])
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (
+        2, "1 problem; nothing was written.")

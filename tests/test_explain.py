@@ -138,7 +138,7 @@ def test_explain_an_unknown_key_exits_2() -> None:
     assert result.exit_code == 2, result.output
     assert result.output == (
         "error KEY: no alma.users record with key 'NOBODY' (compared ignoring letter case)\n"
-        "1 problem; nothing was written.\n")
+        "1 problem.\n")
 
 
 def test_explain_an_unknown_entity_exits_2() -> None:
@@ -146,7 +146,7 @@ def test_explain_an_unknown_entity_exits_2() -> None:
     assert result.exit_code == 2, result.output
     known = ", ".join(sorted(e.id for e in default_pack().entities.values()))
     assert result.output == (f"error ENTITY: unknown entity 'frobs' (known: {known})\n"
-                             "1 problem; nothing was written.\n")
+                             "1 problem.\n")
 
 
 def test_explain_a_key_with_the_wrong_number_of_parts_exits_2() -> None:
@@ -154,7 +154,7 @@ def test_explain_a_key_with_the_wrong_number_of_parts_exits_2() -> None:
     assert result.exit_code == 2, result.output
     assert result.output == (
         "error KEY: a user_roles key has 3 part(s) (primary_id|role_type|scope), "
-        "got 'P02401'\n1 problem; nothing was written.\n")
+        "got 'P02401'\n1 problem.\n")
 
 
 # --- the layout at any width: a table when wide, each condition under its rule when narrow -----

@@ -681,7 +681,7 @@ def test_cli_lint_reports_every_problem_and_exits_2() -> None:
         "error layer/users.yaml:10:11: rule 'users.other': must be exactly one SQL expression, "
         "found 2 statements\n"
         "error layer/users.yaml:14:12: after: unknown rule id 'users.nosuch' in alma.users\n"
-        "3 problems; nothing was written.\n"
+        "3 problems.\n"
     )
 
 

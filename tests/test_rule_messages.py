@@ -137,7 +137,7 @@ def test_the_sample_layer_with_a_trailing_and(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.output == (
         "error l2/funds.yaml:8:49: rule 'nfu.funds.inactive-not-kept': the condition ends after "
-        "'and': something must follow\n1 problem; nothing was written.\n")
+        "'and': something must follow\n1 problem.\n")
 
 
 # --- a text value in double quotes ---------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_the_sample_layer_with_double_quotes(tmp_path: Path) -> None:
     assert result.output == (
         "error l10/funds.yaml:8:11: rule 'nfu.funds.inactive-not-kept': unknown column or fact "
         "'INACTIVE' (text values take single quotes: 'INACTIVE')\n"
-        "1 problem; nothing was written.\n")
+        "1 problem.\n")
 
 
 # --- a file given for a pack folder --------------------------------------------------------------
@@ -200,7 +200,7 @@ def test_predict_with_a_pack_file_says_so() -> None:
     result = CliRunner().invoke(app, ["rules", "lint", "--rules", str(SAMPLE_LAYER)])
     assert result.exit_code == 2
     assert "is a file, expected a rule pack folder (the folder holding it: " in result.output
-    assert result.output.rstrip().endswith("1 problem; nothing was written.")
+    assert result.output.rstrip().endswith("1 problem.")
 
 
 # --- a misspelt entity or side -------------------------------------------------------------------

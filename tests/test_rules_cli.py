@@ -102,7 +102,7 @@ def test_rules_show_an_unknown_rule_exits_2(layer: Path) -> None:
     assert result.exit_code == 2, result.output
     assert result.output == (
         "error RULE_ID: no rule with id 'users.staff-created-collides' (see `cutover rules "
-        "list`)\n1 problem; nothing was written.\n")
+        "list`)\n1 problem.\n")
 
 
 def test_rules_doc_writes_the_markdown(tmp_path: Path, layer: Path) -> None:

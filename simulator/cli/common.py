@@ -105,9 +105,10 @@ def _stoppable() -> Iterator[None]:
             signal.signal(s, handler)
 
 
-def run(fn: Callable[[], int]) -> None:
+def run(fn: Callable[[], int], writes: bool = True) -> None:
     """Run a command's body and exit with its code; errors become BAD_INPUT or INTERNAL, a
-    signal 128 + its number."""
+    signal 128 + its number. `writes`: the command writes files (its errors say that nothing
+    was)."""
     try:
         with _stoppable():
             try:
@@ -115,7 +116,7 @@ def run(fn: Callable[[], int]) -> None:
             finally:
                 progress.done()  # end a running spinner before the result or an error shows
     except UserError as e:
-        _bad_input([str(p) for p in e.problems])
+        _bad_input([str(p) for p in e.problems], writes)
     except (typer.Exit, typer.Abort):
         raise
     except KeyboardInterrupt:
@@ -125,16 +126,17 @@ def run(fn: Callable[[], int]) -> None:
             _stop()  # DuckDB turned the signal into an error of its own
         fault = environment_fault(e)
         if fault is not None:
-            _bad_input([fault])
+            _bad_input([fault], writes)
         _internal(e)
     raise typer.Exit(code)
 
 
-def _bad_input(problems: list[str]) -> None:
+def _bad_input(problems: list[str], writes: bool = True) -> None:
     for p in problems:
         term.err.print(f"[red]error[/red] {escape(p)}", markup=True, highlight=False)
     n = len(problems)
-    term.err.print(f"{n} problem{'s' if n != 1 else ''}; nothing was written.")
+    said = "; nothing was written" if writes else ""
+    term.err.print(f"{n} problem{'s' if n != 1 else ''}{said}.")
     raise typer.Exit(Exit.BAD_INPUT) from None
 
 
@@ -188,7 +190,7 @@ def environment_fault(e: Exception) -> str | None:
     return None
 
 
-def exit_codes(command: Callable[P, int]) -> Callable[P, None]:
+def exit_codes(command: Callable[P, int], writes: bool = True) -> Callable[P, None]:
     """Decorate a command whose body returns an exit code: `run` maps its result and errors.
 
     functools.wraps keeps the signature and docstring, from which typer takes options and help.
@@ -196,9 +198,15 @@ def exit_codes(command: Callable[P, int]) -> Callable[P, None]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
-        run(lambda: command(*args, **kwargs))
+        run(lambda: command(*args, **kwargs), writes)
 
     return wrapper
+
+
+def reading_exit_codes(command: Callable[P, int]) -> Callable[P, None]:
+    """`exit_codes` for a command that only reads and reports (`snapshot validate`,
+    `explain`, `rules lint`): its errors do not speak of files written."""
+    return exit_codes(command, writes=False)
 
 
 @app.callback()

@@ -24,6 +24,7 @@ from simulator.cli.common import (
     open_session,
     print_findings,
     print_table,
+    reading_exit_codes,
     step,
     term,
     warn,
@@ -76,7 +77,7 @@ def print_prediction(run: Prediction) -> None:
     term.out.print(f"{run.result.rows:,} records classified; run folder: {run.out}")
 
 
-@exit_codes
+@reading_exit_codes
 def explain(
     pre: Pre,
     extract: Extract,

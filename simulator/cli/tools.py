@@ -17,11 +17,13 @@ from simulator.cli.common import (
     RulesOpt,
     check_options,
     exit_codes,
+    reading_exit_codes,
     step,
     term,
     warn,
 )
-from simulator.errors import Loc, Problem, UserError
+from simulator.errors import Loc, Problem, UserError, display_path
+from simulator.output import runfolder
 
 rules_app = typer.Typer(no_args_is_help=True, help="List, show, lint and document rule packs.")
 snapshot_app = typer.Typer(no_args_is_help=True,
@@ -29,7 +31,7 @@ snapshot_app = typer.Typer(no_args_is_help=True,
 
 
 @rules_app.command("list")
-@exit_codes
+@reading_exit_codes
 def rules_list(rules: RulesOpt = None) -> int:
     """List every rule in order, per entity."""
     from simulator.rules.loader import load_pack
@@ -45,7 +47,7 @@ def rules_list(rules: RulesOpt = None) -> int:
 
 
 @rules_app.command("show")
-@exit_codes
+@reading_exit_codes
 def rules_show(rule_id: Annotated[str, typer.Argument(
         help="The rule's id, as `cutover rules list` shows it.", metavar="RULE_ID")],
         rules: RulesOpt = None) -> int:
@@ -72,7 +74,7 @@ def rules_show(rule_id: Annotated[str, typer.Argument(
 
 
 @rules_app.command("lint")
-@exit_codes
+@reading_exit_codes
 def rules_lint(rules: RulesOpt = None) -> int:
     """Check a pack (and layers): structure, SQL, names; every problem with its location."""
     from simulator.rules.lint import lint
@@ -106,7 +108,7 @@ def rules_doc(
 
 
 @snapshot_app.command("validate")
-@exit_codes
+@reading_exit_codes
 def snapshot_validate(folder: Annotated[Path, typer.Argument(help="Snapshot folder.")]) -> int:
     """Check a snapshot folder: manifest, files, columns, types, domains, keys, references."""
     from simulator.errors import UserError
@@ -135,6 +137,8 @@ def generate(
     from simulator.synth.generate import generate as run_generate
 
     check_options(memory_limit=memory_limit)
+    if not out.exists() and (why := runfolder.not_creatable(out)) is not None:
+        raise UserError(Problem(Loc(display_path(out)), runfolder.CANNOT_WRITE + why))
     done = run_generate(out, users, institutions, seed, memory_limit, progress=step)
     progress.done()
     for stage, tables in done.rows.items():

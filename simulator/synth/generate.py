@@ -34,7 +34,6 @@ from typing import Any
 
 from simulator import db
 from simulator.errors import Loc, Problem, UserError, display_path
-from simulator.output import runfolder
 from simulator.synth import consortium_snapshots as snapshots
 from simulator.synth.consortium import INSTITUTION, PUBLIC_GROUPS, Consortium, Profile, names
 from simulator.synth.consortium_cutover import LOST_PATRON, cutover, surprises
@@ -130,8 +129,6 @@ def _check(out: Path, users: int, institutions: int, seed: int) -> None:
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _generated(out))):
         problems.append(Problem(Loc(display_path(out)), "--out exists and is not a folder "
                                                         "written by `cutover generate`"))
-    elif not out.exists() and (why := runfolder.not_creatable(out)) is not None:
-        problems.append(Problem(Loc(display_path(out)), runfolder.CANNOT_WRITE + why))
     if problems:
         raise UserError(problems)
 
