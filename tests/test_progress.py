@@ -64,6 +64,18 @@ def test_a_step_over_the_delay_shows_its_name_then_its_duration() -> None:
     assert "classifying records" not in text  # it ended at once
 
 
+def test_a_step_an_error_ended_is_marked_as_failed() -> None:
+    """The errors that follow a step are its outcome: not a ✓ before them."""
+    con, buf = console()
+    clock = FakeClock()
+    steps = Steps(con, delay=0.05, clock=clock)
+    steps("validating")
+    wait_for(buf, "… validating")
+    clock.now = 1.25
+    steps.end(failed=True)
+    assert buf.getvalue().splitlines()[-1] == "✗ validating (1.2 s)"
+
+
 def test_on_a_terminal_a_spinner_runs_and_leaves_one_line() -> None:
     con, buf = console(terminal=True)
     clock = FakeClock()

@@ -113,8 +113,10 @@ def run(fn: Callable[[], int], writes: bool = True) -> None:
         with _stoppable():
             try:
                 code = fn()
-            finally:
-                progress.done()  # end a running spinner before the result or an error shows
+            except BaseException:
+                progress.done(failed=True)  # the step the error ended, marked as such
+                raise
+            progress.done()  # end a running spinner before the result shows
     except UserError as e:
         _bad_input([str(p) for p in e.problems], writes)
     except (typer.Exit, typer.Abort):

@@ -3,9 +3,10 @@
 Commands report steps through a plain callback (`progress("classifying records")`); a `Steps`
 object is that callback. A step that ends within `delay` seconds shows nothing. A longer one
 shows a spinner with its name and elapsed time while it runs (on a terminal), and leaves one
-line with its duration when it ends (`✓ classifying records (12.3 s)`); where stderr is no
-terminal (a log, CI), the spinner is replaced by one line when the step passes `delay`. Nothing
-is ever written to stdout, so JSON and CSV outputs stay clean; `--quiet` turns it all off.
+line with its duration when it ends (`✓ classifying records (12.3 s)`; `✗` when an error ended
+it); where stderr is no terminal (a log, CI), the spinner is replaced by one line when the step
+passes `delay`. Nothing is ever written to stdout, so JSON and CSV outputs stay clean; `--quiet`
+turns it all off.
 """
 
 from __future__ import annotations
@@ -58,8 +59,9 @@ class Steps:
             else:
                 self.console.print(f"[dim]… {step}[/dim]", highlight=False)
 
-    def end(self) -> None:
-        """End the current step (if any): stop its spinner, print its duration if shown."""
+    def end(self, failed: bool = False) -> None:
+        """End the current step (if any): stop its spinner, print its duration if shown,
+        marked ✗ when it `failed` (the errors follow)."""
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
@@ -72,7 +74,9 @@ class Steps:
             took = self.clock() - self._started
             self.durations.append((self._step, took))
             if self.enabled and (self._shown or took >= self.delay):
-                self.console.print(f"[dim]✓ {self._step} ({took:.1f} s)[/dim]", highlight=False)
+                mark = "✗" if failed else "✓"
+                self.console.print(f"[dim]{mark} {self._step} ({took:.1f} s)[/dim]",
+                                   highlight=False)
             self._step = None
 
     def __enter__(self) -> Steps:
@@ -94,9 +98,10 @@ def report(console: Console, enabled: bool, step: str) -> None:
     _current(step)
 
 
-def done() -> None:
-    """End the running command's last step, before its result or an error is printed."""
+def done(failed: bool = False) -> None:
+    """End the running command's last step, before its result or an error is printed
+    (`failed`: the step ended by that error)."""
     global _current
     if _current is not None:
-        _current.end()
+        _current.end(failed)
         _current = None
