@@ -1047,9 +1047,20 @@ waivers:
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["open_blockers"] == 0 and summary["verdict_level"] == "clear"
     assert "1 finding(s) waived" in summary["verdict"]
-    # The same waiver, expired: the blocker counts again.
+    assert "warning" not in result.stderr
+    # The same waiver, expired: the blocker counts again, and the terminal says why.
     result = invoke([*base[:-1], "2026-04-01", "--waivers", str(w), "--out", str(out)])
     assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"warning {w}:2:5: waiver 1 (vendors.missing-in-alma) expired on 2026-03-31: its records "
+        "count again"]
+    # Naming a record the finding lacks: a misspelt key waives nothing.
+    w.write_text(w.read_text(encoding="utf-8") + "    records: [V0211]\n", encoding="utf-8")
+    result = invoke([*base, "--waivers", str(w), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"warning {w}:2:5: waiver 1 (vendors.missing-in-alma) waives nothing: the finding has "
+        "none of its records"]
 
 
 def test_exit_0_without_blockers(tmp_path: Path) -> None:

@@ -208,6 +208,7 @@ def readiness(
                 [(f.severity, f.area, f.title, f"{f.count:,}", f.status) for f in run.findings])
     term.out.print("  ".join(f"{s.area} {s.score} ({s.status})" for s in run.scores))
     term.out.print(run.summary["verdict"])
+    warn([line for w in run.waivers if (line := w.warning())])
     term.out.print(f"{len(run.events)} runbook steps; run folder: {run.out}")
     return Exit.FINDINGS if run.open_blockers else Exit.OK
 

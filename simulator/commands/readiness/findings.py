@@ -35,6 +35,20 @@ class WaiverState:
     matched: int  # records of the finding it names (whether or not it is in force)
     missing: list[str] = field(default_factory=list)  # its record keys the finding lacks
 
+    def warning(self) -> str | None:
+        """What the terminal says of a waiver that does not do all it names, located in the
+        waivers file (the report shows every waiver's state)."""
+        w = self.waiver
+        said = f"{w.loc}: waiver {w.number} ({w.finding})"
+        if self.state == "expired":
+            return f"{said} expired on {w.expires.isoformat()}: its records count again"
+        if self.state == "unused":
+            return f"{said} waives nothing: the finding has none of its records"
+        if self.missing:
+            keys = ", ".join(repr(k) for k in self.missing)
+            return f"{said}: {keys} not among the finding's records (misspelt?)"
+        return None
+
 
 @dataclass
 class ReadyFinding(Finding):
