@@ -384,7 +384,7 @@ def test_bad_inputs_are_all_reported_at_once_and_nothing_written(
     assert errors(result) == [
         "missing.dat: not found",
         "nope.dat: --ill: not found",
-        "scenario.yaml:3:3: missing date 'clean_data_delivered'",
+        "scenario.yaml:2:1: missing date 'clean_data_delivered'",
         "scenario.yaml:3:17: freeze_start: 'x' is not an ISO date (YYYY-MM-DD or "
         "YYYY-MM-DDTHH:MM:SS)",
     ]

@@ -168,8 +168,8 @@ BAD: list[tuple[str, str, list[str]]] = [
         "scenario.yaml:2:7: dates must be a mapping of name: ISO date, not nothing",
         "scenario.yaml:4:10: option summon must be true or false, not nothing"]),
     ("missing-dates", "institution: TST\ndates:\n  go_live: 2026-03-16\n", [
-        "scenario.yaml:3:3: missing date 'clean_data_delivered'",
-        "scenario.yaml:3:3: missing date 'freeze_start'"]),
+        "scenario.yaml:2:1: missing date 'clean_data_delivered'",
+        "scenario.yaml:2:1: missing date 'freeze_start'"]),
     ("no-dates-no-institution", "options: {summon: true}\n", [
         "scenario.yaml:1:1: institution must be given as a code, e.g. institution: NFU",
         "scenario.yaml:1:1: missing key 'dates' (freeze_start and clean_data_delivered are "

@@ -194,7 +194,8 @@ def read_dates(data: yamlsrc.YMap, scenario: Scenario, problems: Collector, show
                          "YYYY-MM-DDTHH:MM:SS)")
         else:
             scenario.dates[key] = parsed
-    yamlsrc.required(dates, REQUIRED_DATES, problems, template="missing date '{key}'")
+    yamlsrc.required(dates, REQUIRED_DATES, problems, template="missing date '{key}'",
+                     at=data.key_loc("dates"))
     given = [d for d in DATES if d in scenario.dates]
     for earlier, later in zip(given, given[1:], strict=False):
         a, b = scenario.dates[earlier], scenario.dates[later]
