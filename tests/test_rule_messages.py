@@ -12,12 +12,10 @@ from pathlib import Path
 
 import pytest
 import sqlglot.errors
+from test_lint import one_rule, problems, rule, write_pack
 from typer.testing import CliRunner
 
 from simulator.cli import app
-from simulator.errors import UserError
-from simulator.rules.lint import lint
-from simulator.rules.loader import load_pack
 from simulator.rules.sqlerrors import explain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,34 +26,6 @@ SAMPLE_WHEN = "when: $retain_funds and status = 'INACTIVE'"
 @pytest.fixture(autouse=True)
 def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-
-
-def rule(rid: str, when: str = "true", extra: str = "") -> str:
-    """Five lines (plus `extra`): id on the first, when on the second."""
-    return (f"  - id: {rid}\n    when: {when}\n    outcome: removed\n    reason: r\n"
-            f"    cite: c\n{extra}")
-
-
-def write_pack(folder: str, **files: str) -> Path:
-    path = Path(folder)
-    path.mkdir(exist_ok=True)
-    for name, text in files.items():
-        (path / f"{name}.yaml").write_text(text, encoding="utf-8")
-    return path
-
-
-def problems(base: Path, layers: list[Path] | None = None) -> list[str]:
-    try:
-        pack = load_pack(layers, base=base)
-    except UserError as e:
-        return [str(p) for p in e.problems]
-    return [str(p) for p in lint(pack)]
-
-
-def one_rule(when: str, facts: str = "") -> list[str]:
-    """users with `users.x` (its when at pack/users.yaml:4:11 without facts) and a catch-all."""
-    users = "entity: users\n" + facts + "rules:\n" + rule("users.x", when) + rule("users.all")
-    return problems(write_pack("pack", users=users))
 
 
 def base_pack() -> Path:
@@ -291,7 +261,7 @@ def test_a_missing_field_causes_no_follow_up_problem() -> None:
 
 def test_a_rule_after_an_unknown_anchor_still_has_its_sql_checked() -> None:
     layer = write_pack("layer", users="entity: users\nrules:\n"
-                       + rule("users.mine", "status = 'A' and", "    after: users.nosuch\n"))
+                       + rule("users.mine", "status = 'A' and", extra="    after: users.nosuch\n"))
     assert problems(base_pack(), [layer]) == [
         "layer/users.yaml:4:24: rule 'users.mine': the condition ends after 'and': something "
         "must follow",
