@@ -162,6 +162,26 @@ def test_ledger_is_sorted_and_the_csv_holds_the_same_rows(sample_run: Run) -> No
                         for r in rows]
 
 
+def test_input_warnings_are_kept_in_the_summary_and_the_report(tmp_path: Path) -> None:
+    """What the terminal warned of on opening the inputs reaches whoever reads the run."""
+    args = tiny(tmp_path)
+    (tmp_path / "inputs" / "extract" / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    result = invoke(["--quiet", "predict", *args, "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    warned = [line.removeprefix("warning ") for line in result.stderr.splitlines()]
+    assert len(warned) == 1 and "notes.csv: no table named 'notes'" in warned[0]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["manifest"]["warnings"] == warned
+    html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert "<th>Warnings</th>" in html and "no table named &#39;notes&#39;" in html
+    (tmp_path / "inputs" / "extract" / "notes.csv").unlink()
+    result = invoke(["--quiet", "predict", *args, "--out", str(tmp_path / "run2")])
+    assert (result.exit_code, result.stderr) == (0, "")
+    summary = json.loads((tmp_path / "run2" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["manifest"]["warnings"] == []
+    assert "<th>Warnings</th>" not in (tmp_path / "run2" / "report.html").read_text("utf-8")
+
+
 def test_the_ledger_written_in_order_is_the_ledger_sorted(world: World) -> None:
     """The write sorts the narrow index and looks the texts up after: the same rows, in the
     same order, as sorting the joined ledger."""

@@ -189,6 +189,9 @@ def manifest(inputs: Any, pack: Any, command: list[str] | None = None,
             for name, s in inputs.snapshots().items()
         },
         "scenario": shown_scenario(inputs.scenario, show_pii),
+        # What the command line warned of on opening them (a file ignored, a header misspelt):
+        # the report shows it to whoever reads the run, not only to who ran it.
+        "warnings": inputs.warnings(),
     }
 
 
