@@ -87,6 +87,20 @@ def test_a_stage_given_must_be_the_post_snapshots(sample_demo: Demo, tmp_path: P
         assert refused(result, out) == [message]
 
 
+def test_a_baseline_must_be_the_snapshot_after_the_cutover_load(
+        sample_demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fulfillment check compares with Alma after the cutover load: the freeze given for
+    --baseline is refused, not compared."""
+    out = tmp_path / "verify"
+    result = invoke(["verify", *prediction_of(sample_demo), "--post",
+                     str(SAMPLE / "post-fulfillment"), "--baseline", str(SAMPLE / "freeze"),
+                     "--cutover-extract", str(SAMPLE / "extract"), "--out", str(out)],
+                    monkeypatch)
+    assert refused(result, out) == [
+        f"{shown(SAMPLE / 'freeze')}: --baseline: a snapshot of stage 'freeze'; the fulfillment "
+        "load is compared with Alma after the cutover load, a snapshot of stage cutover"]
+
+
 def test_the_stage_is_the_post_snapshots_unless_given(sample_demo: Demo, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Without --stage, post-fulfillment gets the fulfillment checks (with the baseline and

@@ -77,6 +77,11 @@ def open_inputs(pack: Callable[[], Pack], post: Path, *, stage: str | None = Non
             verified = post_stage(snaps["post"], stage)
         except UserError as e:
             problems.extend(e.problems)
+    if "baseline" in snaps and snaps["baseline"].stage != "cutover":
+        base = snaps["baseline"]
+        problems.add(Loc(display_path(base.path)),
+                     f"--baseline: a snapshot of stage '{base.stage}'; the fulfillment load is "
+                     "compared with Alma after the cutover load, a snapshot of stage cutover")
     checked: Pack | None = None
     registry: Registry | None = None
     scope = None
