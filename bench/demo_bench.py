@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from bench.measure import RESUME, SAMPLE, Measure, Results, Target, child, fmt_b, fmt_s
+from simulator.cli.demo import DEMO_FOLDERS
 
 DEMO_TARGET = "`cutover demo` vs one `cutover predict` of the sample (the same inputs)"
 DEMO_GROUP = "cutover demo vs one predict (the sample)"
 DEMO_HEADING = "### cutover demo vs one cutover predict"
-DEMO_FOLDERS = ("verify-cutover", "verify-fulfillment", "verify-golive", "readiness", "whatif")
 
 
 def demo_argv(name: str, out: Path) -> list[str]:

@@ -341,6 +341,20 @@ def test_demo_exits_0_and_matches_predict_on_the_sample(sample_run: Run,
     assert "report.html" in sample_demo.stdout
 
 
+def test_demo_checks_every_folder_it_writes_before_writing_any(tmp_path: Path) -> None:
+    """A folder of the user's where the demo would put its readiness run stops the demo before
+    predict writes anything, not halfway."""
+    mine = tmp_path / "demo-readiness"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me", encoding="utf-8")
+    result = invoke(["--quiet", "demo", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 2, result.output
+    assert [line for line in result.stderr.splitlines() if line.startswith("error ")] == [
+        f"error {mine}: --out exists and is not a run folder; choose a new folder"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo-readiness"]
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
 # -- --csv ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("mode,limit,expect_csv", [

@@ -10,6 +10,7 @@ import typer
 
 from simulator.cli.common import Exit, exit_codes, open_session, term
 from simulator.cli.runs import print_prediction
+from simulator.errors import Collector, UserError
 
 if TYPE_CHECKING:
     from simulator.core.session import Session
@@ -27,6 +28,7 @@ def demo(
 
     base = sample_dir()
     command = ["cutover", "demo", "--out", str(out)]
+    check_folders(out)
     # One Session: the sample is validated and classified once for every command.
     with sample_session(base) as session:
         run = run_predict(session, out, command=command)
@@ -36,6 +38,29 @@ def demo(
         demo_readiness(session, base, out, command)
         demo_whatif(session, base, out, command)
     return Exit.OK
+
+
+# The run folders the demo writes beside OUT (`sibling`), besides OUT itself.
+DEMO_FOLDERS = ("verify-cutover", "verify-fulfillment", "verify-golive", "readiness", "whatif")
+
+
+def sibling(out: Path, name: str) -> Path:
+    """The demo's run folder `name` beside OUT (OUT-readiness)."""
+    return out.parent / f"{out.name}-{name}"
+
+
+def check_folders(out: Path) -> None:
+    """Every run folder the demo writes, checked before any of them is written: a folder of the
+    user's beside OUT must stop the demo before it starts, not halfway."""
+    from simulator.output import runfolder
+
+    problems = Collector()
+    for folder in (out, *(sibling(out, name) for name in DEMO_FOLDERS)):
+        try:
+            runfolder.check_out(folder)
+        except UserError as e:
+            problems.extend(e.problems)
+    problems.raise_if_any()
 
 
 def sample_session(base: Path) -> Session:
@@ -51,7 +76,7 @@ def demo_verify(session: Session, base: Path, prediction: Path, command: list[st
 
     predicted = verify.open_prediction(prediction)
     for stage in verify.STAGES:
-        out = prediction.parent / f"{prediction.name}-verify-{stage}"
+        out = sibling(prediction, f"verify-{stage}")
         fulfillment = stage == "fulfillment"
         run = verify.run(session, base / f"post-{stage}", out, prediction=predicted,
                          stage=stage, baseline=base / "post-cutover" if fulfillment else None,
@@ -72,7 +97,7 @@ def demo_readiness(session: Session, base: Path, prediction: Path,
 
     from simulator.commands.readiness import readiness as run_readiness
 
-    out = prediction.parent / f"{prediction.name}-readiness"
+    out = sibling(prediction, "readiness")
     day = dt.date.fromisoformat(session.inputs.pre.taken_at[:10])
     run = run_readiness(session, out, base / "waivers.yaml", day,
                         command=[*command, "readiness", "--as-of", day.isoformat()])
@@ -83,7 +108,7 @@ def demo_whatif(session: Session, base: Path, prediction: Path, command: list[st
     """The sample's variants (sample_data/variants/) against the sample, beside the demo."""
     from simulator.commands.whatif import command as whatif_mod
 
-    out = prediction.parent / f"{prediction.name}-whatif"
+    out = sibling(prediction, "whatif")
     variants = sorted((base / "variants").glob("*.yaml"))
     run = whatif_mod.run(session, variants, out, command=[*command, "whatif"])
     term.out.print(f"whatif: {len(variants)} variants, "
