@@ -412,7 +412,7 @@ def test_institution_mismatch(inst: Path) -> None:
 
 def test_missing_folders_and_scenario(inst: Path) -> None:
     result = predict(pre="nowhere", extract="freeze/users.csv", scenario="none.yaml")
-    assert_rejected(result, ["freeze/users.csv: snapshot folder not found (--extract)",
+    assert_rejected(result, ["freeze/users.csv: is a file, expected a snapshot folder (--extract)",
                              "none.yaml: file not found",
                              "nowhere: snapshot folder not found (--pre)"])
     assert not (inst / "run").exists()

@@ -114,6 +114,8 @@ def open_snapshot(path: Path, expect_side: str | None = None, role: str = "") ->
 def _read_manifest(path: Path, role: str) -> yamlsrc.YMap:
     """The manifest of the snapshot folder `path`, which must be a mapping."""
     shown = display_path(path)
+    if path.is_file():
+        raise UserError(Problem(Loc(shown), f"is a file, expected a snapshot folder{_role(role)}"))
     if not path.is_dir():
         raise UserError(Problem(Loc(shown), f"snapshot folder not found{_role(role)}"))
     manifest_path = path / MANIFEST
