@@ -42,6 +42,9 @@ def display_path(path: Path | str) -> str:
 class Problem:
     loc: Loc
     message: str
+    # A line about the problems rather than one of them ("only the first 20 ... are listed"):
+    # shown as a note and not counted.
+    note: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         where = str(self.loc)

@@ -118,7 +118,7 @@ def run(fn: Callable[[], int], writes: bool = True) -> None:
                 raise
             progress.done()  # end a running spinner before the result shows
     except UserError as e:
-        _bad_input([str(p) for p in e.problems], writes)
+        _bad_input(e.problems, writes)
     except (typer.Exit, typer.Abort):
         raise
     except KeyboardInterrupt:
@@ -133,10 +133,12 @@ def run(fn: Callable[[], int], writes: bool = True) -> None:
     raise typer.Exit(code)
 
 
-def _bad_input(problems: list[str], writes: bool = True) -> None:
+def _bad_input(problems: list[Problem] | list[str], writes: bool = True) -> None:
+    """Each problem as an `error` line (a note about them as a `note`), then their count."""
     for p in problems:
-        term.err.print(f"[red]error[/red] {escape(p)}", markup=True, highlight=False)
-    n = len(problems)
+        kind = "[dim]note[/dim]" if isinstance(p, Problem) and p.note else "[red]error[/red]"
+        term.err.print(f"{kind} {escape(str(p))}", markup=True, highlight=False)
+    n = sum(1 for p in problems if not (isinstance(p, Problem) and p.note))
     said = "; nothing was written" if writes else ""
     term.err.print(f"{n} problem{'s' if n != 1 else ''}{said}.")
     raise typer.Exit(Exit.BAD_INPUT) from None

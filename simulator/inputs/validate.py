@@ -361,7 +361,8 @@ def _case_problems(tf: TableFile, checks: list[_Check], cases: list[dict[str, An
         if n >= MAX_CASES:
             ck = checks[int(check)]
             out.append(Problem(Loc(tf.shown), f"column {ck.column}: only the first {MAX_CASES} "
-                                              f"rows failing '{ck.expectation}' are listed"))
+                                              f"rows failing '{ck.expectation}' are listed",
+                               note=True))
     return out
 
 

@@ -158,7 +158,7 @@ def _checks(con: db.Connection, log: ChangeLog, codes: list[str]) -> list[Proble
         found += [(check, int(row), value) for row, value in rows]
         if n > MAX_CASES:
             notes.append(Problem(Loc(log.shown), f"{check.column}: only the first {MAX_CASES} "
-                                                 f"of {n:,} bad rows are listed"))
+                                                 f"of {n:,} bad rows are listed", note=True))
     lines = csverrors.lines(_csv(log.path), {row for _, row, _ in found})
     problems = [Problem(Loc(log.shown, lines[row], log.header.index(c.column) + 1),
                         _message(c, value, params)) for c, row, value in found]

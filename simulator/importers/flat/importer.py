@@ -132,7 +132,8 @@ def _check_problems(src: Source, checks: list[transform.Check]) -> list[Problem]
         if one.truncated:
             of = f" of {one.total:,}" if one.total > MAX_CASES else ""
             out.append(Problem(Loc(src.shown), f"{header}: only the first {MAX_CASES}{of} lines "
-                                               f"failing '{one.expectation}' are listed"))
+                                               f"failing '{one.expectation}' are listed",
+                               note=True))
     return out
 
 
