@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
@@ -705,6 +705,7 @@ PIECES = [b",", b'"', b"\n", b"\r\n", b"\r", b"JSmith", b"jsmith", b"PUBLIC", b"
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=st.lists(st.sampled_from(PIECES), max_size=40).map(b"".join),
        with_header=st.booleans())
+@example(body=b"primary_id,\x00", with_header=False)  # a NUL as a column name
 def test_any_bytes_in_a_table_file_are_data_or_a_located_problem(body: bytes,
                                                                  with_header: bool) -> None:
     """Garbage never crashes the reader: it is read, or reported with its file (never exit 3)."""
@@ -715,6 +716,16 @@ def test_any_bytes_in_a_table_file_are_data_or_a_located_problem(body: bytes,
         write(folder, {"snapshot.yaml": MANIFEST.format(stage="freeze"), "users.csv": body})
         problems = _validate(folder)
     assert all(p.loc.path.endswith("users.csv") for p in problems), problems
+
+
+def test_a_control_character_in_a_column_name_is_located() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "freeze"
+        write(folder, {"snapshot.yaml": MANIFEST.format(stage="freeze"),
+                       "users.csv": b"primary_id,record_type,\x00\nU1,PUBLIC,x\n"})
+        problems = _validate(folder)
+    assert [(p.loc.line, p.loc.col, p.message) for p in problems] == [
+        (1, 3, "column name '\\x00' holds a control character: a column name is text")]
 
 
 # A fact used as a value: the role of the record's user. A second role of one user makes it two

@@ -3,6 +3,7 @@ and checked without reading their data (inputs/reading.py reads them into DuckDB
 
 from __future__ import annotations
 
+import calendar
 import csv
 import datetime as dt
 import hashlib
@@ -173,6 +174,36 @@ def is_timestamp(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# An ISO date or timestamp as DuckDB reads one (a one-digit month or day, a space for the T, a
+# fraction of a second and a zone are accepted), its date and time parts as groups.
+_ISO_SHAPE = re.compile(r"(\d{4,})-(\d{1,2})-(\d{1,2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?"
+                        r"(?:\.\d+)?)?(?: ?(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))?")
+
+
+def not_on_calendar(value: str) -> str | None:
+    """Why a value written as an ISO date or timestamp is none ('2026-02-30'): its day or time
+    is not on the calendar or the clock. None when it is not ISO-shaped (or is a real one).
+    Only a value that failed the type check is looked at: the valid path never calls it."""
+    m = _ISO_SHAPE.fullmatch(value)
+    if m is None:
+        return None
+    year, month, day = (int(part) for part in m.group(1, 2, 3))
+    date = value[:m.end(3)]
+    if not 1 <= month <= 12:
+        return f"{date} is not a day of the calendar (months are 01 to 12)"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return (f"{date} is not a day of the calendar ({m.group(1)}-{month:02d} has days 01 to "
+                f"{days})")
+    if m.group(4) is None:
+        return None
+    hour, minute, second = int(m.group(4)), int(m.group(5)), int(m.group(6) or 0)
+    if hour > 24 or minute > 59 or second > 59 or (hour == 24 and minute + second > 0):
+        return (f"{value[m.start(4):m.end(6 if m.group(6) else 5)]} is not a time of day "
+                "(00:00:00 to 23:59:59)")
+    return None
 
 
 def _role(role: str) -> str:
@@ -353,6 +384,10 @@ def _csv_header(file: Path, table: Table, problems: Collector) -> tuple[str, ...
             ok = False
         elif not name:
             problems.add(Loc(shown, 1, i), "empty column name in the header")
+            ok = False
+        elif any(ord(ch) < 32 for ch in name):  # NUL and the like: no engine takes such a name
+            problems.add(Loc(shown, 1, i), f"column name {name!r} holds a control character: "
+                                           "a column name is text")
             ok = False
         elif name.lower() in seen:
             earlier = seen[name.lower()]
