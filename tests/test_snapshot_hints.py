@@ -24,7 +24,7 @@ from test_csverrors import LINES, PIPES, problem
 from typer.testing import Result
 
 from simulator import db
-from simulator.inputs import snapshot, validate
+from simulator.inputs import snapshot
 from simulator.inputs.csverrors import CsvFile
 
 PATRON = ("extract/patron.csv: no table named 'patron' in an extract-side snapshot: did you mean "
@@ -189,7 +189,7 @@ def test_a_semicolon_that_does_not_split_into_the_columns_gets_no_delimiter_hint
     ("yesterday", None), ("31/02/2026", None), (" 2026-02-31", None),  # not ISO-shaped
 ])
 def test_why_an_iso_value_is_no_day(value: str, why: str | None) -> None:
-    assert validate.not_on_calendar(value) == why
+    assert snapshot.not_on_calendar(value) == why
 
 
 def test_a_value_has_a_reason_exactly_when_the_type_check_fails_on_an_iso_shape() -> None:
@@ -206,7 +206,7 @@ def test_a_value_has_a_reason_exactly_when_the_type_check_fails_on_an_iso_shape(
                              "unnest($v) t(v)", {"v": values}))
     finally:
         con.close()
-    assert {v: validate.not_on_calendar(v) is None for v in values} == cast
+    assert {v: snapshot.not_on_calendar(v) is None for v in values} == cast
 
 
 def test_a_day_not_on_the_calendar_is_named_and_other_values_as_before(inst: Path) -> None:

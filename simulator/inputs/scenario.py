@@ -11,7 +11,7 @@ from typing import Any
 
 from simulator.errors import Collector, Loc, Problem, UserError, display_path
 from simulator.inputs import yamlsrc
-from simulator.inputs.validate import not_on_calendar
+from simulator.inputs.snapshot import not_on_calendar
 from simulator.inputs.yamlsrc import describe
 
 DATES = ("testload", "freeze_start", "clean_data_delivered", "fulfillment_freeze", "go_live")

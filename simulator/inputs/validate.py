@@ -9,9 +9,7 @@ value. tests/test_validate_fast.py keeps the two renderings of each check in agr
 
 from __future__ import annotations
 
-import calendar
 import math
-import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from simulator import db
 from simulator.errors import Loc, Problem
 from simulator.inputs import reading
 from simulator.inputs.keys import key_sql
-from simulator.inputs.snapshot import Snapshot, TableFile, near_columns
+from simulator.inputs.snapshot import Snapshot, TableFile, near_columns, not_on_calendar
 from simulator.inputs.tables import SQL_TYPES, TYPE_WORDS, Table
 from simulator.inputs.yamlsrc import suggest
 
@@ -364,36 +362,6 @@ def _case_problems(tf: TableFile, checks: list[_Check], cases: list[dict[str, An
                                               f"rows failing '{ck.expectation}' are listed",
                                note=True))
     return out
-
-
-# An ISO date or timestamp as DuckDB reads one (a one-digit month or day, a space for the T, a
-# fraction of a second and a zone are accepted), its date and time parts as groups.
-_ISO_SHAPE = re.compile(r"(\d{4,})-(\d{1,2})-(\d{1,2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?"
-                        r"(?:\.\d+)?)?(?: ?(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))?")
-
-
-def not_on_calendar(value: str) -> str | None:
-    """Why a value written as an ISO date or timestamp is none ('2026-02-30'): its day or time
-    is not on the calendar or the clock. None when it is not ISO-shaped (or is a real one).
-    Only a value that failed the type check is looked at: the valid path never calls it."""
-    m = _ISO_SHAPE.fullmatch(value)
-    if m is None:
-        return None
-    year, month, day = (int(part) for part in m.group(1, 2, 3))
-    date = value[:m.end(3)]
-    if not 1 <= month <= 12:
-        return f"{date} is not a day of the calendar (months are 01 to 12)"
-    days = calendar.monthrange(year, month)[1]
-    if not 1 <= day <= days:
-        return (f"{date} is not a day of the calendar ({m.group(1)}-{month:02d} has days 01 to "
-                f"{days})")
-    if m.group(4) is None:
-        return None
-    hour, minute, second = int(m.group(4)), int(m.group(5)), int(m.group(6) or 0)
-    if hour > 24 or minute > 59 or second > 59 or (hour == 24 and minute + second > 0):
-        return (f"{value[m.start(4):m.end(6 if m.group(6) else 5)]} is not a time of day "
-                "(00:00:00 to 23:59:59)")
-    return None
 
 
 def _loc(tf: TableFile, row: int, column: str) -> Loc:

@@ -18,8 +18,8 @@ import sqlglot.expressions as exp
 from simulator import db
 from simulator.errors import Collector, Loc
 from simulator.inputs import yamlsrc
+from simulator.inputs.snapshot import not_on_calendar
 from simulator.inputs.tables import SIDE_SCHEMA, TABLES, Col, Table
-from simulator.inputs.validate import not_on_calendar
 from simulator.inputs.yamlsrc import describe, suggest
 from simulator.rules.compile import render
 from simulator.rules.loader import Source
