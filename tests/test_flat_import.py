@@ -155,6 +155,23 @@ def test_import_writes_a_valid_extract_snapshot(root: Path) -> None:
                              "7 rows, valid.\n")
 
 
+
+def test_lines_ending_with_the_delimiter_and_an_empty_header(root: Path) -> None:
+    """Some systems end every line with the delimiter: the empty last header is not named;
+    an empty header between others is named by its column."""
+    patrons = (
+        "P BARCODE|P TYPE|RECORD #(PATRON)|PATRN NAME||EMAIL ADDR|\n"
+        "21001|0|p1001|Jérôme, Anne|x|anne@nfu.edu|\n"
+        "21002|1|p1002|Smith, Bob|||\n"
+    ).encode("latin-1")
+    write_legacy(root, {"patrons.txt": patrons, "loans.csv": LOANS})
+    result = import_flat()
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ("patrons: not imported (not in the mapping): PATRN NAME, column 5 "
+                             "(no header)\n")
+    assert rows(root / "snap" / "patrons.parquet", "order by primary_id")[0][:2] == (
+        "21001", "UG")
+
 def test_the_same_files_give_the_same_bytes(root: Path) -> None:
     write_legacy(root)
     assert import_flat("one").exit_code == 0

@@ -145,6 +145,18 @@ def test_what_it_cannot_guess_is_a_todo_the_import_refuses(root: Path) -> None:
         "orders, invoices), or remove the table"]
 
 
+def test_an_empty_header_is_named_by_its_column_and_a_trailing_one_not_at_all(
+        root: Path) -> None:
+    write_legacy(root, {"patrons.txt": "P BARCODE||P TYPE|\n21001|x|0|\n",
+                        "notes.csv": "A,,B,\n1,2,3,\n"})
+    result = invoke("snapshot", "mapping-template", "legacy")
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stdout.splitlines() if line.startswith("      #")] == [
+        "      # \"A\"", "      # column 2 (no header)", "      # \"B\"",
+        "      # not mapped: column 2 (no header)",
+        "      # other columns of patrons: email, username, original_id"]
+
+
 def test_a_date_no_format_fits_is_a_todo(root: Path) -> None:
     write_legacy(root, {"loans.csv": "LOAN ID,ITEM BARCODE,PRIMARY ID,DUE DATE\n"
                                      "L1,B1,P1,next tuesday 5\n"})

@@ -83,6 +83,18 @@ def open_sources(files_dir: Path, mapping: Mapping, tmp: Path,
     return out
 
 
+def unmapped(header: tuple[str, ...], used: set[str]) -> list[tuple[int, str]]:
+    """(column, header) of each header the mapping leaves out, but for an empty last one: lines
+    that end with the delimiter (as some systems write them) give the header an empty field."""
+    return [(i, h) for i, h in enumerate(header, 1)
+            if h not in used and (h or i < len(header))]
+
+
+def shown(column: int, header: str) -> str:
+    """A header as messages name it; an empty one by its column."""
+    return header or f"column {column} (no header)"
+
+
 def _near(files_dir: Path, name: str) -> str:
     if not files_dir.is_dir():
         return ""
@@ -141,7 +153,7 @@ def _headers_found(path: Path, tm: TableMap, header: tuple[str, ...],
         if count == 0:
             problems.add(Loc(shown, 1, 1), f"no header '{col.header}'"
                                            f"{suggest(col.header, header)} {where}; the header "
-                                           f"has: {', '.join(header)}{hint}")
+                                           f"has: {_listed(header)}{hint}")
             ok = False
         elif count > 1:
             cols = [str(i) for i, h in enumerate(header, 1) if h == col.header]
@@ -150,6 +162,10 @@ def _headers_found(path: Path, tm: TableMap, header: tuple[str, ...],
                                                       f"{', '.join(cols)}) {where}: rename one")
             ok = False
     return ok
+
+
+def _listed(header: tuple[str, ...]) -> str:
+    return ", ".join(shown(i, h) for i, h in unmapped(header, set()))
 
 
 def bad_utf8(path: Path, tm: TableMap) -> Problem:

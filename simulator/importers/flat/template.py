@@ -13,6 +13,7 @@ from simulator import db
 from simulator.errors import Loc, Problem, UserError, display_path
 from simulator.importers.flat import guess
 from simulator.importers.flat.mapping import TODO
+from simulator.importers.flat.sources import shown, unmapped
 from simulator.inputs.tables import TABLES
 
 SKIPPED = (".yaml", ".yml", ".md")  # mappings and notes beside the files
@@ -119,7 +120,7 @@ def _render_table(g: TableGuess) -> list[str]:
         return [f"  {_q(f'{TODO} {name}')}:  # {why}: name the table it fills, or remove it",
                 f"    file: {_q(name)}",
                 "    columns:",
-                *(f"      # {_q(h)}" for h in f.header)]
+                *(f"      # {h}" for h in _headers(f.header, set()))]
     lines = [f"  {g.table}:  # guessed from the file name", f"    file: {_q(name)}"]
     if f.delimiter != ",":
         lines.append(f"    delimiter: {_q(f.delimiter)}")
@@ -128,6 +129,12 @@ def _render_table(g: TableGuess) -> list[str]:
     lines.extend(_render_columns(g))
     lines.extend(_render_dates(g))
     return lines
+
+
+def _headers(header: tuple[str, ...], used: set[str]) -> list[str]:
+    """The headers not in `used`, quoted as the mapping would name them; an empty one (which
+    cannot be mapped) by its column."""
+    return [_q(h) if h else shown(i, h) for i, h in unmapped(header, used)]
 
 
 def _render_columns(g: TableGuess) -> list[str]:
@@ -144,9 +151,9 @@ def _render_columns(g: TableGuess) -> list[str]:
             lines.append(f"      {col.name}: {_q(f'{TODO}: the header of {col.name}')}"
                          "  # required")
     used = set(g.columns.values()) | {h for h, _ in g.lookups.values()}
-    rest = [h for h in g.file.header if h not in used]
+    rest = _headers(g.file.header, used)
     if rest:
-        lines.append(f"      # not mapped: {', '.join(_q(h) for h in rest)}")
+        lines.append(f"      # not mapped: {', '.join(rest)}")
     other = [c.name for c in spec.columns if c.name not in g.columns and c.name not in g.lookups
              and not c.required]
     if other:

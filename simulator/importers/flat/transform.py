@@ -183,8 +183,27 @@ def _values_check(con: db.Connection, src: Source, col: Column) -> Check:
     known = ", ".join(repr(s) for s, _ in col.values[:10])
     more = f" and {len(col.values) - 10} more" if len(col.values) > 10 else ""
     message = f"is not in the values of {col.name} ({known}{more})"
+    sources = [s for s, _ in col.values]
     return Check(col, f"in the values of {col.name}",
-                 [Failure(col, row, v, message) for row, v in rows], total)
+                 [Failure(col, row, v, message + _fix(_near_value(v, sources), f"add {v!r} to the "
+                                                      "values, or correct the file"))
+                  for row, v in rows], total)
+
+
+def _fix(hint: str, fix: str) -> str:
+    return f"{hint}: {fix}" if hint else ""
+
+
+def _near_value(value: str, known: list[str]) -> str:
+    """A hint when the value differs from a known one only by spaces around it or by case:
+    fixed-width exports pad their codes, and maps and lookups are case-sensitive."""
+    near = [k for k in known if k != value
+            and (k == value.strip() or k.casefold() == value.strip().casefold())]
+    if not near:
+        return ""
+    how = ("by the spaces around it" if near[0] == value.strip() else "in case"
+           if near[0].casefold() == value.casefold() else "in case and the spaces around it")
+    return f"; it differs from {near[0]!r} only {how}"
 
 
 def _date_check(con: db.Connection, src: Source, col: Column) -> Check:
@@ -193,6 +212,12 @@ def _date_check(con: db.Connection, src: Source, col: Column) -> Check:
                            {"f": list(col.formats)})
     return Check(col, f"matching {formats}",
                  [Failure(col, row, v, f"does not match {formats}") for row, v in rows], total)
+
+
+def _alike(con: db.Connection, table: str, column: str, value: str) -> list[str]:
+    """The values of a looked-up column equal to `value` but for spaces around it and case."""
+    return [str(v) for v, in con.rows(f"select {column} from {table} where lower(trim({column}))"
+                                      " = lower(trim($v)) limit 1", {"v": value})]
 
 
 def _lookup_checks(con: db.Connection, src: Source, col: Column,
@@ -209,7 +234,10 @@ def _lookup_checks(con: db.Connection, src: Source, col: Column,
         f"g on g.v = {value} order by r._line limit {MAX_CASES + 1}")]
     return [
         Check(col, f"matching an {named}",
-              [Failure(col, row, v, f"matches no {named}") for row, v in missing], total),
+              [Failure(col, row, v, f"matches no {named}"
+                       + _fix(_near_value(v, _alike(con, other, column, v)),
+                                  "correct one of the files"))
+               for row, v in missing], total),
         Check(col, f"matching one {named}",
               [Failure(col, row, v, f"matches the {col.lookup.column} of {n} {target.name} "
                                     f"rows ({target.file}): a lookup must find one")
