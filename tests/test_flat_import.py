@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -265,6 +266,27 @@ def test_windows_1252_and_utf16_files_are_converted(root: Path) -> None:
     (root / "snap").rename(root / "snap-cp1252")
     assert imported(root, {"p.txt": text.encode("utf-16")}, mapping.format(enc="utf-16"),
                     "patrons") == [("1", "Zoë – “q”")]
+
+
+def test_windows_text_read_as_latin1_is_warned_of_at_its_first_such_byte(root: Path) -> None:
+    mapping = ("format_version: 1\ntables:\n  patrons:\n    file: p.txt\n    delimiter: ';'\n"
+               "    encoding: {enc}\n    columns: {{primary_id: ID, username: NAME}}\n")
+    write_legacy(root, {"p.txt": "ID;NAME\n1;Zoë\n2;O’Hara – x\n".encode("cp1252")},
+                 mapping.format(enc="latin-1"))
+    result = import_flat()
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "warning legacy/p.txt:3: byte 0x92 is a control character in Latin-1 and '’' in "
+        "Windows-1252: is the file Windows text? (then set encoding: cp1252 in the mapping)"]
+    # as cp1252, and Latin-1 text without such bytes (or with one cp1252 leaves undefined):
+    # no warning
+    for enc, data in [("cp1252", "ID;NAME\n1;O’Hara\n".encode("cp1252")),
+                      ("latin-1", "ID;NAME\n1;Zoë\n".encode("latin-1")),
+                      ("latin-1", b"ID;NAME\n1;Zo\x81\n")]:
+        write_legacy(root, {"p.txt": data}, mapping.format(enc=enc))
+        result = import_flat("snap2")
+        assert (result.exit_code, result.stderr) == (0, ""), (enc, data)
+        shutil.rmtree(root / "snap2")
 
 
 def test_tab_delimiter_bom_and_crlf(root: Path) -> None:

@@ -157,6 +157,19 @@ def test_an_empty_header_is_named_by_its_column_and_a_trailing_one_not_at_all(
         "      # other columns of patrons: email, username, original_id"]
 
 
+def test_windows_text_is_guessed_as_cp1252(root: Path) -> None:
+    write_legacy(root, {"patrons.txt": "ID|NAME\n1|Zoë\n2|O’Hara\n".encode("cp1252"),
+                        "items.txt": "BARCODE|NOTE\n1|O’Hara\n".encode("cp1252")})
+    result = invoke("snapshot", "mapping-template", "legacy")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "warning legacy/items.txt: not UTF-8 (byte 0x92 on line 2, a Windows-1252 character): "
+        "read as Windows-1252; check",
+        "warning legacy/patrons.txt: not UTF-8 (byte 0xEB on line 2; byte 0x92 on line 3 is a "
+        "Windows-1252 character): read as Windows-1252; check"]
+    assert result.stdout.count('    encoding: "cp1252"') == 2
+
+
 def test_a_date_no_format_fits_is_a_todo(root: Path) -> None:
     write_legacy(root, {"loans.csv": "LOAN ID,ITEM BARCODE,PRIMARY ID,DUE DATE\n"
                                      "L1,B1,P1,next tuesday 5\n"})

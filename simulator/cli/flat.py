@@ -71,7 +71,7 @@ def flat(
 
     check_options(memory_limit=memory_limit)
     done = import_files(files_dir, mapping, out, stage, institution, taken_at, memory_limit,
-                        progress=step)
+                        progress=step, warn=lambda line: warn([line]))
     for table, headers in done.dropped.items():
         term.err.print(f"{table}: not imported (not in the mapping): {', '.join(headers)}",
                        markup=False)

@@ -120,12 +120,17 @@ def read_file(path: Path) -> FileGuess:
     bad = first_non_utf8(path)
     if bad is not None:
         line, byte = bad
-        guess.encoding = "latin-1"
-        guess.encoding_note = (f"not UTF-8 (byte 0x{byte:02X} on line {line}): read as "
-                               "Latin-1; check")
+        windows = first_windows_byte(path)
+        guess.encoding = "latin-1" if windows is None else "cp1252"
+        why = f"byte 0x{byte:02X} on line {line}"
+        if windows is not None:
+            why += (", a Windows-1252 character" if windows == bad else f"; byte "
+                    f"0x{windows[1]:02X} on line {windows[0]} is a Windows-1252 character")
+        how = "Latin-1" if windows is None else "Windows-1252"
+        guess.encoding_note = f"not UTF-8 ({why}): read as {how}; check"
     with path.open("rb") as f:
         head = f.read(SAMPLE_BYTES)
-    text = head.decode("utf-8-sig" if bad is None else "latin-1", errors="replace")
+    text = head.decode("utf-8-sig" if bad is None else guess.encoding, errors="replace")
     if not text.strip():
         guess.problem = "empty file"
         return guess
@@ -145,6 +150,24 @@ def read_file(path: Path) -> FileGuess:
     if len(head) == SAMPLE_BYTES and guess.sample:
         guess.sample.pop()  # may be cut in the middle
     return guess
+
+
+def first_windows_byte(path: Path) -> tuple[int, int] | None:
+    """The line and value of the first byte 0x80-0x9F of a file that is not UTF-8, when
+    Windows-1252 reads it as a character (Latin-1 as a control character)."""
+    line = 1
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            if (m := _C1_BYTE.search(chunk)) is not None:
+                byte = chunk[m.start()]
+                return (line + chunk.count(b"\n", 0, m.start()), byte) \
+                    if byte not in _NOT_CP1252 else None
+            line += chunk.count(b"\n")
+    return None
+
+
+_C1_BYTE = re.compile(b"[\x80-\x9f]")
+_NOT_CP1252 = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 
 
 def first_non_utf8(path: Path) -> tuple[int, int] | None:

@@ -40,8 +40,9 @@ class Imported:
 
 def import_files(files_dir: Path, mapping_path: Path, out: Path, stage: str, institution: str,
                  taken_at: str | None = None, memory_limit: str | None = None,
-                 progress: Progress | None = None) -> Imported:
-    """Import every table the mapping names into the snapshot folder `out`."""
+                 progress: Progress | None = None, warn: sources.Warn | None = None) -> Imported:
+    """Import every table the mapping names into the snapshot folder `out`; `warn` is told
+    of what looks wrong but is not refused, as it is found."""
     step = progress or (lambda _: None)
     taken_at = _check_arguments(files_dir, mapping_path, out, stage, institution, taken_at)
     con = db.connect(memory_limit)
@@ -51,7 +52,8 @@ def import_files(files_dir: Path, mapping_path: Path, out: Path, stage: str, ins
         mapping = mapping_file.load(mapping_path, con)
         problems = Collector()
         problems.extend(mapping.problems)
-        found = sources.open_sources(files_dir, mapping, tmp, problems)
+        found = sources.open_sources(files_dir, mapping, tmp, problems,
+                                     warn or (lambda _: None))
         _transform(con, mapping, found, problems, step)
         problems.raise_if_any()
         step("writing the snapshot")

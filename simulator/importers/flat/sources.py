@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.errors import Collector, Loc, Problem, display_path
+from simulator.importers.flat.guess import first_windows_byte
 from simulator.importers.flat.mapping import Mapping, TableMap
 from simulator.inputs import csverrors
 from simulator.inputs.csverrors import CsvFile, Words
 from simulator.inputs.yamlsrc import suggest
 
 CHUNK = 1 << 20
+Warn = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,8 @@ def is_utf8(encoding: str) -> bool:
     return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
 
 
-def open_sources(files_dir: Path, mapping: Mapping, tmp: Path,
-                 problems: Collector) -> dict[str, Source]:
+def open_sources(files_dir: Path, mapping: Mapping, tmp: Path, problems: Collector,
+                 warn: Warn) -> dict[str, Source]:
     """Every table's file, read up to its header; the problems of all of them together."""
     out = {}
     for name, tm in mapping.tables.items():
@@ -77,6 +80,8 @@ def open_sources(files_dir: Path, mapping: Mapping, tmp: Path,
             if problem is not None:
                 problems.extend([problem])
                 continue
+            if codecs.lookup(tm.encoding).name == "iso8859-1":
+                _warn_windows_bytes(path, warn)
         header = _header(path, read_path, tm, problems)
         if header is not None and _headers_found(path, tm, header, problems):
             out[name] = Source(tm, path, read_path, header)
@@ -120,6 +125,18 @@ def to_utf8(path: Path, encoding: str, dest: Path) -> Problem | None:
             line += chunk.count(b"\n")
         out.write(decoder.decode(b"", final=True))
     return None
+
+
+def _warn_windows_bytes(path: Path, warn: Warn) -> None:
+    """A file read as Latin-1 whose bytes 0x80-0x9F are control characters there but letters
+    or punctuation in Windows-1252 (which Windows programs write) is most likely the latter."""
+    found = first_windows_byte(path)
+    if found is not None:
+        line, byte = found
+        char = bytes([byte]).decode("cp1252")
+        warn(f"{display_path(path)}:{line}: byte 0x{byte:02X} is a control character in Latin-1 "
+             f"and {char!r} in Windows-1252: is the file Windows text? (then set encoding: "
+             "cp1252 in the mapping)")
 
 
 def _header(path: Path, read_path: Path, tm: TableMap,
