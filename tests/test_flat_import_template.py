@@ -170,6 +170,31 @@ def test_windows_text_is_guessed_as_cp1252(root: Path) -> None:
     assert result.stdout.count('    encoding: "cp1252"') == 2
 
 
+def test_symphony_style_charges_headers_and_12_hour_times(root: Path) -> None:
+    write_legacy(root, {"charges.txt": "ITEM ID|USER ID|DATE CHARGED|DATE DUE|DATE DISCHARGED\n"
+                                       "I1|U1|20160404|4/14/16 4:29 PM|NEVER\n"
+                                       "I2|U2|20160405|12/13/16 11:05 AM|20161201\n"})
+    result = invoke("snapshot", "mapping-template", "legacy")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split("tables:\n", 1)[1] == """\
+  loans:  # guessed from the file name
+    file: "charges.txt"
+    delimiter: "|"
+    columns:
+      loan_id: "TODO: the header of loan_id"  # required
+      item_barcode: "ITEM ID"
+      primary_id: "USER ID"
+      loan_date: "DATE CHARGED"
+      due_date: "DATE DUE"
+      returned_at: "DATE DISCHARGED"
+    dates:
+      loan_date: "%Y%m%d"  # values like "20160404"
+      due_date: "%m/%d/%y %I:%M %p"  # values like "4/14/16 4:29 PM"
+      returned_at: "%Y%m%d"  # values like "20161201"
+    empty: ["NEVER"]  # date values without a digit
+"""
+
+
 def test_a_date_no_format_fits_is_a_todo(root: Path) -> None:
     write_legacy(root, {"loans.csv": "LOAN ID,ITEM BARCODE,PRIMARY ID,DUE DATE\n"
                                      "L1,B1,P1,next tuesday 5\n"})
@@ -250,7 +275,7 @@ DISAMBIGUATE = dt.datetime(2016, 12, 28, 13, 45, 30)  # a day over 12, a time wi
 def _precision(fmt: str, when: dt.datetime) -> dt.datetime:
     if "%S" not in fmt:
         when = when.replace(second=0)
-    if "%H" not in fmt:
+    if "%H" not in fmt and "%I" not in fmt:
         when = when.replace(hour=0, minute=0)
     return when
 

@@ -45,11 +45,12 @@ COLUMN_WORDS = {
     "email": ("email addr", "email address", "e mail"),
     "username": ("login", "user name"),
     "loan_id": ("record item", "item record"),
-    "item_barcode": ("barcode", "item barcode"),
-    "barcode": ("item barcode",),
-    "loan_date": ("out date", "checkout date", "charge date"),
-    "due_date": ("due date",),
-    "returned_at": ("return date", "checkin date", "chkin date"),
+    "item_barcode": ("barcode", "item barcode", "item id"),
+    "barcode": ("item barcode", "item id"),
+    "loan_date": ("out date", "checkout date", "charge date", "date charged"),
+    "due_date": ("due date", "date due"),
+    "returned_at": ("return date", "checkin date", "chkin date", "date returned",
+                    "date discharged"),
     "library_code": ("library", "branch"),
     "location_code": ("location",),
     "loan_count": ("tot chkout", "total checkouts"),
@@ -76,7 +77,7 @@ DAYS = ("%m-%d-{y}", "%m/%d/{y}", "%d-%m-{y}", "%d/%m/{y}", "%d.%m.{y}", "%Y/%m/
         "%d-%b-{y}", "%d %b {y}")
 DATE_FORMATS = tuple(dict.fromkeys(
     f"{day.format(y=year)}{time}" for day in DAYS for year in ("%y", "%Y")
-    for time in ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S")))
+    for time in ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S", " %I:%M %p", " %I:%M:%S %p")))
 
 
 @dataclass
