@@ -121,7 +121,8 @@ def test_what_it_cannot_guess_is_a_todo_the_import_refuses(root: Path) -> None:
     file: "checkouts.txt"
     delimiter: "\\t"
     columns:
-      loan_id: "TODO: the header of loan_id"  # required
+      loan_id: "TODO: the header of loan_id"  # required; none in the file? an item is on \
+one loan at a time: "BARCODE" names it
       item_barcode: "BARCODE"
       primary_id: "TODO: the header of primary_id"  # required
       # not mapped: "WHO", "WHEN"
@@ -181,7 +182,8 @@ def test_symphony_style_charges_headers_and_12_hour_times(root: Path) -> None:
     file: "charges.txt"
     delimiter: "|"
     columns:
-      loan_id: "TODO: the header of loan_id"  # required
+      loan_id: "TODO: the header of loan_id"  # required; none in the file? an item is on \
+one loan at a time: "ITEM ID" names it
       item_barcode: "ITEM ID"
       primary_id: "USER ID"
       loan_date: "DATE CHARGED"

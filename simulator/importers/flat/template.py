@@ -131,6 +131,15 @@ def _render_table(g: TableGuess) -> list[str]:
     return lines
 
 
+def _no_loan_id(g: TableGuess, column: str) -> str:
+    """Checkout exports often have no loan id; an item is on one loan at a time, so its
+    barcode names the loan."""
+    item = g.columns.get("item_barcode")
+    if g.table != "loans" or column != "loan_id" or item is None:
+        return ""
+    return f"; none in the file? an item is on one loan at a time: {_q(item)} names it"
+
+
 def _headers(header: tuple[str, ...], used: set[str]) -> list[str]:
     """The headers not in `used`, quoted as the mapping would name them; an empty one (which
     cannot be mapped) by its column."""
@@ -149,7 +158,7 @@ def _render_columns(g: TableGuess) -> list[str]:
                          f"  # that {target.split('.')[0]} row's {col.name}")
         elif col.required:
             lines.append(f"      {col.name}: {_q(f'{TODO}: the header of {col.name}')}"
-                         "  # required")
+                         f"  # required{_no_loan_id(g, col.name)}")
     used = set(g.columns.values()) | {h for h, _ in g.lookups.values()}
     rest = _headers(g.file.header, used)
     if rest:
