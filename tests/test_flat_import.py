@@ -6,8 +6,11 @@ writes, and a round trip from the legacy files to `cutover predict`."""
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import hashlib
+import io
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -430,6 +433,38 @@ def test_dates_written_with_a_format_are_read_back(fmt: str,
         assert result.exit_code == 0, result.output
         got = rows(Path(tmp) / "snap" / "loans.parquet")
     assert [r[3] for r in got] == [None if d is None else kept(d) for d in dates]
+
+
+# Text a legacy export may hold: letters of several scripts, spaces, the delimiters, quotes and
+# line ends (quoted by the writer); not control characters.
+TEXT = st.text(st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"],
+                             include_characters="\n\r"), max_size=12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(values=st.lists(TEXT, min_size=1, max_size=15), delimiter=st.sampled_from(",|\t;"),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "utf-16"]),
+       line_end=st.sampled_from(["\n", "\r\n"]))
+def test_values_written_by_a_csv_writer_are_read_back(values: list[str], delimiter: str,
+                                                      encoding: str, line_end: str) -> None:
+    """Whatever the delimiter, encoding, line end and text (quoted when it holds a delimiter, a
+    quote or a line end), each value comes back as written; an empty one as no value."""
+    if encoding == "latin-1":
+        values = [v.encode("latin-1", "replace").decode("latin-1") for v in values]
+    if line_end == "\n":  # the writer quotes only the characters of its line end
+        values = [v.replace("\r", "") for v in values]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=line_end)
+    writer.writerows([("ID", "NAME"), *((f"P{i}", v) for i, v in enumerate(values))])
+    mapping = ("format_version: 1\ntables:\n  patrons:\n    file: p.txt\n"
+               f"    delimiter: {json.dumps(delimiter)}\n    encoding: {encoding}\n"
+               "    columns: {primary_id: ID, username: NAME}\n")
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
+        write_legacy(Path(tmp), {"p.txt": out.getvalue().encode(encoding)}, mapping)
+        result = import_flat()
+        assert result.exit_code == 0, result.output
+        got = rows(Path(tmp) / "snap" / "patrons.parquet")
+    assert [r[1] for r in got] == [v or None for v in values]
 
 
 def test_valid_files_are_checked_by_one_aggregate_not_a_scan_per_check(
