@@ -257,27 +257,31 @@ def test_a_value_outside_the_values_map(root: Path) -> None:
 def test_a_value_off_only_by_spaces_or_case_is_named_with_the_one_it_nearly_is(
         root: Path) -> None:
     patrons = PATRONS + "21005| 1|p1005|New, Nat|\n21006|u|p1006|Ng, Ann|\n21007|7|p1007|Oh, " \
-        "Al|\n21008| u |p1008|Po, Bo|\n".encode("latin-1")
+        "Al|\n21008| u |p1008|Po, Bo|\n21009|0|p1010 |Pad, Pat|\n".encode("latin-1")
     loans = LOANS + '"i1004","04-04-2016 16:29","P1001","05-01-2016","B4","  -  -  "\n' \
         '"i1005","04-04-2016 16:29","p1002 ","05-01-2016","B5","  -  -  "\n' \
-        '"i1006","04-04-2016 16:29","p1009","05-01-2016","B6","  -  -  "\n'
+        '"i1006","04-04-2016 16:29","p1009","05-01-2016","B6","  -  -  "\n' \
+        '"i1007","04-04-2016 16:29","p1010","05-01-2016","B7","  -  -  "\n'
     mapping = edit(('{"0": UG, "1": GRAD}', '{"0": UG, "1": GRAD, "U": UG}'))
     named = "is not in the values of user_group ('0', '1', 'U')"
     rejected(root, [
         "legacy/loans.csv:5:3: RECORD #(PATRON) 'P1001' matches no original_id of patrons "
         "(patrons.txt); it differs from 'p1001' only in case: correct one of the files",
         "legacy/loans.csv:6:3: RECORD #(PATRON) 'p1002 ' matches no original_id of patrons "
-        "(patrons.txt); it differs from 'p1002' only by the spaces around it: correct one of the "
+        "(patrons.txt); it differs from 'p1002' only by spaces at either end: correct one of the "
         "files",
         "legacy/loans.csv:7:3: RECORD #(PATRON) 'p1009' matches no original_id of patrons "
         "(patrons.txt)",
-        f"legacy/patrons.txt:6:2: P TYPE ' 1' {named}; it differs from '1' only by the spaces "
-        "around it: add ' 1' to the values, or correct the file",
+        "legacy/loans.csv:8:3: RECORD #(PATRON) 'p1010' matches no original_id of patrons "
+        "(patrons.txt); it differs from 'p1010 ' only by spaces at either end: correct one of "
+        "the files",
+        f"legacy/patrons.txt:6:2: P TYPE ' 1' {named}; it differs from '1' only by spaces at "
+        "either end: add ' 1' to the values, or correct the file",
         f"legacy/patrons.txt:7:2: P TYPE 'u' {named}; it differs from 'U' only in case: add 'u' "
         "to the values, or correct the file",
         f"legacy/patrons.txt:8:2: P TYPE '7' {named}",
         f"legacy/patrons.txt:9:2: P TYPE ' u ' {named}; it differs from 'U' only in case and "
-        "the spaces around it: add ' u ' to the values, or correct the file"],
+        "spaces at either end: add ' u ' to the values, or correct the file"],
         {"patrons.txt": patrons, "loans.csv": loans}, mapping)
 
 

@@ -65,7 +65,7 @@ def import_files(files_dir: Path, mapping_path: Path, out: Path, stage: str, ins
     finally:
         con.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    dropped = {name: tuple(sources.shown(i, h) for i, h in sources.unmapped(
+    dropped = {name: tuple(sources.header_name(i, h) for i, h in sources.unmapped(
                    src.header, {c.header for c in src.table.columns}))
                for name, src in found.items()}
     return Imported(out, rows, {name: d for name, d in dropped.items() if d})

@@ -95,7 +95,7 @@ def unmapped(header: tuple[str, ...], used: set[str]) -> list[tuple[int, str]]:
             if h not in used and (h or i < len(header))]
 
 
-def shown(column: int, header: str) -> str:
+def header_name(column: int, header: str) -> str:
     """A header as messages name it; an empty one by its column."""
     return header or f"column {column} (no header)"
 
@@ -182,7 +182,7 @@ def _headers_found(path: Path, tm: TableMap, header: tuple[str, ...],
 
 
 def _listed(header: tuple[str, ...]) -> str:
-    return ", ".join(shown(i, h) for i, h in unmapped(header, set()))
+    return ", ".join(header_name(i, h) for i, h in unmapped(header, set()))
 
 
 def bad_utf8(path: Path, tm: TableMap) -> Problem:

@@ -13,7 +13,7 @@ from simulator import db
 from simulator.errors import Loc, Problem, UserError, display_path
 from simulator.importers.flat import guess
 from simulator.importers.flat.mapping import TODO
-from simulator.importers.flat.sources import shown, unmapped
+from simulator.importers.flat.sources import header_name, unmapped
 from simulator.inputs.tables import TABLES
 
 SKIPPED = (".yaml", ".yml", ".md")  # mappings and notes beside the files
@@ -143,7 +143,7 @@ def _no_loan_id(g: TableGuess, column: str) -> str:
 def _headers(header: tuple[str, ...], used: set[str]) -> list[str]:
     """The headers not in `used`, quoted as the mapping would name them; an empty one (which
     cannot be mapped) by its column."""
-    return [_q(h) if h else shown(i, h) for i, h in unmapped(header, used)]
+    return [_q(h) if h else header_name(i, h) for i, h in unmapped(header, used)]
 
 
 def _render_columns(g: TableGuess) -> list[str]:

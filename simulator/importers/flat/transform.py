@@ -183,9 +183,9 @@ def _values_check(con: db.Connection, src: Source, col: Column) -> Check:
     known = ", ".join(repr(s) for s, _ in col.values[:10])
     more = f" and {len(col.values) - 10} more" if len(col.values) > 10 else ""
     message = f"is not in the values of {col.name} ({known}{more})"
-    sources = [s for s, _ in col.values]
+    keys = [s for s, _ in col.values]
     return Check(col, f"in the values of {col.name}",
-                 [Failure(col, row, v, message + _fix(_near_value(v, sources), f"add {v!r} to the "
+                 [Failure(col, row, v, message + _fix(_near_value(v, keys), f"add {v!r} to the "
                                                       "values, or correct the file"))
                   for row, v in rows], total)
 
@@ -195,14 +195,13 @@ def _fix(hint: str, fix: str) -> str:
 
 
 def _near_value(value: str, known: list[str]) -> str:
-    """A hint when the value differs from a known one only by spaces around it or by case:
+    """A hint when the value differs from a known one only by spaces at either end or by case:
     fixed-width exports pad their codes, and maps and lookups are case-sensitive."""
-    near = [k for k in known if k != value
-            and (k == value.strip() or k.casefold() == value.strip().casefold())]
+    near = [k for k in known if k != value and k.strip().casefold() == value.strip().casefold()]
     if not near:
         return ""
-    how = ("by the spaces around it" if near[0] == value.strip() else "in case"
-           if near[0].casefold() == value.casefold() else "in case and the spaces around it")
+    how = ("by spaces at either end" if near[0].strip() == value.strip() else "in case"
+           if near[0].casefold() == value.casefold() else "in case and spaces at either end")
     return f"; it differs from {near[0]!r} only {how}"
 
 
@@ -215,7 +214,7 @@ def _date_check(con: db.Connection, src: Source, col: Column) -> Check:
 
 
 def _alike(con: db.Connection, table: str, column: str, value: str) -> list[str]:
-    """The values of a looked-up column equal to `value` but for spaces around it and case."""
+    """A value of a looked-up column equal to `value` but for spaces at either end and case."""
     return [str(v) for v, in con.rows(f"select {column} from {table} where lower(trim({column}))"
                                       " = lower(trim($v)) limit 1", {"v": value})]
 
