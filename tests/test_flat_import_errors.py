@@ -4,11 +4,18 @@ files and values at the source file's line and column; all at once, exit 2, noth
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_flat_import import LOANS, MAPPING, PATRONS, import_flat, invoke, write_legacy
 from typer.testing import Result
 
@@ -135,6 +142,8 @@ MAPPING_MISTAKES = [
         'e.g. ["  -  -  "]']),
     Bad("file-outside", edit(("file: loans.csv", "file: ../loans.csv")), [
         "mapping.yaml:15:11: file: '../loans.csv' is not a file name inside FILES_DIR"]),
+    Bad("file-blank", edit(("file: loans.csv", "file: ' '")), [
+        "mapping.yaml:15:11: file: ' ' is not a file name inside FILES_DIR"]),
     Bad("header-as-mapping", edit(("loan_id: \"RECORD #(ITEM)\"", "loan_id: [a, b]")), [
         "mapping.yaml:17:16: loans.loan_id: expected the source header as text, or {column: "
         "HEADER, lookup: table.column}"]),
@@ -466,3 +475,57 @@ def test_missing_mapping_file(root: Path) -> None:
     before = hashes(root)
     assert_rejected(root, import_flat(mapping="mapping.yml"),
                     ["mapping.yml: file not found"], before)
+
+
+# --- any mistake in the mapping is reported, never an internal error (property) -------------
+
+ODD_VALUES = st.one_of(
+    st.none(), st.integers(-3, 3), st.booleans(), st.just(""), st.just(" "),
+    st.sampled_from(["P TYPE", "RECORD #(PATRON)", "patrons.original_id", "loans.loan_id",
+                     "%m-%d-%Y", "%Q", "|", "||", "\t", "latin-9", "no-such-codec", "TODO",
+                     "  -  -  ", "primary_id", "patrons", "2016-04-04"]),
+    st.lists(st.sampled_from(["%m-%d-%Y", "", "x", "  -  -  "]), max_size=3),
+    st.dictionaries(st.sampled_from(["column", "lookup", "0", "1", "x"]),
+                    st.sampled_from(["P TYPE", "patrons.original_id", "UG", ""]), max_size=2))
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in the parsed mapping a value sits at."""
+    out = [path] if path else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*path, key))
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_change_to_the_mapping_is_imported_or_refused_located(data: st.DataObject) -> None:
+    """A value anywhere in the mapping replaced by one of another kind, a key removed or an
+    unknown one added: exit 0, or exit 2 with every problem located; never an internal error."""
+    mapping = yaml.safe_load(MAPPING)
+    for _ in range(data.draw(st.integers(1, 3))):
+        *parent, key = data.draw(st.sampled_from(_paths(mapping)))
+        node = mapping
+        for step in parent:
+            node = node[step]
+        action = data.draw(st.sampled_from(["replace", "remove", "add"]))
+        if action == "replace":
+            node[key] = data.draw(ODD_VALUES)
+        elif action == "remove":
+            del node[key]
+        else:
+            node[data.draw(st.sampled_from(["extra", "column", "values", "dates", "empty"]))] = \
+                data.draw(ODD_VALUES)
+        if not isinstance(mapping, dict) or not mapping:
+            break
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
+        write_legacy(Path(tmp), mapping=yaml.safe_dump(mapping, sort_keys=False))
+        result = import_flat()
+    assert result.exit_code in (0, 2), result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    if result.exit_code == 2:
+        problems = [line for line in result.stderr.splitlines() if line.startswith("error ")]
+        assert problems, result.stderr
+        located = re.compile(r"error (mapping\.yaml:\d+:\d+|legacy/[^:]+(:\d+(:\d+)?)?): ")
+        assert all(located.match(p) for p in problems), problems

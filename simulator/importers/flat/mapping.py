@@ -181,7 +181,8 @@ def _file(spec: yamlsrc.YMap, problems: Collector) -> str | None:
         return None
     text = _text(value)
     parts = PurePosixPath(text or "").parts
-    if not text or text.startswith(("/", "\\")) or ".." in parts or ":" in text:
+    if not text or not text.strip() or text.startswith(("/", "\\")) or ".." in parts \
+            or ":" in text:
         problems.add(spec.value_loc("file"), f"file: {yamlsrc.describe(value)} is not a file "
                                              "name inside FILES_DIR")
         return None
