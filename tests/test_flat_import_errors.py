@@ -529,3 +529,39 @@ def test_any_change_to_the_mapping_is_imported_or_refused_located(data: st.DataO
         assert problems, result.stderr
         located = re.compile(r"error (mapping\.yaml:\d+:\d+|legacy/[^:]+(:\d+(:\d+)?)?): ")
         assert all(located.match(p) for p in problems), problems
+
+
+# --- any damage to the files is imported or refused located (property) ----------------------
+
+ODD_BYTES = [b'"', b",", b"|", b"\n", b"\r", b"\r\n", b"\x00", b"\xff", b"\xe9", b"\x92", b" ",
+             b"-", b"  -  -  ", b"13-45-2025 09:05", b"p9", b"7", b"\xef\xbb\xbf"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_damage_to_the_files_is_imported_or_refused_located(data: st.DataObject) -> None:
+    """Bytes inserted, removed or a line repeated in either file: exit 0, or exit 2 with every
+    problem located in a file; never an internal error."""
+    files = {"patrons.txt": bytearray(PATRONS), "loans.csv": bytearray(LOANS.encode("utf-8"))}
+    for _ in range(data.draw(st.integers(1, 3))):
+        content = files[data.draw(st.sampled_from(sorted(files)))]
+        at = data.draw(st.integers(0, len(content)))
+        action = data.draw(st.sampled_from(["insert", "remove", "repeat"]))
+        if action == "insert":
+            content[at:at] = data.draw(st.sampled_from(ODD_BYTES))
+        elif action == "remove":
+            del content[at:at + data.draw(st.integers(1, 12))]
+        else:
+            start = content.rfind(b"\n", 0, at) + 1
+            end = content.find(b"\n", at)
+            content[start:start] = content[start:len(content) if end < 0 else end + 1]
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
+        write_legacy(Path(tmp), {name: bytes(c) for name, c in files.items()})
+        result = import_flat()
+    assert result.exit_code in (0, 2), result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    if result.exit_code == 2:
+        problems = [line for line in result.stderr.splitlines() if line.startswith("error ")]
+        assert problems, result.stderr
+        located = re.compile(r"error (mapping\.yaml:\d+:\d+|legacy/[^:]+(:\d+(:\d+)?)?): ")
+        assert all(located.match(p) for p in problems), problems
