@@ -292,6 +292,34 @@ def test_windows_text_read_as_latin1_is_warned_of_at_its_first_such_byte(root: P
         shutil.rmtree(root / "snap2")
 
 
+def split(content: bytes, at: int) -> tuple[bytes, bytes]:
+    """A file cut after its line `at` (the header is 1) into two files with its header each."""
+    lines = content.splitlines(keepends=True)
+    return b"".join(lines[:at]), lines[0] + b"".join(lines[at:])
+
+
+def test_a_table_in_several_files_is_read_as_one_in_their_order(root: Path) -> None:
+    """The files of a table listed under `file:` give the rows of the one file they were cut
+    from, in the same order, whatever their encoding, byte order mark or last line end."""
+    write_legacy(root)
+    assert import_flat().exit_code == 0
+    whole = {t: rows(root / "snap" / f"{t}.parquet") for t in ("patrons", "loans")}
+    shutil.rmtree(root / "snap")
+    p1, p2 = split(PATRONS, 3)
+    l1, l2 = split(LOANS.encode("utf-8"), 2)
+    l3 = b"\xef\xbb\xbf" + l2.splitlines(keepends=True)[0] + l2.splitlines(keepends=True)[2]
+    l2 = l2.splitlines(keepends=True)[0] + l2.splitlines(keepends=True)[1]
+    mapping = MAPPING.replace("file: patrons.txt", "file: [patrons-1.txt, patrons-2.txt]") \
+        .replace("file: loans.csv", "file: [loans-1.csv, loans-2.csv, loans-3.csv]")
+    write_legacy(root, {"patrons-1.txt": p1, "patrons-2.txt": p2.rstrip(b"\n"),
+                        "loans-1.csv": l1, "loans-2.csv": l2, "loans-3.csv": l3}, mapping)
+    result = import_flat()
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ("snap: extract-side snapshot of NFU, stage extract; 2 tables "
+                             "(patrons 4, loans 3 rows), valid.\n")
+    assert {t: rows(root / "snap" / f"{t}.parquet") for t in whole} == whole
+
+
 def test_tab_delimiter_bom_and_crlf(root: Path) -> None:
     data = b"\xef\xbb\xbfID\tNAME\r\n1\tAnn\r\n2\tBob\r\n"
     got = imported(root, {"p.tsv": data}, "format_version: 1\ntables:\n  patrons:\n"

@@ -447,6 +447,63 @@ def test_every_problem_of_every_kind_at_once(root: Path) -> None:
         before)
 
 
+# --- a table in several files ----------------------------------------------------------------
+
+SEVERAL = edit(("file: patrons.txt", "file: [patrons.txt, patrons-2.txt]"),
+               ("file: loans.csv", "file: [loans.csv, loans-2.csv]"))
+LOANS_HEADER = LOANS.splitlines(keepends=True)[0]
+
+
+def test_problems_of_a_later_file_are_at_its_own_lines(root: Path) -> None:
+    patrons2 = (PATRONS.splitlines(keepends=True)[0]
+                + "21005|7|p1005|New, Nat|\n21006|1|p1006|Ng, Ann|\n".encode("latin-1"))
+    loans2 = LOANS_HEADER + (
+        '"i1004","04-04-2016 16:29","p9","05-01-2016","B4","  -  -  "\n'
+        '"i1001","13-45-2025 09:05","p1001","05-01-2016","B5","  -  -  "\n')
+    rejected(root, [
+        "legacy/loans-2.csv:2:3: RECORD #(PATRON) 'p9' matches no original_id of patrons "
+        "(patrons.txt, patrons-2.txt)",
+        "legacy/loans-2.csv:3:2: OUT DATE '13-45-2025 09:05' does not match %m-%d-%Y %H:%M",
+        "legacy/patrons-2.txt:2:2: P TYPE '7' is not in the values of user_group ('0', '1')"],
+        {"patrons.txt": PATRONS, "patrons-2.txt": patrons2, "loans.csv": LOANS,
+         "loans-2.csv": loans2}, SEVERAL)
+
+
+def test_a_key_twice_across_files_and_a_bad_line_of_a_later_file(root: Path) -> None:
+    loans2 = LOANS_HEADER + '"i1001","04-04-2016 16:29","p1002","05-01-2016","B5","  -  -  "\n'
+    files = {"patrons.txt": PATRONS, "patrons-2.txt": PATRONS.splitlines(keepends=True)[0],
+             "loans.csv": LOANS, "loans-2.csv": loans2}
+    rejected(root, [
+        "legacy/loans-2.csv:2:1: column loan_id (RECORD #(ITEM)): 'i1001' is not a unique key "
+        "(loan_id): line 2 of legacy/loans.csv has 'i1001'"], files, SEVERAL)
+    write_legacy(root, {**files, "loans-2.csv": loans2.replace('"  -  -  "', '"x","y"')},
+                 SEVERAL)
+    assert_rejected(root, import_flat(), [
+        "legacy/loans-2.csv:2:7: line has 7 fields but the header names 6 (a value holding ',' "
+        "must be quoted)"], hashes(root))
+
+
+def test_the_files_of_a_table_must_all_be_there_with_the_same_header(root: Path) -> None:
+    other = PATRONS.replace(b"P TYPE", b"P CLASS")
+    rejected(root, [
+        "legacy/loans-2.csv: file not found (did you mean 'loans.csv'?) (named at "
+        "mapping.yaml:15:23)",
+        "legacy/patrons-2.txt:1:1: the header differs from legacy/patrons.txt's: the files of one "
+        "table are read as one, and each must have the same header (this one has: P BARCODE, "
+        "P CLASS, RECORD #(PATRON), PATRN NAME, EMAIL ADDR)"],
+        {"patrons.txt": PATRONS, "patrons-2.txt": other, "loans.csv": LOANS}, SEVERAL)
+
+
+@pytest.mark.parametrize(("files", "problem"), [
+    ("[]", "mapping.yaml:15:11: file: expected a file name inside FILES_DIR, or a list of them"),
+    ("[loans.csv, loans.csv]", "mapping.yaml:15:23: file: 'loans.csv' is named twice"),
+    ("[loans.csv, ../x.csv]", "mapping.yaml:15:23: file: '../x.csv' is not a file name inside "
+                              "FILES_DIR"),
+])
+def test_a_list_of_files_with_a_mistake(root: Path, files: str, problem: str) -> None:
+    rejected(root, [problem], mapping=edit(("file: loans.csv", f"file: {files}")))
+
+
 # --- the command's arguments ---------------------------------------------------------------
 
 

@@ -197,6 +197,21 @@ one loan at a time: "ITEM ID" names it
 """
 
 
+def test_a_table_in_several_files_is_one_table_with_its_files_in_order(root: Path) -> None:
+    header = "ITEM BARCODE,P BARCODE,LOAN ID\n"
+    write_legacy(root, {"loans-10.csv": header + "B3,P3,L3\n", "loans-2.csv": header,
+                        "loans-1.csv": header + "B1,P1,L1\n",
+                        "loans-x.csv": "ITEM BARCODE,WHO\nB9,P9\n"})
+    result = invoke("snapshot", "mapping-template", "legacy")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split("tables:\n", 1)[1].splitlines()[:3] == [
+        "  loans:  # guessed from the file name",
+        '    file: ["loans-1.csv", "loans-2.csv", "loans-10.csv"]  # read in order as one',
+        "    columns:"]
+    # another header: another table to name
+    assert '  "TODO loans-x.csv":' in result.stdout
+
+
 def test_a_date_no_format_fits_is_a_todo(root: Path) -> None:
     write_legacy(root, {"loans.csv": "LOAN ID,ITEM BARCODE,PRIMARY ID,DUE DATE\n"
                                      "L1,B1,P1,next tuesday 5\n"})

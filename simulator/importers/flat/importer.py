@@ -129,7 +129,7 @@ def _check_problems(src: Source, checks: list[transform.Check]) -> list[Problem]
     for one in checks:
         header = one.column.header
         for f in one.failures[:MAX_CASES]:
-            out.append(Problem(Loc(src.shown, lines[f.row], src.position(header)),
+            out.append(Problem(src.loc(lines[f.row], src.position(header)),
                                f"{header} {_show(f.value)} {f.message}"))
         if one.truncated:
             of = f" of {one.total:,}" if one.total > MAX_CASES else ""
@@ -221,7 +221,8 @@ def _at_source(src: Source, problems: list[Problem]) -> list[Problem]:
     lines = csverrors.lines(src.csv, rows)
     out = []
     for p in problems:
-        message = _ROW_HAS.sub(lambda m: f": line {lines[int(m.group(1)) + 1]} has ", p.message)
+        message = _ROW_HAS.sub(lambda m: f": {src.line_words(lines[int(m.group(1)) + 1])} has ",
+                               p.message)
         for name in columns:
             col = src.table.column(name)
             if col is not None and message.startswith(f"column {name}:"):
@@ -232,5 +233,5 @@ def _at_source(src: Source, problems: list[Problem]) -> list[Problem]:
         name = columns[p.loc.col - 1] if 0 < p.loc.col <= len(columns) else columns[0]
         header = src.table.column(name)
         col_no = src.position(header.header) if header is not None else 1
-        out.append(Problem(Loc(src.shown, lines[p.loc.line + 1], col_no), message))
+        out.append(Problem(src.loc(lines[p.loc.line + 1], col_no), message))
     return out

@@ -18,6 +18,7 @@ FORMAT_VERSION = 1
 TOP_KEYS = ("format_version", "tables")
 TABLE_KEYS = ("file", "delimiter", "quote", "encoding", "columns", "values", "dates", "empty")
 LOOKUP_KEYS = ("column", "lookup")
+Files = tuple[tuple[str, ...], tuple[Loc, ...]]  # file names, and where each is named
 TODO = "TODO"  # what `cutover snapshot mapping-template` writes where it could not guess
 EXTRACT_TABLES = tuple(t.name for t in tables_for("extract"))
 
@@ -51,11 +52,12 @@ class Column:
 
 @dataclass(frozen=True)
 class TableMap:
-    """One table of the mapping: its file, how the file is written, and its columns."""
+    """One table of the mapping: its file (or files, read in order as one), how they are
+    written, and its columns."""
 
     table: Table
-    file: str
-    file_loc: Loc
+    files: tuple[str, ...]
+    file_locs: tuple[Loc, ...]  # where each is named
     columns: tuple[Column, ...]
     delimiter: str = ","
     quote: str = '"'
@@ -65,6 +67,11 @@ class TableMap:
     @property
     def name(self) -> str:
         return self.table.name
+
+    @property
+    def file(self) -> str:
+        """The file, or the files, as messages name them."""
+        return ", ".join(self.files)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -153,8 +160,7 @@ def _table(table: Table, spec: yamlsrc.YMap, con: db.Connection,
     columns = _with_dates(table, spec, columns, con, problems)
     if file is None or delimiter is None or quote is None or encoding is None or empty is None:
         return None
-    return TableMap(table, file, spec.value_loc("file"), tuple(columns.values()), delimiter,
-                    quote, encoding, empty)
+    return TableMap(table, *file, tuple(columns.values()), delimiter, quote, encoding, empty)
 
 
 def _todo(value: Any, loc: Loc, what: str, problems: Collector) -> bool:
@@ -175,16 +181,34 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def _file(spec: yamlsrc.YMap, problems: Collector) -> str | None:
+def _file(spec: yamlsrc.YMap, problems: Collector) -> Files | None:
+    """`file:` one file name, or a list of them (a table delivered in several files)."""
     value = spec.get("file")
-    if "file" not in spec or _todo(value, spec.value_loc("file"), "file", problems):
+    if "file" not in spec:
+        return None
+    loc = spec.value_loc("file")
+    items, locs = (value, value.item_locs) if isinstance(value, yamlsrc.YList) else ([value], [loc])
+    if not items:
+        problems.add(loc, "file: expected a file name inside FILES_DIR, or a list of them")
+        return None
+    names = [_file_name(item, at, problems) for item, at in zip(items, locs, strict=True)]
+    for i, name in enumerate(names):
+        if name is not None and name in names[:i]:
+            problems.add(locs[i], f"file: '{name}' is named twice")
+            names[i] = None
+    if None in names:
+        return None
+    return tuple(n for n in names if n is not None), tuple(locs)
+
+
+def _file_name(value: Any, loc: Loc, problems: Collector) -> str | None:
+    if _todo(value, loc, "file", problems):
         return None
     text = _text(value)
     parts = PurePosixPath(text or "").parts
     if not text or not text.strip() or text.startswith(("/", "\\")) or ".." in parts \
             or ":" in text:
-        problems.add(spec.value_loc("file"), f"file: {yamlsrc.describe(value)} is not a file "
-                                             "name inside FILES_DIR")
+        problems.add(loc, f"file: {yamlsrc.describe(value)} is not a file name inside FILES_DIR")
         return None
     return text
 

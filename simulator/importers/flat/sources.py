@@ -1,6 +1,7 @@
 """The legacy files a mapping names: found, converted to UTF-8 when written in another encoding
-(streaming, into a temp file), their header read and checked against the mapping, and the
-messages about them worded for a mapping (`inputs/csverrors.py` finds the lines)."""
+(streaming, into a temp file), their header read and checked against the mapping, the files of
+a table delivered in several put together as one (each line still located in its own file),
+and the messages about them worded for a mapping (`inputs/csverrors.py` finds the lines)."""
 
 from __future__ import annotations
 
@@ -22,18 +23,41 @@ Warn = Callable[[str], None]
 
 
 @dataclass(frozen=True)
+class Part:
+    """One file of a table. Its line N is line N + `start` of the file DuckDB reads: a table in
+    several files is read as one file, the first whole, each later one without its header."""
+
+    path: Path
+    start: int = 0
+
+
+@dataclass(frozen=True)
 class Source:
-    """One table's legacy file: `read_path` is what DuckDB reads (the file itself, or its UTF-8
-    copy); messages name `shown`, the file as the user knows it."""
+    """One table's legacy file or files: `read_path` is what DuckDB reads (the file itself, its
+    UTF-8 copy, or the files as one); messages name the files as the user knows them."""
 
     table: TableMap
-    path: Path
+    parts: tuple[Part, ...]
     read_path: Path
     header: tuple[str, ...]
 
     @property
+    def path(self) -> Path:
+        return self.parts[0].path
+
+    @property
     def shown(self) -> str:
-        return display_path(self.path)
+        return ", ".join(display_path(p.path) for p in self.parts)
+
+    def loc(self, line: int, col: int = 0) -> Loc:
+        """Line `line` of the file DuckDB reads, in the file it comes from."""
+        part = next(p for p in reversed(self.parts) if p is self.parts[0] or line > p.start + 1)
+        return Loc(display_path(part.path), line - part.start, col)
+
+    def line_words(self, line: int) -> str:
+        """"line N" of the file DuckDB reads, with the file's name when there are several."""
+        loc = self.loc(line)
+        return f"line {loc.line}" if len(self.parts) == 1 else f"line {loc.line} of {loc.path}"
 
     def position(self, header: str) -> int:
         """The 1-based column of a header the mapping names."""
@@ -65,27 +89,83 @@ def is_utf8(encoding: str) -> bool:
 
 def open_sources(files_dir: Path, mapping: Mapping, tmp: Path, problems: Collector,
                  warn: Warn) -> dict[str, Source]:
-    """Every table's file, read up to its header; the problems of all of them together."""
+    """Every table's files, read up to their header; the problems of all of them together."""
     out = {}
     for name, tm in mapping.tables.items():
-        path = files_dir / tm.file
-        if not path.is_file():
-            problems.add(Loc(display_path(path)), f"file not found{_near(files_dir, tm.file)} "
-                                                  f"(named at {tm.file_loc})")
+        paths = [files_dir / file for file in tm.files]
+        missing = [(path, file, loc) for path, file, loc in zip(paths, tm.files, tm.file_locs,
+                                                                strict=True)
+                   if not path.is_file()]
+        for path, file, loc in missing:
+            problems.add(Loc(display_path(path)), f"file not found{_near(files_dir, file)} "
+                                                  f"(named at {loc})")
+        if missing:
             continue
-        read_path = path
-        if not is_utf8(tm.encoding):
-            read_path = tmp / f"{name}.utf8"
-            problem = to_utf8(path, tm.encoding, read_path)
-            if problem is not None:
-                problems.extend([problem])
-                continue
-            if codecs.lookup(tm.encoding).name == "iso8859-1":
-                _warn_windows_bytes(path, warn)
-        header = _header(path, read_path, tm, problems)
-        if header is not None and _headers_found(path, tm, header, problems):
-            out[name] = Source(tm, path, read_path, header)
+        read = [_utf8(path, tm, tmp / f"{name}.{i}.utf8", problems, warn)
+                for i, path in enumerate(paths)]
+        headers = [_header(path, r, tm, problems) if r else None
+                   for path, r in zip(paths, read, strict=True)]
+        if None in headers or not _same_headers(paths, headers, problems):
+            continue
+        header = headers[0]
+        assert header is not None and read[0] is not None
+        if not _headers_found(paths[0], tm, header, problems):
+            continue
+        parts: tuple[Part, ...] = (Part(paths[0]),)
+        read_path = read[0]
+        if len(paths) > 1:
+            read_path = tmp / f"{name}.combined"
+            parts = _combine(paths, [r for r in read if r], read_path)
+        out[name] = Source(tm, parts, read_path, header)
     return out
+
+
+def _utf8(path: Path, tm: TableMap, dest: Path, problems: Collector, warn: Warn) -> Path | None:
+    """The file as UTF-8: itself, or its copy at `dest`; None after a problem."""
+    if is_utf8(tm.encoding):
+        return path
+    problem = to_utf8(path, tm.encoding, dest)
+    if problem is not None:
+        problems.extend([problem])
+        return None
+    if codecs.lookup(tm.encoding).name == "iso8859-1":
+        _warn_windows_bytes(path, warn)
+    return dest
+
+
+def _same_headers(paths: list[Path], headers: list[tuple[str, ...] | None],
+                  problems: Collector) -> bool:
+    """Every file of a table has the first one's header."""
+    ok = True
+    for path, header in zip(paths[1:], headers[1:], strict=True):
+        if header != headers[0]:
+            problems.add(Loc(display_path(path), 1, 1), f"the header differs from "
+                         f"{display_path(paths[0])}'s: the files of one table are read as one, "
+                         f"and each must have the same header (this one has: "
+                         f"{_listed(header or ())})")
+            ok = False
+    return ok
+
+
+def _combine(paths: list[Path], utf8: list[Path], dest: Path) -> tuple[Part, ...]:
+    """The files of one table as one UTF-8 file: the first whole, each later one without its
+    header line; where each one's lines start."""
+    parts, lines = [], 0
+    with dest.open("wb") as out:
+        for i, (path, src) in enumerate(zip(paths, utf8, strict=True)):
+            parts.append(Part(path, lines - 1 if i else 0))
+            with src.open("rb") as f:
+                if i:
+                    f.readline()
+                last = b"\n"
+                for chunk in iter(lambda: f.read(CHUNK), b""):
+                    out.write(chunk)
+                    lines += chunk.count(b"\n")
+                    last = chunk[-1:]
+                if last != b"\n":
+                    out.write(b"\n")
+                    lines += 1
+    return tuple(parts)
 
 
 def unmapped(header: tuple[str, ...], used: set[str]) -> list[tuple[int, str]]:
@@ -192,4 +272,5 @@ def bad_utf8(path: Path, tm: TableMap) -> Problem:
 
 def read_problem(src: Source, error: Exception) -> Problem:
     """DuckDB's CSV reader error as one sentence at the file's line."""
-    return csverrors.read_problem(src.csv, error, words(src.table))
+    p = csverrors.read_problem(src.csv, error, words(src.table))
+    return Problem(src.loc(p.loc.line, p.loc.col) if p.loc.line else Loc(src.shown), p.message)

@@ -6,6 +6,7 @@ guessed is a TODO, which the import refuses until it is replaced."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ class TableGuess:
     file: guess.FileGuess
     table: str | None
     columns: dict[str, str] = field(default_factory=dict)
+    more: list[guess.FileGuess] = field(default_factory=list)  # later files of the table
     lookups: dict[str, tuple[str, str]] = field(default_factory=dict)
     dates: dict[str, guess.DateGuess] = field(default_factory=dict)
 
@@ -40,8 +42,8 @@ def mapping_template(files_dir: Path) -> Template:
     """The template's YAML text for every file of `files_dir`."""
     if not files_dir.is_dir():
         raise UserError(Problem(Loc(display_path(files_dir)), "folder of legacy files not found"))
-    files = sorted(p for p in files_dir.iterdir() if p.is_file() and not p.name.startswith(".")
-                   and p.suffix.lower() not in SKIPPED)
+    files = sorted((p for p in files_dir.iterdir() if p.is_file() and not p.name.startswith(".")
+                    and p.suffix.lower() not in SKIPPED), key=_natural)
     if not files:
         raise UserError(Problem(Loc(display_path(files_dir)), "no files in this folder"))
     con = db.connect()
@@ -49,8 +51,8 @@ def mapping_template(files_dir: Path) -> Template:
         guesses = _guess_all(con, files)
     finally:
         con.close()
-    notes = [f"{display_path(g.file.path)}: {g.file.encoding_note}"
-             for g in guesses if g.file.encoding_note]
+    notes = [f"{display_path(f.path)}: {f.encoding_note}"
+             for g in guesses for f in [g.file, *g.more] if f.encoding_note]
     text = _render(files_dir, guesses)
     todos = text.count(f'"{TODO}')
     if todos:
@@ -58,16 +60,26 @@ def mapping_template(files_dir: Path) -> Template:
     return Template(text, notes)
 
 
+def _natural(path: Path) -> list[tuple[int, str]]:
+    """Files in the order of their names, numbers by value: loans-2 before loans-10."""
+    return [(int(part), "") if part.isdigit() else (-1, part.lower())
+            for part in re.split(r"(\d+)", path.name)]
+
+
 def _guess_all(con: db.Connection, files: list[Path]) -> list[TableGuess]:
     out: list[TableGuess] = []
-    taken: set[str] = set()
+    taken: dict[str, TableGuess] = {}
     for path in files:
         read = guess.read_file(path)
-        table = guess.guess_table(path, taken) if not read.problem else None
-        if table is not None:
-            taken.add(table)
+        first = taken.get(guess.guess_table(path, set()) or "") if not read.problem else None
+        if first is not None and _same_kind(first.file, read):
+            first.more.append(read)  # the table delivered in several files
+            continue
+        table = guess.guess_table(path, set(taken)) if not read.problem else None
         out.append(TableGuess(read, table, guess.guess_columns(TABLES[table], read.header)
                               if table else {}))
+        if table is not None:
+            taken[table] = out[-1]
     mapped = {g.table: g.columns for g in out if g.table}
     for g in out:
         if g.table is None:
@@ -81,6 +93,12 @@ def _guess_all(con: db.Connection, files: list[Path]) -> list[TableGuess]:
             elif col.type == "timestamp" and col.name in g.columns:
                 g.dates[col.name] = _date(con, g.file, g.columns[col.name])
     return out
+
+
+def _same_kind(first: guess.FileGuess, later: guess.FileGuess) -> bool:
+    """A later file of a table named like an earlier one's, written the same way."""
+    return (first.header, first.delimiter, first.encoding) == (
+        later.header, later.delimiter, later.encoding)
 
 
 def _date(con: db.Connection, file: guess.FileGuess, header: str) -> guess.DateGuess:
@@ -121,7 +139,9 @@ def _render_table(g: TableGuess) -> list[str]:
                 f"    file: {_q(name)}",
                 "    columns:",
                 *(f"      # {h}" for h in _headers(f.header, set()))]
-    lines = [f"  {g.table}:  # guessed from the file name", f"    file: {_q(name)}"]
+    files = f"[{', '.join(_q(m.path.name) for m in [f, *g.more])}]  # read in order as one" \
+        if g.more else _q(name)
+    lines = [f"  {g.table}:  # guessed from the file name", f"    file: {files}"]
     if f.delimiter != ",":
         lines.append(f"    delimiter: {_q(f.delimiter)}")
     if f.encoding_note:
