@@ -310,7 +310,8 @@ def test_a_table_in_several_files_is_read_as_one_in_their_order(root: Path) -> N
     l3 = b"\xef\xbb\xbf" + l2.splitlines(keepends=True)[0] + l2.splitlines(keepends=True)[2]
     l2 = l2.splitlines(keepends=True)[0] + l2.splitlines(keepends=True)[1]
     mapping = MAPPING.replace("file: patrons.txt", "file: [patrons-1.txt, patrons-2.txt]") \
-        .replace("file: loans.csv", "file: [loans-1.csv, loans-2.csv, loans-3.csv]")
+        .replace("file: loans.csv", "file: [loans-1.csv, loans-2.csv, loans-3.csv]\n"
+                                    "    records: 3")
     write_legacy(root, {"patrons-1.txt": p1, "patrons-2.txt": p2.rstrip(b"\n"),
                         "loans-1.csv": l1, "loans-2.csv": l2, "loans-3.csv": l3}, mapping)
     result = import_flat()

@@ -54,8 +54,8 @@ def rejected(root: Path, problems: list[str], files: dict[str, str | bytes] | No
     assert_rejected(root, import_flat(), problems, before)
 
 
-def edit(*pairs: tuple[str, str]) -> str:
-    text = MAPPING
+def edit(*pairs: tuple[str, str], base: str = MAPPING) -> str:
+    text = base
     for old, new in pairs:
         assert old in text, old
         text = text.replace(old, new, 1)
@@ -90,7 +90,7 @@ MAPPING_MISTAKES = [
         f"{COLUMNS_OF_PATRONS}"]),
     Bad("unknown-key", edit(('    delimiter: "|"', '    delimeter: "|"')), [
         "mapping.yaml:5:5: unknown key 'delimeter' (did you mean 'delimiter'?): expected file, "
-        "delimiter, quote, encoding, columns, values, dates, empty"]),
+        "delimiter, quote, encoding, columns, values, dates, empty, records"]),
     Bad("required-column-not-mapped", edit(("      primary_id: P BARCODE\n", "")), [
         "mapping.yaml:7:5: patrons: required column primary_id is not mapped (name its source "
         "header)"]),
@@ -142,6 +142,9 @@ MAPPING_MISTAKES = [
         'e.g. ["  -  -  "]']),
     Bad("file-outside", edit(("file: loans.csv", "file: ../loans.csv")), [
         "mapping.yaml:15:11: file: '../loans.csv' is not a file name inside FILES_DIR"]),
+    Bad("records-not-a-count", edit(("file: loans.csv", "file: loans.csv\n    records: many")),
+        ["mapping.yaml:16:14: records: expected the number of records the files hold (a whole "
+         "number), not 'many'"]),
     Bad("file-blank", edit(("file: loans.csv", "file: ' '")), [
         "mapping.yaml:15:11: file: ' ' is not a file name inside FILES_DIR"]),
     Bad("header-as-mapping", edit(("loan_id: \"RECORD #(ITEM)\"", "loan_id: [a, b]")), [
@@ -437,7 +440,7 @@ def test_every_problem_of_every_kind_at_once(root: Path) -> None:
         "legacy/patrons.txt:1:1: no header 'LOGIN' for patrons.username (mapping.yaml:12:17); "
         "the header has: P BARCODE, P TYPE, RECORD #(PATRON), PATRN NAME, EMAIL ADDR",
         "mapping.yaml:28:5: unknown key 'quoting' (did you mean 'quote'?): expected file, "
-        "delimiter, quote, encoding, columns, values, dates, empty"],
+        "delimiter, quote, encoding, columns, values, dates, empty, records"],
         {"patrons.txt": patrons, "loans.csv": loans}, mapping)
     write_legacy(root, {"patrons.txt": patrons, "loans.csv": loans}, MAPPING)
     before = hashes(root)
@@ -481,6 +484,21 @@ def test_a_key_twice_across_files_and_a_bad_line_of_a_later_file(root: Path) -> 
     assert_rejected(root, import_flat(), [
         "legacy/loans-2.csv:2:7: line has 7 fields but the header names 6 (a value holding ',' "
         "must be quoted)"], hashes(root))
+
+
+def test_records_other_than_the_mapping_says(root: Path) -> None:
+    """A record over two lines (a quoted line end) is one record; the patrons hold 4, not 5,
+    and the loans' two files 4, not 3."""
+    loans2 = LOANS_HEADER + '"i1004","04-04-2016 16:29","p1001","05-01-2016","B\n4","  -  -  "\n'
+    mapping = edit(("file: [patrons.txt, patrons-2.txt]", "file: patrons.txt\n    records: 5"),
+                   ("file: [loans.csv, loans-2.csv]", "file: [loans.csv, loans-2.csv]\n"
+                                                      "    records: 3"), base=SEVERAL)
+    rejected(root, [
+        "mapping.yaml:5:14: patrons: records: 5, but legacy/patrons.txt holds 4: was an export "
+        "cut short, or a file left out?",
+        "mapping.yaml:17:14: loans: records: 3, but legacy/loans.csv, legacy/loans-2.csv hold "
+        "4: was an export cut short, or a file left out?"],
+        {"patrons.txt": PATRONS, "loans.csv": LOANS, "loans-2.csv": loans2}, mapping)
 
 
 def test_the_files_of_a_table_must_all_be_there_with_the_same_header(root: Path) -> None:

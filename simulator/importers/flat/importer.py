@@ -114,12 +114,26 @@ def _transform(con: db.Connection, mapping: Mapping, found: dict[str, Source],
             problems.extend([sources.read_problem(src, e)])
             found.pop(name)
             continue
+        problems.extend(_count_problems(con, src))
         transform.build(con, src, done)
         checks = transform.check(con, src, done)
         problems.extend(_check_problems(src, checks))
         problems.extend(_format_hints(con, src, checks))
         transform.drop_raw(con, name)
         done[name] = tm
+
+
+def _count_problems(con: db.Connection, src: Source) -> list[Problem]:
+    """The records read against `records:` of the mapping: a file cut short, or left out."""
+    tm = src.table
+    if tm.records is None or tm.records_loc is None:
+        return []
+    read = int(con.one(f"select count(*) from {transform.raw_table(tm.name)}"))
+    if read == tm.records:
+        return []
+    return [Problem(tm.records_loc, f"{tm.name}: records: {tm.records:,}, but {src.shown} "
+                                    f"{'hold' if len(src.parts) > 1 else 'holds'} {read:,}: "
+                                    "was an export cut short, or a file left out?")]
 
 
 def _check_problems(src: Source, checks: list[transform.Check]) -> list[Problem]:

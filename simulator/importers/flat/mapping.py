@@ -16,7 +16,8 @@ from simulator.inputs.tables import TABLES, Table, tables_for
 
 FORMAT_VERSION = 1
 TOP_KEYS = ("format_version", "tables")
-TABLE_KEYS = ("file", "delimiter", "quote", "encoding", "columns", "values", "dates", "empty")
+TABLE_KEYS = ("file", "delimiter", "quote", "encoding", "columns", "values", "dates", "empty",
+              "records")
 LOOKUP_KEYS = ("column", "lookup")
 Files = tuple[tuple[str, ...], tuple[Loc, ...]]  # file names, and where each is named
 TODO = "TODO"  # what `cutover snapshot mapping-template` writes where it could not guess
@@ -63,6 +64,8 @@ class TableMap:
     quote: str = '"'
     encoding: str = "utf-8"
     empty: tuple[str, ...] = ()
+    records: int | None = None  # how many the files hold, as the export or delivery form says
+    records_loc: Loc | None = None
 
     @property
     def name(self) -> str:
@@ -158,9 +161,12 @@ def _table(table: Table, spec: yamlsrc.YMap, con: db.Connection,
         return None
     columns = _with_values(table, spec, columns, problems)
     columns = _with_dates(table, spec, columns, con, problems)
-    if file is None or delimiter is None or quote is None or encoding is None or empty is None:
+    records = _records(spec, problems)
+    if file is None or delimiter is None or quote is None or encoding is None or empty is None \
+            or ("records" in spec and records is None):
         return None
-    return TableMap(table, *file, tuple(columns.values()), delimiter, quote, encoding, empty)
+    return TableMap(table, *file, tuple(columns.values()), delimiter, quote, encoding, empty,
+                    records, spec.value_loc("records") if records is not None else None)
 
 
 def _todo(value: Any, loc: Loc, what: str, problems: Collector) -> bool:
@@ -248,6 +254,18 @@ def _empty(spec: yamlsrc.YMap, problems: Collector) -> tuple[str, ...] | None:
                                               "mean \"no value\", e.g. [\"  -  -  \"]")
         return None
     return tuple(t for t in texts if t is not None)
+
+
+def _records(spec: yamlsrc.YMap, problems: Collector) -> int | None:
+    """`records:` the number of records the files hold (None: not given, or a problem)."""
+    value = spec.get("records")
+    if "records" not in spec:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    problems.add(spec.value_loc("records"), f"records: expected the number of records the files "
+                                            f"hold (a whole number), not {yamlsrc.describe(value)}")
+    return None
 
 
 def _columns(table: Table, spec: yamlsrc.YMap,
