@@ -590,7 +590,8 @@ def test_any_change_to_the_mapping_is_imported_or_refused_located(data: st.DataO
         elif action == "remove":
             del node[key]
         else:
-            node[data.draw(st.sampled_from(["extra", "column", "values", "dates", "empty"]))] = \
+            node[data.draw(st.sampled_from(["extra", "column", "values", "dates", "empty",
+                                            "records"]))] = \
                 data.draw(ODD_VALUES)
         if not isinstance(mapping, dict) or not mapping:
             break
