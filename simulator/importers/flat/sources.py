@@ -105,11 +105,11 @@ def open_sources(files_dir: Path, mapping: Mapping, tmp: Path, problems: Collect
                 for i, path in enumerate(paths)]
         headers = [_header(path, r, tm, problems) if r else None
                    for path, r in zip(paths, read, strict=True)]
-        if None in headers or not _same_headers(paths, headers, problems):
-            continue
         header = headers[0]
-        assert header is not None and read[0] is not None
-        if not _headers_found(paths[0], tm, header, problems):
+        if header is None or read[0] is None:
+            continue
+        found = _headers_found(paths[0], tm, header, problems)
+        if not (_same_headers(paths, headers, problems) and found):
             continue
         parts: tuple[Part, ...] = (Part(paths[0]),)
         read_path = read[0]
@@ -138,11 +138,13 @@ def _same_headers(paths: list[Path], headers: list[tuple[str, ...] | None],
     """Every file of a table has the first one's header."""
     ok = True
     for path, header in zip(paths[1:], headers[1:], strict=True):
-        if header != headers[0]:
+        if header is None:  # its problem is reported
+            ok = False
+        elif header != headers[0]:
             problems.add(Loc(display_path(path), 1, 1), f"the header differs from "
                          f"{display_path(paths[0])}'s: the files of one table are read as one, "
                          f"and each must have the same header (this one has: "
-                         f"{_listed(header or ())})")
+                         f"{_listed(header)})")
             ok = False
     return ok
 
