@@ -212,6 +212,31 @@ def test_a_table_in_several_files_is_one_table_with_its_files_in_order(root: Pat
     assert '  "TODO loans-x.csv":' in result.stdout
 
 
+def test_files_of_a_table_in_ascii_latin1_and_windows_text_are_read_as_windows_text(
+        root: Path) -> None:
+    header = "ID|NAME\n"
+    write_legacy(root, {"patrons-1.txt": header + "1|Ann\n",
+                        "patrons-2.txt": (header + "2|Zoë\n").encode("latin-1"),
+                        "patrons-3.txt": (header + "3|O’Hara\n").encode("cp1252"),
+                        "items-1.txt": "BARCODE|NOTE\n1|Zoë\n",
+                        "items-2.txt": "BARCODE|NOTE\n2|Zo\xebe\n".encode("latin-1")})
+    result = invoke("snapshot", "mapping-template", "legacy")
+    assert result.exit_code == 0, result.output
+    text = result.stdout.split("tables:\n", 1)[1]
+    patrons = text.split("  patrons:", 1)[1].splitlines()
+    assert patrons[1:4] == [
+        '    file: ["patrons-1.txt", "patrons-2.txt", "patrons-3.txt"]  # read in order as one',
+        '    delimiter: "|"',
+        '    encoding: "cp1252"  # not UTF-8 (byte 0x92 on line 2, a Windows-1252 character): '
+        'read as Windows-1252; check']
+    assert [line for line in result.stderr.splitlines() if "patrons" in line] == [
+        "warning legacy/patrons-3.txt: not UTF-8 (byte 0x92 on line 2, a Windows-1252 "
+        "character): read as Windows-1252; check"]
+    # UTF-8 text with accents and a Latin-1 file cannot be read alike: two tables
+    assert '  items:  # guessed from the file name\n    file: "items-1.txt"\n' in text
+    assert '  "TODO items-2.txt":' in text
+
+
 def test_a_date_no_format_fits_is_a_todo(root: Path) -> None:
     write_legacy(root, {"loans.csv": "LOAN ID,ITEM BARCODE,PRIMARY ID,DUE DATE\n"
                                      "L1,B1,P1,next tuesday 5\n"})

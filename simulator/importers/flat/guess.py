@@ -171,6 +171,14 @@ _C1_BYTE = re.compile(b"[\x80-\x9f]")
 _NOT_CP1252 = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 
 
+def is_ascii(path: Path) -> bool:
+    with path.open("rb") as f:
+        return not any(_NOT_ASCII.search(chunk) for chunk in iter(lambda: f.read(1 << 20), b""))
+
+
+_NOT_ASCII = re.compile(b"[\x80-\xff]")
+
+
 def first_non_utf8(path: Path) -> tuple[int, int] | None:
     """The line and value of the first byte that is not UTF-8, read a chunk at a time."""
     decoder = codecs.getincrementaldecoder("utf-8")()

@@ -51,8 +51,8 @@ def mapping_template(files_dir: Path) -> Template:
         guesses = _guess_all(con, files)
     finally:
         con.close()
-    notes = [f"{display_path(f.path)}: {f.encoding_note}"
-             for g in guesses for f in [g.file, *g.more] if f.encoding_note]
+    read_as = [_encoding([g.file, *g.more]) or g.file for g in guesses]
+    notes = [f"{display_path(f.path)}: {f.encoding_note}" for f in read_as if f.encoding_note]
     text = _render(files_dir, guesses)
     todos = text.count(f'"{TODO}')
     if todos:
@@ -72,7 +72,7 @@ def _guess_all(con: db.Connection, files: list[Path]) -> list[TableGuess]:
     for path in files:
         read = guess.read_file(path)
         first = taken.get(guess.guess_table(path, set()) or "") if not read.problem else None
-        if first is not None and _same_kind(first.file, read):
+        if first is not None and _same_kind(first, read):
             first.more.append(read)  # the table delivered in several files
             continue
         table = guess.guess_table(path, set(taken)) if not read.problem else None
@@ -95,10 +95,22 @@ def _guess_all(con: db.Connection, files: list[Path]) -> list[TableGuess]:
     return out
 
 
-def _same_kind(first: guess.FileGuess, later: guess.FileGuess) -> bool:
+def _same_kind(first: TableGuess, later: guess.FileGuess) -> bool:
     """A later file of a table named like an earlier one's, written the same way."""
-    return (first.header, first.delimiter, first.encoding) == (
-        later.header, later.delimiter, later.encoding)
+    return (first.file.header, first.file.delimiter) == (later.header, later.delimiter) \
+        and _encoding([first.file, *first.more, later]) is not None
+
+
+def _encoding(files: list[guess.FileGuess]) -> guess.FileGuess | None:
+    """The file whose encoding reads every file of a table (ASCII text is UTF-8, Latin-1 and
+    Windows-1252 alike; Windows-1252 reads Latin-1 text too); None when none does."""
+    kinds = [f for f in files if not (f.encoding == "utf-8" and guess.is_ascii(f.path))]
+    names = {f.encoding for f in kinds}
+    if not kinds or len(names) == 1:
+        return (kinds or files)[0]
+    if names == {"latin-1", "cp1252"}:
+        return next(f for f in kinds if f.encoding == "cp1252")
+    return None
 
 
 def _date(con: db.Connection, file: guess.FileGuess, header: str) -> guess.DateGuess:
@@ -144,8 +156,9 @@ def _render_table(g: TableGuess) -> list[str]:
     lines = [f"  {g.table}:  # guessed from the file name", f"    file: {files}"]
     if f.delimiter != ",":
         lines.append(f"    delimiter: {_q(f.delimiter)}")
-    if f.encoding_note:
-        lines.append(f"    encoding: {_q(f.encoding)}  # {f.encoding_note}")
+    read_as = _encoding([f, *g.more]) or f
+    if read_as.encoding_note:
+        lines.append(f"    encoding: {_q(read_as.encoding)}  # {read_as.encoding_note}")
     lines.extend(_render_columns(g))
     lines.extend(_render_dates(g))
     return lines
