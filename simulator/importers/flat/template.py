@@ -104,6 +104,8 @@ def _same_kind(first: TableGuess, later: guess.FileGuess) -> bool:
 def _encoding(files: list[guess.FileGuess]) -> guess.FileGuess | None:
     """The file whose encoding reads every file of a table (ASCII text is UTF-8, Latin-1 and
     Windows-1252 alike; Windows-1252 reads Latin-1 text too); None when none does."""
+    if len({f.encoding for f in files}) == 1:
+        return files[0]
     kinds = [f for f in files if not (f.encoding == "utf-8" and guess.is_ascii(f.path))]
     names = {f.encoding for f in kinds}
     if not kinds or len(names) == 1:
