@@ -7,7 +7,6 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
-import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -172,7 +171,6 @@ _C1_BYTE = re.compile(b"[\x80-\x9f]")
 _NOT_CP1252 = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 
 
-@functools.cache
 def is_ascii(path: Path) -> bool:
     with path.open("rb") as f:
         return not any(_NOT_ASCII.search(chunk) for chunk in iter(lambda: f.read(1 << 20), b""))
