@@ -554,6 +554,20 @@ def test_missing_mapping_file(root: Path) -> None:
 
 # --- any mistake in the mapping is reported, never an internal error (property) -------------
 
+LOCATED = re.compile(r"error (mapping\.yaml:\d+:\d+|legacy/[^:]+(:\d+(:\d+)?)?): ")
+
+
+def assert_imported_or_located(result: Result) -> None:
+    """Exit 0, or exit 2 with every problem located in the mapping or a file; never an
+    internal error."""
+    assert result.exit_code in (0, 2), result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    if result.exit_code == 2:
+        problems = [line for line in result.stderr.splitlines() if line.startswith("error ")]
+        assert problems, result.stderr
+        assert all(LOCATED.match(p) for p in problems), problems
+
+
 ODD_VALUES = st.one_of(
     st.none(), st.integers(-3, 3), st.booleans(), st.just(""), st.just(" "),
     st.sampled_from(["P TYPE", "RECORD #(PATRON)", "patrons.original_id", "loans.loan_id",
@@ -597,14 +611,7 @@ def test_any_change_to_the_mapping_is_imported_or_refused_located(data: st.DataO
             break
     with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
         write_legacy(Path(tmp), mapping=yaml.safe_dump(mapping, sort_keys=False))
-        result = import_flat()
-    assert result.exit_code in (0, 2), result.output
-    assert "internal error" not in result.output and "Traceback" not in result.output
-    if result.exit_code == 2:
-        problems = [line for line in result.stderr.splitlines() if line.startswith("error ")]
-        assert problems, result.stderr
-        located = re.compile(r"error (mapping\.yaml:\d+:\d+|legacy/[^:]+(:\d+(:\d+)?)?): ")
-        assert all(located.match(p) for p in problems), problems
+        assert_imported_or_located(import_flat())
 
 
 # --- any damage to the files is imported or refused located (property) ----------------------
@@ -633,11 +640,4 @@ def test_any_damage_to_the_files_is_imported_or_refused_located(data: st.DataObj
             content[start:start] = content[start:len(content) if end < 0 else end + 1]
     with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
         write_legacy(Path(tmp), {name: bytes(c) for name, c in files.items()})
-        result = import_flat()
-    assert result.exit_code in (0, 2), result.output
-    assert "internal error" not in result.output and "Traceback" not in result.output
-    if result.exit_code == 2:
-        problems = [line for line in result.stderr.splitlines() if line.startswith("error ")]
-        assert problems, result.stderr
-        located = re.compile(r"error (mapping\.yaml:\d+:\d+|legacy/[^:]+(:\d+(:\d+)?)?): ")
-        assert all(located.match(p) for p in problems), problems
+        assert_imported_or_located(import_flat())
