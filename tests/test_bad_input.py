@@ -50,14 +50,19 @@ def write(folder: Path, files: dict[str, str | bytes]) -> None:
         (folder / name).write_bytes(data)
 
 
+def write_institution(root: Path) -> Path:
+    """A small valid institution in `root`: freeze/, extract/, scenario.yaml."""
+    for stage, files in BASE.items():
+        write(root / stage, dict(files))
+    (root / "scenario.yaml").write_text(SCENARIO, encoding="utf-8")
+    return root
+
+
 @pytest.fixture
 def inst(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A small valid institution in the working folder: freeze/, extract/, scenario.yaml."""
+    """A small valid institution in the working folder."""
     monkeypatch.chdir(tmp_path)
-    for stage, files in BASE.items():
-        write(tmp_path / stage, dict(files))
-    (tmp_path / "scenario.yaml").write_text(SCENARIO, encoding="utf-8")
-    return tmp_path
+    return write_institution(tmp_path)
 
 
 def hashes(root: Path) -> dict[str, str]:

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 from test_bad_input import (
-    BASE,
-    SCENARIO,
     USERS,
     assert_nothing_written,
     assert_rejected,
@@ -19,6 +17,7 @@ from test_bad_input import (
     lines,
     predict,
     write,
+    write_institution,
 )
 from test_csverrors import LINES, PIPES, problem
 from typer.testing import Result
@@ -36,10 +35,7 @@ PATRON = ("extract/patron.csv: no table named 'patron' in an extract-side snapsh
 def inst(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The small valid institution of test_bad_input: freeze/, extract/, scenario.yaml."""
     monkeypatch.chdir(tmp_path)
-    for stage, files in BASE.items():
-        write(tmp_path / stage, dict(files))
-    (tmp_path / "scenario.yaml").write_text(SCENARIO, encoding="utf-8")
-    return tmp_path
+    return write_institution(tmp_path)
 
 
 def valid(result: Result) -> list[str]:
